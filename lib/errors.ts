@@ -1,0 +1,70 @@
+/**
+ * The few typed errors of the product and the one place that maps them to HTTP statuses.
+ * Messages of errors below 500 are safe to show to the caller; above 500 they are hidden.
+ */
+export class AppError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly details?: unknown;
+
+  constructor(status: number, code: string, message: string, options?: { cause?: unknown; details?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.status = status;
+    this.code = code;
+    this.details = options?.details;
+  }
+
+  /** Whether the message may reach an HTTP caller. */
+  get expose(): boolean {
+    return this.status < 500;
+  }
+}
+
+export class ValidationError extends AppError {
+  constructor(message: string, details?: unknown) {
+    super(400, 'validation_error', message, { details });
+  }
+}
+
+export class UnauthorizedError extends AppError {
+  constructor(message = 'missing or invalid credentials') {
+    super(401, 'unauthorized', message);
+  }
+}
+
+export class ForbiddenError extends AppError {
+  constructor(message = 'forbidden') {
+    super(403, 'forbidden', message);
+  }
+}
+
+export class NotFoundError extends AppError {
+  constructor(message = 'not found') {
+    super(404, 'not_found', message);
+  }
+}
+
+export class ConflictError extends AppError {
+  constructor(message: string) {
+    super(409, 'conflict', message);
+  }
+}
+
+/** A dependency failed in a way that a later attempt may not (SQS, DynamoDB, a 5xx upstream). */
+export class TransientError extends AppError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(503, 'transient_failure', message, options);
+  }
+}
+
+/** Body of an error response: the message only when it is safe to expose. */
+export function errorBody(error: unknown): { status: number; body: Record<string, unknown> } {
+  if (error instanceof AppError && error.expose) {
+    const body: Record<string, unknown> = { error: error.code, message: error.message };
+    if (error.details !== undefined) body.details = error.details;
+    return { status: error.status, body };
+  }
+  const status = error instanceof AppError ? error.status : 500;
+  return { status, body: { error: status === 503 ? 'service_unavailable' : 'internal_error' } };
+}

@@ -1,0 +1,15 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    globalSetup: ['test/support/global-setup.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 120_000,
+    pool: 'forks',
+    // Integration and e2e files share one DynamoDB Local and one fauxqs; each file uses its own
+    // table and queues, so files may run side by side.
+    fileParallelism: true,
+    maxWorkers: 2,
+  },
+});
