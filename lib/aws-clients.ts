@@ -11,6 +11,8 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
  */
 export interface AwsClients {
   dynamo: DynamoDBDocumentClient;
+  /** The plain client under `dynamo` (table administration). */
+  dynamoBase: DynamoDBClient;
   sqs: SQSClient;
   s3: S3Client;
 }
@@ -20,16 +22,15 @@ export function createAwsClients(env: NodeJS.ProcessEnv = process.env): AwsClien
   const dynamoEndpoint = env.AWS_ENDPOINT_URL_DYNAMODB;
   const sqsEndpoint = env.AWS_ENDPOINT_URL_SQS;
   const s3Endpoint = env.AWS_ENDPOINT_URL_S3;
-  const dynamo = DynamoDBDocumentClient.from(
-    new DynamoDBClient({ region, ...(dynamoEndpoint ? { endpoint: dynamoEndpoint } : {}) }),
-    { marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false } },
+  const dynamoBase = new DynamoDBClient({ region, ...(dynamoEndpoint ? { endpoint: dynamoEndpoint } : {}) });
+  const dynamo = DynamoDBDocumentClient.from(dynamoBase, { marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false } },
   );
   const sqs = new SQSClient({
     region,
     ...(sqsEndpoint ? { endpoint: sqsEndpoint, useQueueUrlAsEndpoint: false } : {}),
   });
   const s3 = new S3Client({ region, ...(s3Endpoint ? { endpoint: s3Endpoint, forcePathStyle: true } : {}) });
-  return { dynamo, sqs, s3 };
+  return { dynamo, dynamoBase, sqs, s3 };
 }
 
 let shared: AwsClients | undefined;

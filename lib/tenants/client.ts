@@ -14,6 +14,7 @@ export interface AssistantRecord {
   model: string;
   instructions: string;
   vector_store_id?: string;
+  vector_store_file_id?: string;
   status: AssistantStatus;
   status_reason?: string;
   updated_at: string;

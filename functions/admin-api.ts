@@ -1,0 +1,141 @@
+import { timingSafeEqual } from 'node:crypto';
+import middy from '@middy/core';
+import httpRouterHandler from '@middy/http-router';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import * as z from 'zod';
+import { awsClients } from '../lib/aws-clients.ts';
+import { NotFoundError, UnauthorizedError } from '../lib/errors.ts';
+import { errorResponse, json, parseJsonBody, parseQuery } from '../lib/http/http-response.ts';
+import { sendMessage } from '../lib/queue/sqs-publisher.ts';
+import { buildDependencies, once } from '../lib/runtime/dependencies.ts';
+import { readPlatformSecret, requirePlatformSecret } from '../lib/secrets/platform-secrets.ts';
+import type { ConversationStore } from '../lib/conversation/conversation-store.ts';
+import { toClientView } from '../lib/tenants/client.ts';
+import {
+  createClientSchema,
+  listClientsQuerySchema,
+  paginationQuerySchema,
+  updateClientSchema,
+} from '../lib/tenants/client-schemas.ts';
+import { ClientService } from '../lib/tenants/client-service.ts';
+import { functions } from '../infra/topology.ts';
+
+/** The operator's HTTP API. Every route but /health needs `Authorization: Bearer <operator key>`. */
+
+export interface AdminApiDeps {
+  service: ClientService;
+  conversations: ConversationStore;
+  operatorKey: string;
+}
+
+type Route = (event: APIGatewayProxyEventV2, deps: AdminApiDeps) => Promise<APIGatewayProxyStructuredResultV2>;
+
+const pathParam = (event: APIGatewayProxyEventV2, name: string): string => {
+  const value = event.pathParameters?.[name];
+  if (!value) throw new NotFoundError();
+  return decodeURIComponent(value);
+};
+
+const handlers: Record<string, Route> = {
+  'GET /health': async () => json(200, { status: 'ok' }),
+  'POST /clients': async (event, { service }) =>
+    json(201, toClientView(await service.create(parseJsonBody(event, createClientSchema)))),
+  'GET /clients': async (event, { service }) => {
+    const { active_only } = parseQuery(event, listClientsQuerySchema);
+    const clients = await service.list({ activeOnly: active_only });
+    return json(200, { clients: clients.map(toClientView), count: clients.length });
+  },
+  'GET /clients/{id}': async (event, { service }) => json(200, toClientView(await service.get(pathParam(event, 'id')))),
+  'PATCH /clients/{id}': async (event, { service }) =>
+    json(200, toClientView(await service.update(pathParam(event, 'id'), parseJsonBody(event, updateClientSchema)))),
+  'DELETE /clients/{id}': async (event, { service }) =>
+    json(200, toClientView(await service.deactivate(pathParam(event, 'id')))),
+  'GET /clients/{id}/conversations': async (event, { service, conversations }) => {
+    const client = await service.get(pathParam(event, 'id'));
+    const page = parseQuery(event, paginationQuerySchema);
+    const result = await conversations.listContacts(client.id, page);
+    return json(200, {
+      conversations: result.items.map((c) => ({
+        contact: c.contact_key,
+        wa_id: c.wa_id ?? null,
+        user_id: c.user_id ?? null,
+        name: c.name ?? null,
+        first_seen_at: c.first_seen_at,
+        last_activity_at: c.last_activity_at,
+        bot_paused: c.bot_paused,
+        window_closed: c.window_closed_at !== undefined,
+      })),
+      next_cursor: result.next_cursor,
+    });
+  },
+  'GET /clients/{id}/conversations/{contact}/messages': async (event, { service, conversations }) => {
+    const client = await service.get(pathParam(event, 'id'));
+    const contact = pathParam(event, 'contact');
+    const page = parseQuery(event, paginationQuerySchema);
+    const stored = await conversations.getContact(client.id, contact);
+    if (!stored) throw new NotFoundError(`no conversation with ${contact}`);
+    const result = await conversations.listMessages(client.id, contact, page);
+    return json(200, { contact, messages: result.items, next_cursor: result.next_cursor });
+  },
+};
+
+const isOperator = (header: string | undefined, operatorKey: string) => {
+  const match = /^Bearer (.+)$/i.exec(header ?? '');
+  if (!match) return false;
+  const given = Buffer.from(match[1]!.trim());
+  const expected = Buffer.from(operatorKey);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+};
+
+export function createAdminApiHandler(deps: () => Promise<AdminApiDeps>) {
+  const routes = functions.adminApi.routes.map((route) => {
+    const key = `${route.method} ${route.path}`;
+    const routeHandler = handlers[key];
+    if (!routeHandler) throw new Error(`no handler for ${key}`);
+    return {
+      method: route.method,
+      path: route.path,
+      handler: async (event: APIGatewayProxyEventV2) => {
+        try {
+          const resolved = await deps();
+          if (route.auth === 'operator-key' && !isOperator(event.headers.authorization, resolved.operatorKey)) {
+            throw new UnauthorizedError('missing or invalid operator key');
+          }
+          return await routeHandler(event, resolved);
+        } catch (error) {
+          return errorResponse(error);
+        }
+      },
+    };
+  });
+  const router = httpRouterHandler({
+    routes,
+    notFoundResponse: ({ method, path }: { method: string; path: string }) =>
+      json(404, { error: 'not_found', message: `no route ${method} ${path}` }),
+  });
+  return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>().handler(
+    router as unknown as (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>,
+  );
+}
+
+const productionDeps = once(async (): Promise<AdminApiDeps> => {
+  const base = buildDependencies();
+  const { sqs } = awsClients();
+  const provisionQueueUrl = base.config.PROVISION_QUEUE_URL;
+  return {
+    operatorKey: await requirePlatformSecret('OPERATOR_API_KEY'),
+    conversations: base.conversations,
+    service: new ClientService({
+      clients: base.clients,
+      secrets: base.secrets,
+      defaultModel: base.config.OPENAI_MODEL,
+      platformHasOpenAi: async () => (await readPlatformSecret('OPENAI_API_KEY')) !== undefined,
+      enqueueProvisioning: async (job) => {
+        if (!provisionQueueUrl) throw new Error('PROVISION_QUEUE_URL is not configured');
+        await sendMessage(sqs, provisionQueueUrl, job);
+      },
+    }),
+  };
+});
+
+export const handler = createAdminApiHandler(productionDeps);

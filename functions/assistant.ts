@@ -1,0 +1,45 @@
+import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { type AnswerDeps, handleQueueEvent } from '../lib/conversation/answer-message.ts';
+import { queueEventSchema } from '../lib/conversation/inbound-event.ts';
+import { logger } from '../lib/logger.ts';
+import { buildDependencies, buildResponder, buildSender, once } from '../lib/runtime/dependencies.ts';
+import { readPlatformSecret } from '../lib/secrets/platform-secrets.ts';
+
+/**
+ * SQS FIFO consumer: answers each queued message exactly once. A failed record fails the rest of
+ * its message group in the batch (order within a conversation is kept); other groups go on.
+ */
+export function createAssistantHandler(deps: () => Promise<AnswerDeps>) {
+  return async (event: SQSEvent, context?: Context): Promise<SQSBatchResponse> => {
+    const resolved = await deps();
+    const processor = new SqsFifoPartialProcessorAsync();
+    const recordHandler = async (record: SQSRecord) => {
+      const parsed = queueEventSchema.safeParse(JSON.parse(record.body));
+      if (!parsed.success) {
+        // A producer bug: fail it so it ends in the dead-letter queue instead of being dropped.
+        throw new Error(`queue message ${record.messageId} does not match the inbound contract`);
+      }
+      const outcome = await handleQueueEvent(parsed.data, resolved);
+      logger.info('queue event handled', { kind: parsed.data.kind, tenantId: parsed.data.tenant_id, outcome });
+    };
+    return processPartialResponse(event, recordHandler, processor, {
+      ...(context ? { context } : {}),
+      skipGroupOnError: true,
+      throwOnFullBatchFailure: false,
+    });
+  };
+}
+
+const productionDeps = once(async (): Promise<AnswerDeps> => {
+  const base = buildDependencies();
+  return {
+    ...base,
+    sender: buildSender(base.config),
+    responder: await buildResponder(base.config),
+    platformWhatsAppToken: () => readPlatformSecret('WHATSAPP_ACCESS_TOKEN'),
+    retentionHours: base.config.RETENTION_HOURS,
+  };
+});
+
+export const handler = createAssistantHandler(productionDeps);

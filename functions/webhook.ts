@@ -1,0 +1,68 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { awsClients } from '../lib/aws-clients.ts';
+import { parseConfig } from '../lib/config.ts';
+import { errorResponse, json, rawBody } from '../lib/http/http-response.ts';
+import { logger } from '../lib/logger.ts';
+import { sendFifoMessages } from '../lib/queue/sqs-publisher.ts';
+import { once } from '../lib/runtime/dependencies.ts';
+import { requirePlatformSecret } from '../lib/secrets/platform-secrets.ts';
+import { ClientRepository } from '../lib/tenants/client-repository.ts';
+import { type ReceiveWebhookDeps, receiveWebhook } from '../lib/webhook/receive-webhook.ts';
+import { createCachedTenantRouter } from '../lib/webhook/tenant-router.ts';
+
+/** GET /webhook (Meta's verification) and POST /webhook (deliveries) for every tenant. */
+
+interface WebhookHandlerDeps extends ReceiveWebhookDeps {
+  verifyToken: string;
+}
+
+const sameSecret = (a: string, b: string) => {
+  const left = Buffer.from(a);
+  const right = Buffer.from(b);
+  return left.length === right.length && timingSafeEqual(left, right);
+};
+
+export function createWebhookHandler(deps: () => Promise<WebhookHandlerDeps>) {
+  return async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
+    try {
+      const resolved = await deps();
+      if (event.requestContext.http.method === 'GET') {
+        const query = event.queryStringParameters ?? {};
+        const token = query['hub.verify_token'];
+        if (query['hub.mode'] === 'subscribe' && token && sameSecret(token, resolved.verifyToken)) {
+          return { statusCode: 200, headers: { 'content-type': 'text/plain' }, body: query['hub.challenge'] ?? '' };
+        }
+        return json(403, { error: 'forbidden', message: 'verification token mismatch' });
+      }
+      const report = await receiveWebhook(
+        { rawBody: rawBody(event), signature: event.headers['x-hub-signature-256'] },
+        resolved,
+      );
+      logger.info('webhook received', { ...report });
+      return json(200, { status: 'EVENT_RECEIVED' });
+    } catch (error) {
+      return errorResponse(error);
+    }
+  };
+}
+
+const productionDeps = once(async (): Promise<WebhookHandlerDeps> => {
+  const config = parseConfig();
+  const { dynamo, sqs } = awsClients();
+  const clients = new ClientRepository(dynamo, config.TABLE_NAME);
+  const queueUrl = config.INBOUND_QUEUE_URL;
+  if (!queueUrl) throw new Error('INBOUND_QUEUE_URL is not configured');
+  const [appSecret, verifyToken] = await Promise.all([
+    requirePlatformSecret('META_APP_SECRET'),
+    requirePlatformSecret('META_VERIFY_TOKEN'),
+  ]);
+  return {
+    appSecret,
+    verifyToken,
+    router: createCachedTenantRouter((id) => clients.findRoute(id)),
+    enqueue: (messages) => sendFifoMessages(sqs, queueUrl, messages),
+  };
+});
+
+export const handler = createWebhookHandler(productionDeps);

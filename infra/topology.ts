@@ -1,0 +1,117 @@
+/**
+ * The product's topology in one place: which functions exist, which HTTP routes and queues feed
+ * them, and which schedules run. The CDK stack and the local stack both read it, and a test checks
+ * that every route here is in the synthesized template and served locally.
+ */
+
+export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+
+export interface RouteSpec {
+  method: HttpMethod;
+  path: string;
+  /** Who may call it: Meta (signature-checked), the operator (bearer key), anyone (health). */
+  auth: 'meta-signature' | 'operator-key' | 'none';
+}
+
+export interface QueueSpec {
+  /** Logical name; the local stack appends `.fifo` for FIFO queues. */
+  name: string;
+  fifo: boolean;
+  /** Seconds a received message stays invisible; above the consumer's timeout. */
+  visibilityTimeoutSeconds: number;
+  /** Receives before a message moves to the dead-letter queue. */
+  maxReceiveCount: number;
+  /** Environment variable through which functions learn the queue's URL. */
+  urlEnv: string;
+}
+
+export interface FunctionSpec {
+  /** Entry file under functions/ (without extension). */
+  entry: string;
+  description: string;
+  routes?: RouteSpec[];
+  /** The queue that triggers it. */
+  consumes?: string;
+  /** Queues it sends to. */
+  sendsTo?: string[];
+  timeoutSeconds: number;
+  memoryMb: number;
+  batchSize?: number;
+  maxConcurrency?: number;
+}
+
+export const queues = {
+  inbound: {
+    name: 'inbound',
+    fifo: true,
+    visibilityTimeoutSeconds: 180,
+    maxReceiveCount: 5,
+    urlEnv: 'INBOUND_QUEUE_URL',
+  },
+  provision: {
+    name: 'provision',
+    fifo: false,
+    visibilityTimeoutSeconds: 300,
+    maxReceiveCount: 5,
+    urlEnv: 'PROVISION_QUEUE_URL',
+  },
+} as const satisfies Record<string, QueueSpec>;
+
+export const functions = {
+  webhook: {
+    entry: 'webhook',
+    description: 'Verifies, validates and routes Meta webhooks; enqueues messages',
+    routes: [
+      { method: 'GET', path: '/webhook', auth: 'meta-signature' },
+      { method: 'POST', path: '/webhook', auth: 'meta-signature' },
+    ],
+    sendsTo: ['inbound'],
+    timeoutSeconds: 10,
+    memoryMb: 512,
+  },
+  adminApi: {
+    entry: 'admin-api',
+    description: "The operator's API: clients, conversations, messages",
+    routes: [
+      { method: 'GET', path: '/health', auth: 'none' },
+      { method: 'POST', path: '/clients', auth: 'operator-key' },
+      { method: 'GET', path: '/clients', auth: 'operator-key' },
+      { method: 'GET', path: '/clients/{id}', auth: 'operator-key' },
+      { method: 'PATCH', path: '/clients/{id}', auth: 'operator-key' },
+      { method: 'DELETE', path: '/clients/{id}', auth: 'operator-key' },
+      { method: 'GET', path: '/clients/{id}/conversations', auth: 'operator-key' },
+      { method: 'GET', path: '/clients/{id}/conversations/{contact}/messages', auth: 'operator-key' },
+    ],
+    sendsTo: ['provision'],
+    timeoutSeconds: 15,
+    memoryMb: 512,
+  },
+  assistant: {
+    entry: 'assistant',
+    description: 'Answers queued customer messages exactly once',
+    consumes: 'inbound',
+    // OpenAI worst case ~50 s (3 attempts of 15 s plus backoff), then Graph sends with retries.
+    timeoutSeconds: 90,
+    memoryMb: 1024,
+    batchSize: 10,
+    maxConcurrency: 50,
+  },
+  provisioner: {
+    entry: 'provisioner',
+    description: "Builds each tenant's assistant (vector store of its FAQs)",
+    consumes: 'provision',
+    timeoutSeconds: 120,
+    memoryMb: 512,
+    batchSize: 1,
+    maxConcurrency: 5,
+  },
+} as const satisfies Record<string, FunctionSpec>;
+
+export type FunctionName = keyof typeof functions;
+
+/** Every HTTP route with the function serving it. */
+export function allRoutes(): Array<RouteSpec & { fn: FunctionName }> {
+  return Object.entries(functions).flatMap(([fn, spec]) =>
+    ((spec as FunctionSpec).routes ?? []).map((route) => ({ ...route, fn: fn as FunctionName })),
+  );
+}

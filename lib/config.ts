@@ -1,0 +1,37 @@
+import * as z from 'zod';
+
+/**
+ * The process configuration, parsed once. Names and URLs come from the environment; secrets come
+ * from the environment only locally — in AWS each secret variable is replaced by `<NAME>_SECRET_ARN`
+ * and read from Secrets Manager (see secrets/platform-secrets.ts).
+ */
+const envSchema = z.object({
+  TABLE_NAME: z.string().min(1).default('wa-assistant'),
+  INBOUND_QUEUE_URL: z.string().url().optional(),
+  PROVISION_QUEUE_URL: z.string().url().optional(),
+  GRAPH_API_BASE_URL: z.string().url().default('https://graph.facebook.com'),
+  GRAPH_API_VERSION: z
+    .string()
+    .regex(/^v\d+\.\d+$/)
+    .default('v26.0'),
+  OPENAI_BASE_URL: z.string().url().optional(),
+  OPENAI_MODEL: z.string().min(1).default('gpt-5-mini'),
+  /** Hours messages and conversation records are kept (the purge enforces it). */
+  RETENTION_HOURS: z.coerce.number().int().min(0).max(24 * 365).default(24),
+  /** The KMS key for tenant secrets (AWS); absent locally. */
+  TENANT_SECRETS_KMS_KEY_ID: z.string().optional(),
+  /** The local AES key for tenant secrets (local stack and tests). */
+  LOCAL_SECRETS_KEY: z.string().min(16).optional(),
+  PUBLIC_BASE_URL: z.string().url().optional(),
+});
+
+export type AppConfig = z.infer<typeof envSchema>;
+
+export function parseConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const fields = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`invalid configuration: ${fields}`);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,249 @@
+import { randomUUID } from 'node:crypto';
+import { TransientError } from '../errors.ts';
+import { logger } from '../logger.ts';
+import type { SecretBox } from '../secrets/secret-box.ts';
+import type { Client } from '../tenants/client.ts';
+import type { ClientRepository } from '../tenants/client-repository.ts';
+import { GraphApiError } from '../whatsapp/graph-client.ts';
+import { splitForWhatsApp } from '../whatsapp/split-text.ts';
+import { cannedReplies, isGreetingOnly, parseBotCommand, replyLanguage } from './canned-replies.ts';
+import type { Contact, ConversationStore } from './conversation-store.ts';
+import type { InboundMessageEvent, QueueEvent, StatusEvent } from './inbound-event.ts';
+import { LostClaimError, type MessageClaims } from './message-claims.ts';
+import type { Responder, WhatsAppSender } from './ports.ts';
+
+export interface AnswerDeps {
+  clients: ClientRepository;
+  conversations: ConversationStore;
+  claims: MessageClaims;
+  sender: WhatsAppSender;
+  responder: Responder;
+  secrets: SecretBox;
+  platformWhatsAppToken(): Promise<string | undefined>;
+  retentionHours: number;
+  /** How long sending stays paused after Meta's spam limit (131048). */
+  spamPauseHours?: number;
+  now?: () => Date;
+}
+
+/** Message types that never get an automatic reply (they are still recorded). */
+const SILENT_TYPES = new Set(['reaction', 'system', 'unsupported', 'ephemeral', 'request_welcome', 'errors']);
+
+export type AnswerOutcome =
+  | 'replied'
+  | 'duplicate'
+  | 'no_reply'
+  | 'tenant_inactive'
+  | 'credentials_invalid'
+  | 'sending_paused'
+  | 'no_access_token'
+  | 'window_closed'
+  | 'send_failed'
+  | 'lost_claim'
+  | 'status_recorded';
+
+/** Handles one event of the inbound queue. Throws only when the event should be retried. */
+export async function handleQueueEvent(event: QueueEvent, deps: AnswerDeps): Promise<AnswerOutcome> {
+  return event.kind === 'status' ? recordStatus(event, deps) : answerMessage(event, deps);
+}
+
+async function recordStatus(event: StatusEvent, deps: AnswerDeps): Promise<AnswerOutcome> {
+  const { tenant_id: tenantId, status } = event;
+  const contactKey = await deps.conversations.applyStatus(tenantId, status.message_id, status.status, status.error_codes);
+  if (status.status === 'failed' && status.error_codes.includes(131047) && (contactKey ?? event.contact_key)) {
+    await deps.conversations.updateContact(tenantId, (contactKey ?? event.contact_key)!, {
+      window_closed_at: (deps.now?.() ?? new Date()).toISOString(),
+    });
+  }
+  return 'status_recorded';
+}
+
+/**
+ * Answers one customer message exactly once: claim → tenant and contact → commands, welcome,
+ * responder → send (resumable) → record. See message-claims.ts for the exactly-once argument.
+ */
+export async function answerMessage(event: InboundMessageEvent, deps: AnswerDeps): Promise<AnswerOutcome> {
+  const now = () => deps.now?.() ?? new Date();
+  const tenantId = event.tenant_id;
+  const messageId = event.message.id;
+  const owner = randomUUID();
+  const claim = await deps.claims.claim(tenantId, messageId, owner, now().getTime());
+  if (claim.outcome === 'done') return 'duplicate';
+  if (claim.outcome === 'busy') throw new TransientError('message is being answered by another worker');
+
+  const finish = async (outcome: AnswerOutcome) => {
+    await deps.claims.complete(tenantId, messageId, owner, outcome);
+    return outcome;
+  };
+
+  try {
+    const client = await deps.clients.get(tenantId);
+    if (!client || !client.active) return await finish('tenant_inactive');
+
+    const contact = await deps.conversations.touchInbound(tenantId, event.contact, now(), deps.retentionHours);
+    await deps.conversations.putMessage(
+      tenantId,
+      event.contact.key,
+      {
+        id: messageId,
+        direction: 'inbound',
+        type: event.message.type,
+        ...(event.message.text !== undefined ? { text: event.message.text } : {}),
+        at: new Date(event.message.timestamp * 1000).toISOString(),
+      },
+      deps.retentionHours,
+    );
+
+    if (client.credentials_status === 'invalid') return await finish('credentials_invalid');
+    if (client.sending_paused_until && client.sending_paused_until > now().toISOString()) {
+      return await finish('sending_paused');
+    }
+    const accessToken = client.whatsapp_access_token_enc
+      ? await deps.secrets.decrypt(client.whatsapp_access_token_enc, { tenantId })
+      : await deps.platformWhatsAppToken();
+    if (!accessToken) {
+      logger.error('no WhatsApp access token for tenant', { tenantId });
+      return await finish('no_access_token');
+    }
+
+    let plan = claim.plan;
+    if (!plan) {
+      plan = await planReplies(event, client, contact, accessToken, deps);
+      if (plan.length === 0) return await finish('no_reply');
+      await deps.claims.savePlan(tenantId, messageId, owner, plan);
+    }
+
+    const to = {
+      ...(event.contact.user_id ? { user_id: event.contact.user_id } : {}),
+      ...(event.contact.wa_id ? { wa_id: event.contact.wa_id } : {}),
+    };
+    for (let index = claim.sent; index < plan.length; index++) {
+      const text = plan[index]!;
+      const sent = await deps.sender.sendText({
+        phoneNumberId: event.phone_number_id,
+        accessToken,
+        to,
+        text,
+        ...(index === 0 ? { replyTo: messageId } : {}),
+      });
+      await deps.claims.markSent(tenantId, messageId, owner, index + 1, now().getTime());
+      await deps.conversations.putMessage(
+        tenantId,
+        event.contact.key,
+        { id: sent.messageId, direction: 'outbound', type: 'text', text, at: now().toISOString(), status: 'accepted', in_reply_to: messageId },
+        deps.retentionHours,
+      );
+    }
+    return await finish('replied');
+  } catch (error) {
+    if (error instanceof LostClaimError) return 'lost_claim';
+    if (error instanceof GraphApiError) {
+      const handled = await handleGraphError(error, event, deps);
+      if (handled) return await finish(handled);
+    }
+    await deps.claims.release(tenantId, messageId, owner);
+    throw error;
+  }
+}
+
+async function planReplies(
+  event: InboundMessageEvent,
+  client: Client,
+  contact: Contact,
+  accessToken: string,
+  deps: AnswerDeps,
+): Promise<string[]> {
+  const tenantId = client.id;
+  const text = event.message.text?.trim();
+  const language = replyLanguage(client.language);
+
+  const command = parseBotCommand(text);
+  if (command) {
+    await deps.conversations.updateContact(tenantId, event.contact.key, { bot_paused: command.command === 'pause' });
+    return [command.command === 'pause' ? cannedReplies.paused[command.language] : cannedReplies.resumed[command.language]];
+  }
+  if (!client.bot_enabled || contact.bot_paused) return [];
+  if (SILENT_TYPES.has(event.message.type)) return [];
+
+  // Blue ticks and the typing indicator while the reply is prepared; never worth failing over.
+  await deps.sender
+    .markRead({ phoneNumberId: event.phone_number_id, accessToken, messageId: event.message.id, typing: true })
+    .catch((error) => {
+      if (error instanceof GraphApiError && error.kind === 'token_invalid') throw error;
+      logger.warn('mark-read failed', { tenantId, code: error instanceof GraphApiError ? error.code : undefined });
+    });
+
+  const plan: string[] = [];
+  if (!contact.welcomed_at && client.welcome_message) {
+    plan.push(client.welcome_message);
+    await deps.conversations.updateContact(tenantId, event.contact.key, {
+      welcomed_at: (deps.now?.() ?? new Date()).toISOString(),
+    });
+    if (isGreetingOnly(text)) return plan;
+  }
+  if (!text) {
+    plan.push(cannedReplies.textOnly[language]);
+    return plan;
+  }
+
+  let openaiApiKey: string | undefined;
+  if (client.openai_api_key_enc) openaiApiKey = await deps.secrets.decrypt(client.openai_api_key_enc, { tenantId });
+  const reply = await deps.responder.reply({
+    tenant: {
+      id: tenantId,
+      name: client.name,
+      language: client.language,
+      faqs: client.faqs,
+      ...(client.business_hours ? { business_hours: client.business_hours } : {}),
+      assistant: client.assistant,
+      ...(openaiApiKey ? { openaiApiKey } : {}),
+    },
+    contact: {
+      key: event.contact.key,
+      ...(contact.openai_conversation_id ? { conversationId: contact.openai_conversation_id } : {}),
+    },
+    text,
+  });
+  if (reply.conversationId && reply.conversationId !== contact.openai_conversation_id) {
+    await deps.conversations.updateContact(tenantId, event.contact.key, { openai_conversation_id: reply.conversationId });
+  }
+  if (reply.fallbackReason) logger.warn('answered by the FAQ responder', { tenantId, reason: reply.fallbackReason });
+  plan.push(...splitForWhatsApp(reply.text));
+  return plan;
+}
+
+/** The Graph errors that end the attempt for good; undefined for those worth retrying. */
+async function handleGraphError(
+  error: GraphApiError,
+  event: InboundMessageEvent,
+  deps: AnswerDeps,
+): Promise<AnswerOutcome | undefined> {
+  const tenantId = event.tenant_id;
+  const now = deps.now?.() ?? new Date();
+  switch (error.kind) {
+    case 'token_invalid':
+      logger.error('WhatsApp token rejected; tenant credentials marked invalid', { tenantId, code: error.code });
+      await deps.clients.patch(tenantId, {
+        credentials_status: 'invalid',
+        credentials_status_reason: `Graph API error ${error.code ?? error.httpStatus} at ${now.toISOString()}: update whatsapp_access_token`,
+      });
+      return 'credentials_invalid';
+    case 'window_closed':
+      await deps.conversations.updateContact(tenantId, event.contact.key, { window_closed_at: now.toISOString() });
+      return 'window_closed';
+    case 'spam_limited': {
+      const until = new Date(now.getTime() + (deps.spamPauseHours ?? 24) * 3600_000).toISOString();
+      logger.error('Meta spam limit hit; sending paused for the tenant', { tenantId, until });
+      await deps.clients.patch(tenantId, {
+        sending_paused_until: until,
+        sending_paused_reason: `Graph API error 131048 (spam rate limit) at ${now.toISOString()}`,
+      });
+      return 'sending_paused';
+    }
+    case 'permanent':
+      logger.error('message could not be sent', { tenantId, code: error.code, httpStatus: error.httpStatus });
+      return 'send_failed';
+    default:
+      return undefined; // throughput, pair rate limit, server: the queue redelivers later
+  }
+}

@@ -1,0 +1,253 @@
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { ValidationError } from '../errors.ts';
+import { decodeCursor, encodeCursor, expiresAfterHours } from '../storage/table.ts';
+import type { ContactRef } from './inbound-event.ts';
+
+/** A customer of a tenant, as the assistant remembers them. */
+export interface Contact {
+  contact_key: string;
+  wa_id?: string;
+  user_id?: string;
+  name?: string;
+  first_seen_at: string;
+  last_activity_at: string;
+  last_inbound_at?: string;
+  bot_paused: boolean;
+  welcomed_at?: string;
+  openai_conversation_id?: string;
+  /** Set when Meta said the 24-hour customer-service window is closed (131047). */
+  window_closed_at?: string;
+}
+
+export interface StoredMessage {
+  id: string;
+  direction: 'inbound' | 'outbound';
+  type: string;
+  text?: string;
+  at: string;
+  status?: string;
+  error_codes?: number[];
+  source?: string;
+  in_reply_to?: string;
+}
+
+export const contactKeys = {
+  contact: (tenantId: string, contactKey: string) => ({ pk: `CLIENT#${tenantId}`, sk: `CONTACT#${contactKey}` }),
+  contactPrefix: 'CONTACT#',
+  messagesPartition: (tenantId: string, contactKey: string) => `CLIENT#${tenantId}#CONTACT#${contactKey}`,
+  message: (tenantId: string, contactKey: string, at: string, messageId: string) => ({
+    pk: contactKeys.messagesPartition(tenantId, contactKey),
+    sk: `MSG#${at}#${messageId}`,
+  }),
+  /** Finds an outbound message from its wamid when a status update arrives. */
+  outboundPointer: (tenantId: string, messageId: string) => ({ pk: `CLIENT#${tenantId}`, sk: `OUT#${messageId}` }),
+};
+
+const STATUS_RANK: Record<string, number> = { accepted: 0, sent: 1, delivered: 2, read: 3, failed: 4 };
+
+const CONTACT_FIELDS = [
+  'contact_key',
+  'wa_id',
+  'user_id',
+  'name',
+  'first_seen_at',
+  'last_activity_at',
+  'last_inbound_at',
+  'bot_paused',
+  'welcomed_at',
+  'openai_conversation_id',
+  'window_closed_at',
+] as const;
+
+function toContact(item: Record<string, unknown>): Contact {
+  const contact: Record<string, unknown> = {};
+  for (const field of CONTACT_FIELDS) if (item[field] !== undefined) contact[field] = item[field];
+  contact.bot_paused = item.bot_paused === true;
+  return contact as unknown as Contact;
+}
+
+function toMessage(item: Record<string, unknown>): StoredMessage {
+  const { pk: _pk, sk: _sk, expires_at: _e, item_type: _t, ...rest } = item;
+  return rest as unknown as StoredMessage;
+}
+
+/**
+ * Contacts and their messages in DynamoDB, partitioned by tenant. Every item carries the TTL
+ * attribute; the purge removes what TTL has not yet.
+ */
+export class ConversationStore {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  /** Records inbound activity of a contact (creating it on first contact) and returns its state. */
+  async touchInbound(tenantId: string, ref: ContactRef, at: Date, retentionHours: number): Promise<Contact> {
+    const iso = at.toISOString();
+    const values: Record<string, unknown> = {
+      ':key': ref.key,
+      ':at': iso,
+      ':false': false,
+      ':expires': expiresAfterHours(retentionHours, at),
+      ':type': 'contact',
+    };
+    const sets = [
+      'contact_key = :key',
+      'first_seen_at = if_not_exists(first_seen_at, :at)',
+      'last_activity_at = :at',
+      'last_inbound_at = :at',
+      'bot_paused = if_not_exists(bot_paused, :false)',
+      'expires_at = :expires',
+      'item_type = :type',
+    ];
+    for (const field of ['wa_id', 'user_id', 'name'] as const) {
+      if (ref[field]) {
+        sets.push(`${field} = :${field}`);
+        values[`:${field}`] = ref[field];
+      }
+    }
+    const { Attributes } = await this.db.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: contactKeys.contact(tenantId, ref.key),
+        UpdateExpression: `SET ${sets.join(', ')} REMOVE window_closed_at`,
+        ExpressionAttributeValues: values,
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return toContact(Attributes ?? {});
+  }
+
+  async getContact(tenantId: string, contactKey: string): Promise<Contact | undefined> {
+    const { Item } = await this.db.send(
+      new GetCommand({ TableName: this.tableName, Key: contactKeys.contact(tenantId, contactKey) }),
+    );
+    return Item ? toContact(Item) : undefined;
+  }
+
+  /** Sets a few attributes of an existing contact (bot state, conversation id, window). */
+  async updateContact(
+    tenantId: string,
+    contactKey: string,
+    values: Partial<Pick<Contact, 'bot_paused' | 'welcomed_at' | 'openai_conversation_id' | 'window_closed_at'>>,
+  ): Promise<void> {
+    const entries = Object.entries(values).filter(([, v]) => v !== undefined);
+    if (entries.length === 0) return;
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: contactKeys.contact(tenantId, contactKey),
+          UpdateExpression: `SET ${entries.map(([k]) => `${k} = :${k}`).join(', ')}`,
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: Object.fromEntries(entries.map(([k, v]) => [`:${k}`, v])),
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error; // erased meanwhile
+    }
+  }
+
+  /** Stores a message; idempotent for the same id and time (a redelivery overwrites itself). */
+  async putMessage(tenantId: string, contactKey: string, message: StoredMessage, retentionHours: number): Promise<void> {
+    const expires = expiresAfterHours(retentionHours, new Date(message.at));
+    await this.db.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: {
+          ...contactKeys.message(tenantId, contactKey, message.at, message.id),
+          item_type: 'message',
+          ...message,
+          expires_at: expires,
+        },
+      }),
+    );
+    if (message.direction === 'outbound') {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            ...contactKeys.outboundPointer(tenantId, message.id),
+            item_type: 'outbound_pointer',
+            contact_key: contactKey,
+            message_sk: contactKeys.message(tenantId, contactKey, message.at, message.id).sk,
+            expires_at: expires,
+          },
+        }),
+      );
+    }
+  }
+
+  /** Applies a delivery status to an outbound message; statuses only move forward. */
+  async applyStatus(tenantId: string, messageId: string, status: string, errorCodes: number[]): Promise<string | undefined> {
+    const { Item } = await this.db.send(
+      new GetCommand({ TableName: this.tableName, Key: contactKeys.outboundPointer(tenantId, messageId) }),
+    );
+    if (!Item) return undefined;
+    const contactKey = String(Item.contact_key);
+    const rank = STATUS_RANK[status] ?? 0;
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: contactKeys.messagesPartition(tenantId, contactKey), sk: String(Item.message_sk) },
+          UpdateExpression: 'SET #status = :status, status_rank = :rank, error_codes = :codes',
+          ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(status_rank) OR status_rank < :rank)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':status': status, ':rank': rank, ':codes': errorCodes },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+    return contactKey;
+  }
+
+  /** A contact's messages, newest first. */
+  async listMessages(tenantId: string, contactKey: string, page: { limit: number; cursor?: string }) {
+    const pk = contactKeys.messagesPartition(tenantId, contactKey);
+    const start = decodeCursor(page.cursor);
+    if (page.cursor && (!start || start.pk !== pk)) throw new ValidationError('cursor is not valid for this list');
+    const result = await this.db.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :msg)',
+        ExpressionAttributeValues: { ':pk': pk, ':msg': 'MSG#' },
+        ScanIndexForward: false,
+        Limit: page.limit,
+        ExclusiveStartKey: start,
+      }),
+    );
+    return {
+      items: (result.Items ?? []).map((item) => {
+        const { status_rank: _r, ...message } = toMessage(item) as StoredMessage & { status_rank?: number };
+        return message;
+      }),
+      next_cursor: encodeCursor(result.LastEvaluatedKey),
+    };
+  }
+
+  /** A tenant's contacts (ordered by contact key). */
+  async listContacts(tenantId: string, page: { limit: number; cursor?: string }) {
+    const pk = `CLIENT#${tenantId}`;
+    const start = decodeCursor(page.cursor);
+    if (page.cursor && (!start || start.pk !== pk)) throw new ValidationError('cursor is not valid for this list');
+    const result = await this.db.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': pk, ':prefix': contactKeys.contactPrefix },
+        Limit: page.limit,
+        ExclusiveStartKey: start,
+      }),
+    );
+    return { items: (result.Items ?? []).map(toContact), next_cursor: encodeCursor(result.LastEvaluatedKey) };
+  }
+}

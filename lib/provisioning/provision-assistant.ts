@@ -1,0 +1,83 @@
+import { logger } from '../logger.ts';
+import type { SecretBox } from '../secrets/secret-box.ts';
+import type { ClientRepository } from '../tenants/client-repository.ts';
+import type { ProvisionJob } from '../tenants/client-service.ts';
+import type { Faq } from '../tenants/client-schemas.ts';
+
+/** The OpenAI vector-store operations the provisioner needs (lib/openai/vector-store.ts). */
+export interface FaqVectorStores {
+  create(args: { apiKey: string; name: string; faqs: Faq[] }): Promise<{ vectorStoreId: string; fileId: string }>;
+  delete(args: { apiKey: string; vectorStoreId: string; fileId?: string }): Promise<void>;
+}
+
+export interface ProvisionDeps {
+  clients: ClientRepository;
+  secrets: SecretBox;
+  vectorStores: FaqVectorStores;
+  platformOpenAiKey(): Promise<string | undefined>;
+  now?: () => Date;
+}
+
+export type ProvisionOutcome = 'ready' | 'superseded' | 'gone' | 'offline';
+
+/**
+ * Builds the vector store of one assistant version and marks the assistant ready. A job for a version
+ * that is no longer current is dropped. On failure the assistant shows `failed` with the reason and
+ * the error is rethrown so the queue retries (and finally dead-letters) the job.
+ */
+export async function provisionAssistant(job: ProvisionJob, deps: ProvisionDeps): Promise<ProvisionOutcome> {
+  const client = await deps.clients.get(job.client_id);
+  if (!client) return 'gone';
+  if (client.assistant.version !== job.assistant_version) return 'superseded';
+  const now = () => (deps.now?.() ?? new Date()).toISOString();
+  const apiKey = client.openai_api_key_enc
+    ? await deps.secrets.decrypt(client.openai_api_key_enc, { tenantId: client.id })
+    : await deps.platformOpenAiKey();
+  if (!apiKey) {
+    await deps.clients.setAssistant(client.id, {
+      ...client.assistant,
+      status: 'ready',
+      status_reason: 'offline FAQ responder (no OpenAI key configured)',
+      updated_at: now(),
+    });
+    return 'offline';
+  }
+  const previous = client.assistant.vector_store_id
+    ? { vectorStoreId: client.assistant.vector_store_id, fileId: client.assistant.vector_store_file_id }
+    : undefined;
+  let built: { vectorStoreId: string; fileId: string };
+  try {
+    built = await deps.vectorStores.create({
+      apiKey,
+      name: `${client.id} v${client.assistant.version}`,
+      faqs: client.faqs,
+    });
+  } catch (error) {
+    const reason = error instanceof Error ? error.message.slice(0, 300) : 'unknown error';
+    await deps.clients.setAssistant(client.id, {
+      ...client.assistant,
+      status: 'failed',
+      status_reason: `vector store build failed, retrying: ${reason}`,
+      updated_at: now(),
+    });
+    throw error;
+  }
+  const stored = await deps.clients.setAssistant(client.id, {
+    ...client.assistant,
+    vector_store_id: built.vectorStoreId,
+    vector_store_file_id: built.fileId,
+    status: 'ready',
+    updated_at: now(),
+  });
+  if (!stored) {
+    // A newer version arrived while we built: ours is orphaned, delete it.
+    await deps.vectorStores.delete({ apiKey, ...built }).catch(() => undefined);
+    return 'superseded';
+  }
+  if (previous && previous.vectorStoreId !== built.vectorStoreId) {
+    await deps.vectorStores
+      .delete({ apiKey, ...previous })
+      .catch((error) => logger.warn('old vector store not deleted', { clientId: client.id, error: String(error) }));
+  }
+  return 'ready';
+}

@@ -1,0 +1,152 @@
+import { compileInstructions } from '../provisioning/instructions.ts';
+import type { SecretBox } from '../secrets/secret-box.ts';
+import { type AssistantRecord, type Client, newAssistantId, newClientId, newLandingSlug } from './client.ts';
+import type { ClientRepository } from './client-repository.ts';
+import type { CreateClientInput, UpdateClientInput } from './client-schemas.ts';
+
+/** A request to (re)build a client's assistant at a given version. */
+export interface ProvisionJob {
+  client_id: string;
+  assistant_version: number;
+}
+
+export interface ClientServiceDeps {
+  clients: ClientRepository;
+  secrets: SecretBox;
+  /** Queues a provisioning job (vector store build); called when OpenAI is usable for the client. */
+  enqueueProvisioning(job: ProvisionJob): Promise<void>;
+  /** Whether the platform has an OpenAI key (tenants may also bring their own). */
+  platformHasOpenAi(): Promise<boolean>;
+  defaultModel: string;
+  now?: () => Date;
+}
+
+/**
+ * The operator's use cases on clients: create, read, list, change, deactivate. Building the
+ * assistant's vector store is asynchronous (the provisioner); everything else happens here.
+ */
+export class ClientService {
+  constructor(private readonly deps: ClientServiceDeps) {}
+
+  private now(): string {
+    return (this.deps.now?.() ?? new Date()).toISOString();
+  }
+
+  private async usesOpenAi(client: Client): Promise<boolean> {
+    return client.openai_api_key_enc !== undefined || (await this.deps.platformHasOpenAi());
+  }
+
+  /** The assistant record for the client's current data; `pending` while a vector store is built. */
+  private buildAssistant(client: Client, version: number, usesOpenAi: boolean): AssistantRecord {
+    return {
+      id: client.assistant?.id ?? newAssistantId(),
+      version,
+      model: client.openai_model ?? this.deps.defaultModel,
+      instructions: compileInstructions({
+        name: client.name,
+        language: client.language,
+        business_hours: client.business_hours,
+        faqs: client.faqs,
+        hasVectorStore: usesOpenAi,
+      }),
+      // Keep the previous vector store in use until the provisioner replaces it.
+      ...(client.assistant?.vector_store_id ? { vector_store_id: client.assistant.vector_store_id } : {}),
+      status: usesOpenAi ? 'pending' : 'ready',
+      ...(usesOpenAi ? {} : { status_reason: 'offline FAQ responder (no OpenAI key configured)' }),
+      updated_at: this.now(),
+    };
+  }
+
+  async create(input: CreateClientInput): Promise<Client> {
+    const now = this.now();
+    const id = newClientId();
+    const client: Client = {
+      id,
+      slug: newLandingSlug(),
+      name: input.name,
+      phone_number: input.phone_number,
+      phone_number_id: input.phone_number_id,
+      faqs: input.faqs,
+      language: input.language,
+      bot_enabled: input.bot_enabled,
+      active: true,
+      created_at: now,
+      updated_at: now,
+      credentials_status: 'ok',
+      assistant: undefined as unknown as AssistantRecord,
+      ...(input.welcome_message ? { welcome_message: input.welcome_message } : {}),
+      ...(input.business_hours ? { business_hours: input.business_hours } : {}),
+      ...(input.email ? { email: input.email } : {}),
+      ...(input.openai_model ? { openai_model: input.openai_model } : {}),
+    };
+    if (input.whatsapp_access_token) {
+      client.whatsapp_access_token_enc = await this.deps.secrets.encrypt(input.whatsapp_access_token, { tenantId: id });
+    }
+    if (input.openai_api_key) {
+      client.openai_api_key_enc = await this.deps.secrets.encrypt(input.openai_api_key, { tenantId: id });
+    }
+    const usesOpenAi = await this.usesOpenAi(client);
+    client.assistant = this.buildAssistant(client, 1, usesOpenAi);
+    await this.deps.clients.create(client);
+    if (usesOpenAi) await this.deps.enqueueProvisioning({ client_id: id, assistant_version: 1 });
+    return client;
+  }
+
+  get(id: string): Promise<Client> {
+    return this.deps.clients.require(id);
+  }
+
+  list(options: { activeOnly: boolean }): Promise<Client[]> {
+    return this.deps.clients.list(options);
+  }
+
+  async update(id: string, changes: UpdateClientInput): Promise<Client> {
+    const previous = await this.deps.clients.require(id);
+    const next: Client = { ...previous, updated_at: this.now() };
+    const { whatsapp_access_token, openai_api_key, active, ...plain } = changes;
+    Object.assign(next, Object.fromEntries(Object.entries(plain).filter(([, v]) => v !== undefined)));
+    if (whatsapp_access_token === null) delete next.whatsapp_access_token_enc;
+    else if (whatsapp_access_token !== undefined) {
+      next.whatsapp_access_token_enc = await this.deps.secrets.encrypt(whatsapp_access_token, { tenantId: id });
+    }
+    if (whatsapp_access_token !== undefined) {
+      // New credentials: give them a chance even if the old ones were flagged invalid.
+      next.credentials_status = 'ok';
+      delete next.credentials_status_reason;
+    }
+    if (openai_api_key === null) delete next.openai_api_key_enc;
+    else if (openai_api_key !== undefined) {
+      next.openai_api_key_enc = await this.deps.secrets.encrypt(openai_api_key, { tenantId: id });
+    }
+    if (active !== undefined && active !== previous.active) {
+      next.active = active;
+      if (active) delete next.deactivated_at;
+      else next.deactivated_at = next.updated_at;
+    }
+    // The assistant is rebuilt (new version) when anything it is made of changes.
+    const rebuild =
+      changes.faqs !== undefined ||
+      changes.name !== undefined ||
+      changes.business_hours !== undefined ||
+      changes.language !== undefined ||
+      changes.openai_model !== undefined ||
+      openai_api_key !== undefined;
+    const usesOpenAi = await this.usesOpenAi(next);
+    if (rebuild) next.assistant = this.buildAssistant(next, previous.assistant.version + 1, usesOpenAi);
+    await this.deps.clients.replace(previous, next);
+    if (rebuild && usesOpenAi) {
+      await this.deps.enqueueProvisioning({ client_id: id, assistant_version: next.assistant.version });
+    }
+    return next;
+  }
+
+  /** Soft delete: the client is kept, inactive; its messages are acknowledged and not answered. */
+  async deactivate(id: string): Promise<Client> {
+    const previous = await this.deps.clients.require(id);
+    if (!previous.active) return previous;
+    const now = this.now();
+    const next: Client = { ...previous, active: false, deactivated_at: now, updated_at: now };
+    await this.deps.clients.replace(previous, next);
+    return next;
+  }
+}
