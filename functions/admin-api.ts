@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import middy from '@middy/core';
 import httpRouterHandler from '@middy/http-router';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import * as z from 'zod';
 import { awsClients } from '../lib/aws-clients.ts';
 import { NotFoundError, UnauthorizedError } from '../lib/errors.ts';
@@ -113,9 +113,10 @@ export function createAdminApiHandler(deps: () => Promise<AdminApiDeps>) {
     notFoundResponse: ({ method, path }: { method: string; path: string }) =>
       json(404, { error: 'not_found', message: `no route ${method} ${path}` }),
   });
-  return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>().handler(
+  const wrapped = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>().handler(
     router as unknown as (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>,
   );
+  return (event: APIGatewayProxyEventV2, context?: Context) => wrapped(event, context ?? ({} as Context));
 }
 
 const productionDeps = once(async (): Promise<AdminApiDeps> => {

@@ -107,9 +107,11 @@ export class ConversationStore {
       'expires_at = :expires',
       'item_type = :type',
     ];
+    const names: Record<string, string> = {};
     for (const field of ['wa_id', 'user_id', 'name'] as const) {
       if (ref[field]) {
-        sets.push(`${field} = :${field}`);
+        sets.push(`#${field} = :${field}`);
+        names[`#${field}`] = field;
         values[`:${field}`] = ref[field];
       }
     }
@@ -118,6 +120,7 @@ export class ConversationStore {
         TableName: this.tableName,
         Key: contactKeys.contact(tenantId, ref.key),
         UpdateExpression: `SET ${sets.join(', ')} REMOVE window_closed_at`,
+        ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
         ExpressionAttributeValues: values,
         ReturnValues: 'ALL_NEW',
       }),
@@ -145,8 +148,9 @@ export class ConversationStore {
         new UpdateCommand({
           TableName: this.tableName,
           Key: contactKeys.contact(tenantId, contactKey),
-          UpdateExpression: `SET ${entries.map(([k]) => `${k} = :${k}`).join(', ')}`,
+          UpdateExpression: `SET ${entries.map(([k]) => `#${k} = :${k}`).join(', ')}`,
           ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeNames: Object.fromEntries(entries.map(([k]) => [`#${k}`, k])),
           ExpressionAttributeValues: Object.fromEntries(entries.map(([k, v]) => [`:${k}`, v])),
         }),
       );

@@ -1,0 +1,210 @@
+import { createHash } from 'node:crypto';
+import type OpenAI from 'openai';
+import type { ResponseCreateParamsNonStreaming } from 'openai/resources/responses/responses';
+import type { Responder, ResponderReply, ResponderRequest } from '../conversation/ports.ts';
+import { logger } from '../logger.ts';
+import { createOpenAiClient } from './openai-client.ts';
+import { OpenAiUnavailableError, type RetryPolicy, withOpenAiRetry } from './retry.ts';
+
+export { type OpenAiFailureReason, OpenAiUnavailableError } from './retry.ts';
+
+/**
+ * The OpenAI responder: one Responses API call per customer message, with the contact's memory in a
+ * Conversation (Conversations API) and the tenant's FAQs reachable through `file_search` over its
+ * vector store. (The Assistants API and its threads/runs are shut down: not used.)
+ */
+export interface OpenAiResponderOptions {
+  /** Used when the tenant did not bring its own key. */
+  platformApiKey?: string;
+  /** Defaults to `OPENAI_BASE_URL`, then OpenAI's public API. */
+  baseURL?: string;
+  /** Timeout of one HTTP attempt. Default 20 s. */
+  timeoutMs?: number;
+  /** Retries after the first attempt, per call. Default 2. */
+  retries?: number;
+  /** Base backoff before the first retry (doubles, with jitter). Default 500 ms. */
+  backoffMs?: number;
+  /** Cap of one backoff delay. Default 8 s. */
+  maxBackoffMs?: number;
+  /** Upper bound of the reply's tokens (reasoning included). Default 600. */
+  maxOutputTokens?: number;
+  /** file_search chunks per query. Default 4. */
+  maxNumResults?: number;
+}
+
+const DEFAULT_TIMEOUT_MS = 20_000;
+const DEFAULT_MAX_OUTPUT_TOKENS = 600;
+const DEFAULT_MAX_NUM_RESULTS = 4;
+
+export function createOpenAiResponder(options: OpenAiResponderOptions = {}): Responder {
+  const policy: RetryPolicy = {
+    ...(options.retries !== undefined ? { retries: options.retries } : {}),
+    ...(options.backoffMs !== undefined ? { backoffMs: options.backoffMs } : {}),
+    ...(options.maxBackoffMs !== undefined ? { maxBackoffMs: options.maxBackoffMs } : {}),
+  };
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+
+  return {
+    async reply(request: ResponderRequest): Promise<ResponderReply> {
+      const { tenant, contact } = request;
+      const tenantKey = tenant.openaiApiKey || undefined;
+      const apiKey = tenantKey ?? (options.platformApiKey || undefined);
+      if (!apiKey) {
+        throw new OpenAiUnavailableError(
+          'no_api_key',
+          'no OpenAI API key: the tenant has none and no platform key is set',
+        );
+      }
+      const client = createOpenAiClient({
+        apiKey,
+        ...(options.baseURL ? { baseURL: options.baseURL } : {}),
+        timeoutMs,
+        maxRetries: 0,
+        keyOwner: tenantKey ? 'tenant' : 'platform',
+      });
+      const contactRef = contactReference(tenant.id, contact.key);
+
+      const newConversation = () =>
+        withOpenAiRetry(
+          'conversations.create',
+          () =>
+            client.conversations.create({
+              // Ids only, short: never message text or the customer's phone number.
+              metadata: { tenant_id: tenant.id.slice(0, 64), contact_ref: contactRef },
+            }),
+          policy,
+        ).then((conversation) => conversation.id);
+
+      const respond = (conversationId: string) => {
+        const vectorStoreId = tenant.assistant.vector_store_id;
+        const body: ResponseCreateParamsNonStreaming = {
+          model: tenant.assistant.model,
+          instructions: tenant.assistant.instructions,
+          conversation: conversationId,
+          input: request.text,
+          max_output_tokens: options.maxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS,
+          store: true,
+          // A stable pseudonymous id of the customer, as OpenAI recommends for abuse detection.
+          safety_identifier: contactRef,
+          ...(vectorStoreId
+            ? {
+                tools: [
+                  {
+                    type: 'file_search',
+                    vector_store_ids: [vectorStoreId],
+                    max_num_results: options.maxNumResults ?? DEFAULT_MAX_NUM_RESULTS,
+                  },
+                ],
+              }
+            : {}),
+        };
+        return withOpenAiRetry('responses.create', () => client.responses.create(body), policy);
+      };
+
+      let conversationId = contact.conversationId;
+      let created = false;
+      if (!conversationId) {
+        conversationId = await newConversation();
+        created = true;
+      }
+
+      let response: OpenAI.Responses.Response;
+      try {
+        response = await respond(conversationId);
+      } catch (error) {
+        // A stored conversation may be gone (deleted by the purge, expired, or made with another key):
+        // start a new one, once. A 404 for another reason (e.g. an unknown model) is not hidden.
+        if (
+          created ||
+          !(error instanceof OpenAiUnavailableError) ||
+          error.reason !== 'not_found' ||
+          !(await conversationIsGone(client, conversationId, policy))
+        ) {
+          throw error;
+        }
+        logger.info('openai conversation not found; starting a new one', { tenantId: tenant.id });
+        conversationId = await newConversation();
+        created = true;
+        response = await respond(conversationId);
+      }
+
+      const text = response.output_text?.trim() ?? '';
+      logger.info('openai reply', {
+        tenantId: tenant.id,
+        responseId: response.id,
+        status: response.status,
+        conversationCreated: created,
+        inputTokens: response.usage?.input_tokens,
+        outputTokens: response.usage?.output_tokens,
+        replyLength: text.length,
+      });
+      if (!text) {
+        throw new OpenAiUnavailableError(
+          'empty_reply',
+          `OpenAI returned no text (status ${response.status ?? 'unknown'}${
+            response.incomplete_details?.reason ? `, ${response.incomplete_details.reason}` : ''
+          })`,
+          { attempts: 1 },
+        );
+      }
+      return { text, source: 'openai', conversationId };
+    },
+  };
+}
+
+/** Whether OpenAI confirms the conversation no longer exists (404 on retrieve). */
+async function conversationIsGone(
+  client: OpenAI,
+  conversationId: string,
+  policy: RetryPolicy,
+): Promise<boolean> {
+  try {
+    await withOpenAiRetry(
+      'conversations.retrieve',
+      () => client.conversations.retrieve(conversationId),
+      policy,
+    );
+    return false;
+  } catch (error) {
+    if (error instanceof OpenAiUnavailableError && error.reason === 'not_found') return true;
+    return false;
+  }
+}
+
+/** A short pseudonymous reference of a contact (sha256 of tenant and contact key, 32 hex characters). */
+export function contactReference(tenantId: string, contactKey: string): string {
+  return createHash('sha256').update(`${tenantId}\u0000${contactKey}`).digest('hex').slice(0, 32);
+}
+
+export interface DeleteConversationOptions extends RetryPolicy {
+  apiKey: string;
+  conversationId: string;
+  baseURL?: string;
+  timeoutMs?: number;
+  keyOwner?: 'platform' | 'tenant';
+}
+
+/**
+ * Deletes a contact's OpenAI conversation (purge, tenant deletion). Resolves true when deleted and
+ * false when OpenAI says it is already gone (404); other failures throw OpenAiUnavailableError.
+ */
+export async function deleteConversation(options: DeleteConversationOptions): Promise<boolean> {
+  const client = createOpenAiClient({
+    apiKey: options.apiKey,
+    ...(options.baseURL ? { baseURL: options.baseURL } : {}),
+    timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    maxRetries: 0,
+    ...(options.keyOwner ? { keyOwner: options.keyOwner } : {}),
+  });
+  try {
+    await withOpenAiRetry(
+      'conversations.delete',
+      () => client.conversations.delete(options.conversationId),
+      options,
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof OpenAiUnavailableError && error.reason === 'not_found') return false;
+    throw error;
+  }
+}
