@@ -2,14 +2,14 @@ import { timingSafeEqual } from 'node:crypto';
 import middy from '@middy/core';
 import httpRouterHandler from '@middy/http-router';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import * as z from 'zod';
+import { functions } from '../infra/topology.ts';
 import { awsClients } from '../lib/aws-clients.ts';
+import type { ConversationStore } from '../lib/conversation/conversation-store.ts';
 import { NotFoundError, UnauthorizedError } from '../lib/errors.ts';
 import { errorResponse, json, parseJsonBody, parseQuery } from '../lib/http/http-response.ts';
 import { sendMessage } from '../lib/queue/sqs-publisher.ts';
 import { buildDependencies, once } from '../lib/runtime/dependencies.ts';
 import { readPlatformSecret, requirePlatformSecret } from '../lib/secrets/platform-secrets.ts';
-import type { ConversationStore } from '../lib/conversation/conversation-store.ts';
 import { toClientView } from '../lib/tenants/client.ts';
 import {
   createClientSchema,
@@ -18,7 +18,6 @@ import {
   updateClientSchema,
 } from '../lib/tenants/client-schemas.ts';
 import { ClientService } from '../lib/tenants/client-service.ts';
-import { functions } from '../infra/topology.ts';
 
 /** The operator's HTTP API. Every route but /health needs `Authorization: Bearer <operator key>`. */
 
@@ -28,7 +27,10 @@ export interface AdminApiDeps {
   operatorKey: string;
 }
 
-type Route = (event: APIGatewayProxyEventV2, deps: AdminApiDeps) => Promise<APIGatewayProxyStructuredResultV2>;
+type Route = (
+  event: APIGatewayProxyEventV2,
+  deps: AdminApiDeps,
+) => Promise<APIGatewayProxyStructuredResultV2>;
 
 const pathParam = (event: APIGatewayProxyEventV2, name: string): string => {
   const value = event.pathParameters?.[name];
@@ -45,9 +47,13 @@ const handlers: Record<string, Route> = {
     const clients = await service.list({ activeOnly: active_only });
     return json(200, { clients: clients.map(toClientView), count: clients.length });
   },
-  'GET /clients/{id}': async (event, { service }) => json(200, toClientView(await service.get(pathParam(event, 'id')))),
+  'GET /clients/{id}': async (event, { service }) =>
+    json(200, toClientView(await service.get(pathParam(event, 'id')))),
   'PATCH /clients/{id}': async (event, { service }) =>
-    json(200, toClientView(await service.update(pathParam(event, 'id'), parseJsonBody(event, updateClientSchema)))),
+    json(
+      200,
+      toClientView(await service.update(pathParam(event, 'id'), parseJsonBody(event, updateClientSchema))),
+    ),
   'DELETE /clients/{id}': async (event, { service }) =>
     json(200, toClientView(await service.deactivate(pathParam(event, 'id')))),
   'GET /clients/{id}/conversations': async (event, { service, conversations }) => {
@@ -98,7 +104,10 @@ export function createAdminApiHandler(deps: () => Promise<AdminApiDeps>) {
       handler: async (event: APIGatewayProxyEventV2) => {
         try {
           const resolved = await deps();
-          if (route.auth === 'operator-key' && !isOperator(event.headers.authorization, resolved.operatorKey)) {
+          if (
+            route.auth === 'operator-key' &&
+            !isOperator(event.headers.authorization, resolved.operatorKey)
+          ) {
             throw new UnauthorizedError('missing or invalid operator key');
           }
           return await routeHandler(event, resolved);

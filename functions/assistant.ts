@@ -21,7 +21,11 @@ export function createAssistantHandler(deps: () => Promise<AnswerDeps>) {
         throw new Error(`queue message ${record.messageId} does not match the inbound contract`);
       }
       const outcome = await handleQueueEvent(parsed.data, resolved);
-      logger.info('queue event handled', { kind: parsed.data.kind, tenantId: parsed.data.tenant_id, outcome });
+      logger.info('queue event handled', {
+        kind: parsed.data.kind,
+        tenantId: parsed.data.tenant_id,
+        outcome,
+      });
     };
     return processPartialResponse(event, recordHandler, processor, {
       ...(context ? { context } : {}),

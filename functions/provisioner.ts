@@ -17,7 +17,11 @@ export function createProvisionerHandler(deps: () => Promise<ProvisionDeps>) {
     const recordHandler = async (record: SQSRecord) => {
       const job = jobSchema.parse(JSON.parse(record.body));
       const outcome = await provisionAssistant(job, resolved);
-      logger.info('provisioning job handled', { clientId: job.client_id, version: job.assistant_version, outcome });
+      logger.info('provisioning job handled', {
+        clientId: job.client_id,
+        version: job.assistant_version,
+        outcome,
+      });
     };
     return processPartialResponse(event, recordHandler, processor, {
       ...(context ? { context } : {}),

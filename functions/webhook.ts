@@ -31,7 +31,11 @@ export function createWebhookHandler(deps: () => Promise<WebhookHandlerDeps>) {
         const query = event.queryStringParameters ?? {};
         const token = query['hub.verify_token'];
         if (query['hub.mode'] === 'subscribe' && token && sameSecret(token, resolved.verifyToken)) {
-          return { statusCode: 200, headers: { 'content-type': 'text/plain' }, body: query['hub.challenge'] ?? '' };
+          return {
+            statusCode: 200,
+            headers: { 'content-type': 'text/plain' },
+            body: query['hub.challenge'] ?? '',
+          };
         }
         return json(403, { error: 'forbidden', message: 'verification token mismatch' });
       }

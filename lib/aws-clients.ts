@@ -23,8 +23,9 @@ export function createAwsClients(env: NodeJS.ProcessEnv = process.env): AwsClien
   const sqsEndpoint = env.AWS_ENDPOINT_URL_SQS;
   const s3Endpoint = env.AWS_ENDPOINT_URL_S3;
   const dynamoBase = new DynamoDBClient({ region, ...(dynamoEndpoint ? { endpoint: dynamoEndpoint } : {}) });
-  const dynamo = DynamoDBDocumentClient.from(dynamoBase, { marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false } },
-  );
+  const dynamo = DynamoDBDocumentClient.from(dynamoBase, {
+    marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
+  });
   const sqs = new SQSClient({
     region,
     ...(sqsEndpoint ? { endpoint: sqsEndpoint, useQueueUrlAsEndpoint: false } : {}),

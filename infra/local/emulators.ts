@@ -65,7 +65,9 @@ async function waitForHttp(url: string, child: ChildProcess | undefined, timeout
 }
 
 /** DynamoDB Local; in memory unless `dataDir` is given (then tables persist across restarts). */
-export async function startDynamoDb(options: { port?: number; dataDir?: string } = {}): Promise<RunningEmulator> {
+export async function startDynamoDb(
+  options: { port?: number; dataDir?: string } = {},
+): Promise<RunningEmulator> {
   const port = options.port ?? (await freePort());
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
   const child = spawnDynamoDbLocal({
@@ -90,8 +92,10 @@ export async function startDynamoDb(options: { port?: number; dataDir?: string }
 }
 
 /** fauxqs in this process: SQS and S3 on one endpoint (state in memory). */
-export async function startSqsAndS3(options: { port?: number } = {}): Promise<RunningEmulator & { server: FauxqsServer }> {
-  const server = await startFauxqs({ port: options.port ?? 0, logger: false, host: '127.0.0.1' });
+export async function startSqsAndS3(
+  options: { port?: number } = {},
+): Promise<RunningEmulator & { server: FauxqsServer }> {
+  const server = await startFauxqs({ port: options.port ?? 0, logger: false });
   return {
     server,
     endpoint: `http://127.0.0.1:${server.port}`,
@@ -104,10 +108,13 @@ export async function startSqsAndS3(options: { port?: number } = {}): Promise<Ru
 /** aws-ses-v2-local in this process; its inbox page is at the endpoint's root. */
 export async function startSes(options: { port?: number } = {}): Promise<RunningEmulator> {
   const port = options.port ?? (await freePort());
+  type StartSes = (config: { host: string; port: number }) => Promise<import('node:http').Server>;
+  // CommonJS: depending on the loader its function is `default` or `default.default`.
   const module = (await import('aws-ses-v2-local')) as unknown as {
-    default: { default: (config: { host: string; port: number }) => Promise<import('node:http').Server> };
+    default: StartSes | { default: StartSes };
   };
-  const server = await module.default.default({ host: '127.0.0.1', port });
+  const start = typeof module.default === 'function' ? module.default : module.default.default;
+  const server = await start({ host: '127.0.0.1', port });
   return {
     endpoint: `http://127.0.0.1:${port}`,
     async stop() {

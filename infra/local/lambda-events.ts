@@ -66,7 +66,8 @@ export function sqsEvent(messages: Message[], queueArn: string): SQSEvent {
         ApproximateReceiveCount: message.Attributes?.ApproximateReceiveCount ?? '1',
         SentTimestamp: message.Attributes?.SentTimestamp ?? String(Date.now()),
         SenderId: 'local',
-        ApproximateFirstReceiveTimestamp: message.Attributes?.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
+        ApproximateFirstReceiveTimestamp:
+          message.Attributes?.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
         ...(message.Attributes?.MessageGroupId ? { MessageGroupId: message.Attributes.MessageGroupId } : {}),
         ...(message.Attributes?.MessageDeduplicationId
           ? { MessageDeduplicationId: message.Attributes.MessageDeduplicationId }

@@ -8,10 +8,13 @@ process.env.POWERTOOLS_SERVICE_NAME ??= 'local-stack';
 const { startLocalStack } = await import('./stack.ts');
 
 const dataDir = process.env.DATA_DIR ?? '.data';
+// Read before the stack fills in its defaults.
+const usesGraph = process.env.GRAPH_API_BASE_URL
+  ? `Graph API at ${process.env.GRAPH_API_BASE_URL}`
+  : 'the built-in WhatsApp simulator (chat page above)';
 const started = Date.now();
 const stack = await startLocalStack({ dataDir, seedDemo: true });
 
-const usesGraph = process.env.GRAPH_API_BASE_URL ? `Graph API at ${process.env.GRAPH_API_BASE_URL}` : 'built-in WhatsApp simulator';
 const usesOpenAi = process.env.OPENAI_API_KEY
   ? `OpenAI${process.env.OPENAI_BASE_URL ? ` at ${process.env.OPENAI_BASE_URL}` : ''}`
   : 'offline FAQ responder (set OPENAI_API_KEY for OpenAI)';

@@ -3,7 +3,12 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { join, resolve } from 'node:path';
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type {
+  APIGatewayProxyEventV2,
+  APIGatewayProxyStructuredResultV2,
+  SQSBatchResponse,
+  SQSEvent,
+} from 'aws-lambda';
 import { createAwsClients } from '../../lib/aws-clients.ts';
 import { ensureTable } from '../../lib/storage/table.ts';
 import { ClientRepository } from '../../lib/tenants/client-repository.ts';
@@ -58,7 +63,10 @@ export const demoClient = {
   phone_number: '+34666777888',
   phone_number_id: '631261586727899',
   faqs: [
-    { q: '¿Cuál es vuestro horario?', a: 'Abrimos de lunes a viernes de 9:00 a 22:00, y sábados de 10:00 a 23:00' },
+    {
+      q: '¿Cuál es vuestro horario?',
+      a: 'Abrimos de lunes a viernes de 9:00 a 22:00, y sábados de 10:00 a 23:00',
+    },
     { q: '¿Hacéis reservas?', a: 'Sí, puedes reservar llamando al +34666777888 o a través de nuestra web' },
     {
       q: '¿Tenéis menú del día?',
@@ -92,8 +100,12 @@ function localSecrets(dataDir: string | undefined): LocalSecrets {
 
 async function createQueue(sqs: SQSClient, name: string, spec: QueueSpec) {
   const suffix = spec.fifo ? '.fifo' : '';
-  const fifoAttributes: Record<string, string> = spec.fifo ? { FifoQueue: 'true', ContentBasedDeduplication: 'false' } : {};
-  const dlq = await sqs.send(new CreateQueueCommand({ QueueName: `${name}-dlq${suffix}`, Attributes: fifoAttributes }));
+  const fifoAttributes: Record<string, string> = spec.fifo
+    ? { FifoQueue: 'true', ContentBasedDeduplication: 'false' }
+    : {};
+  const dlq = await sqs.send(
+    new CreateQueueCommand({ QueueName: `${name}-dlq${suffix}`, Attributes: fifoAttributes }),
+  );
   const dlqArn = (
     await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }))
   ).Attributes?.QueueArn;
@@ -107,8 +119,9 @@ async function createQueue(sqs: SQSClient, name: string, spec: QueueSpec) {
       },
     }),
   );
-  const arn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queue.QueueUrl, AttributeNames: ['QueueArn'] })))
-    .Attributes?.QueueArn;
+  const arn = (
+    await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queue.QueueUrl, AttributeNames: ['QueueArn'] }))
+  ).Attributes?.QueueArn;
   if (!queue.QueueUrl || !arn) throw new Error(`could not create queue ${name}`);
   return { url: queue.QueueUrl, arn };
 }
@@ -199,7 +212,17 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       PUBLIC_BASE_URL: url,
       POWERTOOLS_LOG_LEVEL: pick('POWERTOOLS_LOG_LEVEL') ?? 'WARN',
     };
-    for (const name of ['OPENAI_API_KEY', 'OPENAI_BASE_URL', 'OPENAI_MODEL', 'RETENTION_HOURS', 'CLAIM_LEASE_MS']) {
+    const passThrough = [
+      'OPENAI_API_KEY',
+      'OPENAI_BASE_URL',
+      'OPENAI_MODEL',
+      'OPENAI_TIMEOUT_MS',
+      'OPENAI_RETRIES',
+      'OPENAI_BACKOFF_MS',
+      'RETENTION_HOURS',
+      'CLAIM_LEASE_MS',
+    ];
+    for (const name of passThrough) {
       const value = pick(name);
       if (value) env[name] = value;
     }
@@ -230,7 +253,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       appSecret: env.META_APP_SECRET!,
       webhookUrl: `${url}/webhook`,
       listBusinesses: async () =>
-        (await clients.list({ activeOnly: true })).map((c) => ({ phoneNumberId: c.phone_number_id, name: c.name })),
+        (await clients.list({ activeOnly: true })).map((c) => ({
+          phoneNumberId: c.phone_number_id,
+          name: c.name,
+        })),
     });
 
     let ready = false;
@@ -238,7 +264,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       void (async () => {
         try {
           const path = new URL(req.url ?? '/', 'http://local').pathname;
-          if (path === '/health' && !ready) return send(res, { statusCode: 503, body: '{"status":"starting"}' });
+          if (path === '/health' && !ready)
+            return send(res, { statusCode: 503, body: '{"status":"starting"}' });
           if (await simulator.handle(req, res)) return;
           for (const route of routes) {
             if (route.method !== req.method) continue;
@@ -251,10 +278,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
             });
             return send(res, await route.handler(event));
           }
-          send(res, { statusCode: 404, headers: { 'content-type': 'application/json' }, body: '{"error":"not_found"}' });
+          send(res, {
+            statusCode: 404,
+            headers: { 'content-type': 'application/json' },
+            body: '{"error":"not_found"}',
+          });
         } catch (error) {
           const status = (error as { status?: number }).status ?? 500;
-          if (!res.headersSent) send(res, { statusCode: status, body: JSON.stringify({ error: 'local_stack_error' }) });
+          if (!res.headersSent)
+            send(res, { statusCode: status, body: JSON.stringify({ error: 'local_stack_error' }) });
           else res.destroy();
         }
       })();

@@ -234,9 +234,7 @@ const phoneNumberIdSchema = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 
 const waIdSchema = z
   .string()
   .regex(/^\d{6,20}$/, 'must be a phone number in international format, digits only');
-const userIdSchema = z
-  .string()
-  .regex(/^[A-Z]{2}\.[A-Za-z0-9]{1,64}$/, 'must look like ES.1349120865530274');
+const userIdSchema = z.string().regex(/^[A-Z]{2}\.[A-Za-z0-9]{1,64}$/, 'must look like ES.1349120865530274');
 
 const postMessageSchema = z
   .object({

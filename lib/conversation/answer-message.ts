@@ -49,8 +49,17 @@ export async function handleQueueEvent(event: QueueEvent, deps: AnswerDeps): Pro
 
 async function recordStatus(event: StatusEvent, deps: AnswerDeps): Promise<AnswerOutcome> {
   const { tenant_id: tenantId, status } = event;
-  const contactKey = await deps.conversations.applyStatus(tenantId, status.message_id, status.status, status.error_codes);
-  if (status.status === 'failed' && status.error_codes.includes(131047) && (contactKey ?? event.contact_key)) {
+  const contactKey = await deps.conversations.applyStatus(
+    tenantId,
+    status.message_id,
+    status.status,
+    status.error_codes,
+  );
+  if (
+    status.status === 'failed' &&
+    status.error_codes.includes(131047) &&
+    (contactKey ?? event.contact_key)
+  ) {
     await deps.conversations.updateContact(tenantId, (contactKey ?? event.contact_key)!, {
       window_closed_at: (deps.now?.() ?? new Date()).toISOString(),
     });
@@ -78,9 +87,14 @@ export async function answerMessage(event: InboundMessageEvent, deps: AnswerDeps
 
   try {
     const client = await deps.clients.get(tenantId);
-    if (!client || !client.active) return await finish('tenant_inactive');
+    if (!client?.active) return await finish('tenant_inactive');
 
-    const contact = await deps.conversations.touchInbound(tenantId, event.contact, now(), deps.retentionHours);
+    const contact = await deps.conversations.touchInbound(
+      tenantId,
+      event.contact,
+      now(),
+      deps.retentionHours,
+    );
     await deps.conversations.putMessage(
       tenantId,
       event.contact.key,
@@ -89,7 +103,9 @@ export async function answerMessage(event: InboundMessageEvent, deps: AnswerDeps
         direction: 'inbound',
         type: event.message.type,
         ...(event.message.text !== undefined ? { text: event.message.text } : {}),
-        at: new Date(event.message.timestamp * 1000).toISOString(),
+        // Ordered by when we received it (ms): Meta's own timestamp has only second precision.
+        at: event.received_at,
+        sent_at: new Date(event.message.timestamp * 1000).toISOString(),
       },
       deps.retentionHours,
     );
@@ -119,6 +135,7 @@ export async function answerMessage(event: InboundMessageEvent, deps: AnswerDeps
     };
     for (let index = claim.sent; index < plan.length; index++) {
       const text = plan[index]!;
+      const sentAt = now().toISOString(); // before the send, so it sorts before anything it causes
       const sent = await deps.sender.sendText({
         phoneNumberId: event.phone_number_id,
         accessToken,
@@ -130,7 +147,15 @@ export async function answerMessage(event: InboundMessageEvent, deps: AnswerDeps
       await deps.conversations.putMessage(
         tenantId,
         event.contact.key,
-        { id: sent.messageId, direction: 'outbound', type: 'text', text, at: now().toISOString(), status: 'accepted', in_reply_to: messageId },
+        {
+          id: sent.messageId,
+          direction: 'outbound',
+          type: 'text',
+          text,
+          at: sentAt,
+          status: 'accepted',
+          in_reply_to: messageId,
+        },
         deps.retentionHours,
       );
     }
@@ -159,18 +184,32 @@ async function planReplies(
 
   const command = parseBotCommand(text);
   if (command) {
-    await deps.conversations.updateContact(tenantId, event.contact.key, { bot_paused: command.command === 'pause' });
-    return [command.command === 'pause' ? cannedReplies.paused[command.language] : cannedReplies.resumed[command.language]];
+    await deps.conversations.updateContact(tenantId, event.contact.key, {
+      bot_paused: command.command === 'pause',
+    });
+    return [
+      command.command === 'pause'
+        ? cannedReplies.paused[command.language]
+        : cannedReplies.resumed[command.language],
+    ];
   }
   if (!client.bot_enabled || contact.bot_paused) return [];
   if (SILENT_TYPES.has(event.message.type)) return [];
 
   // Blue ticks and the typing indicator while the reply is prepared; never worth failing over.
   await deps.sender
-    .markRead({ phoneNumberId: event.phone_number_id, accessToken, messageId: event.message.id, typing: true })
+    .markRead({
+      phoneNumberId: event.phone_number_id,
+      accessToken,
+      messageId: event.message.id,
+      typing: true,
+    })
     .catch((error) => {
       if (error instanceof GraphApiError && error.kind === 'token_invalid') throw error;
-      logger.warn('mark-read failed', { tenantId, code: error instanceof GraphApiError ? error.code : undefined });
+      logger.warn('mark-read failed', {
+        tenantId,
+        code: error instanceof GraphApiError ? error.code : undefined,
+      });
     });
 
   const plan: string[] = [];
@@ -187,7 +226,8 @@ async function planReplies(
   }
 
   let openaiApiKey: string | undefined;
-  if (client.openai_api_key_enc) openaiApiKey = await deps.secrets.decrypt(client.openai_api_key_enc, { tenantId });
+  if (client.openai_api_key_enc)
+    openaiApiKey = await deps.secrets.decrypt(client.openai_api_key_enc, { tenantId });
   const reply = await deps.responder.reply({
     tenant: {
       id: tenantId,
@@ -205,9 +245,12 @@ async function planReplies(
     text,
   });
   if (reply.conversationId && reply.conversationId !== contact.openai_conversation_id) {
-    await deps.conversations.updateContact(tenantId, event.contact.key, { openai_conversation_id: reply.conversationId });
+    await deps.conversations.updateContact(tenantId, event.contact.key, {
+      openai_conversation_id: reply.conversationId,
+    });
   }
-  if (reply.fallbackReason) logger.warn('answered by the FAQ responder', { tenantId, reason: reply.fallbackReason });
+  if (reply.fallbackReason)
+    logger.warn('answered by the FAQ responder', { tenantId, reason: reply.fallbackReason });
   plan.push(...splitForWhatsApp(reply.text));
   return plan;
 }
@@ -222,14 +265,19 @@ async function handleGraphError(
   const now = deps.now?.() ?? new Date();
   switch (error.kind) {
     case 'token_invalid':
-      logger.error('WhatsApp token rejected; tenant credentials marked invalid', { tenantId, code: error.code });
+      logger.error('WhatsApp token rejected; tenant credentials marked invalid', {
+        tenantId,
+        code: error.code,
+      });
       await deps.clients.patch(tenantId, {
         credentials_status: 'invalid',
         credentials_status_reason: `Graph API error ${error.code ?? error.httpStatus} at ${now.toISOString()}: update whatsapp_access_token`,
       });
       return 'credentials_invalid';
     case 'window_closed':
-      await deps.conversations.updateContact(tenantId, event.contact.key, { window_closed_at: now.toISOString() });
+      await deps.conversations.updateContact(tenantId, event.contact.key, {
+        window_closed_at: now.toISOString(),
+      });
       return 'window_closed';
     case 'spam_limited': {
       const until = new Date(now.getTime() + (deps.spamPauseHours ?? 24) * 3600_000).toISOString();

@@ -34,7 +34,8 @@ export function parseBotCommand(text: string | undefined) {
   return COMMANDS[fold(text)];
 }
 
-const GREETING = /^(hola|holi|buenas|buenos dias|buenas tardes|buenas noches|hey|hi|hello|good (morning|afternoon|evening))( (que tal|there|buenas))?$/;
+const GREETING =
+  /^(hola|holi|buenas|buenos dias|buenas tardes|buenas noches|hey|hi|hello|good (morning|afternoon|evening))( (que tal|there|buenas))?$/;
 
 /** Whether a message is nothing but a greeting (then the welcome message is answer enough). */
 export const isGreetingOnly = (text: string | undefined): boolean => !!text && GREETING.test(fold(text));

@@ -1,3 +1,4 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   type DynamoDBDocumentClient,
   GetCommand,
@@ -5,7 +6,6 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { ValidationError } from '../errors.ts';
 import { decodeCursor, encodeCursor, expiresAfterHours } from '../storage/table.ts';
 import type { ContactRef } from './inbound-event.ts';
@@ -32,6 +32,8 @@ export interface StoredMessage {
   type: string;
   text?: string;
   at: string;
+  /** Inbound: when the customer sent it, per Meta (second precision). */
+  sent_at?: string;
   status?: string;
   error_codes?: number[];
   source?: string;
@@ -39,7 +41,10 @@ export interface StoredMessage {
 }
 
 export const contactKeys = {
-  contact: (tenantId: string, contactKey: string) => ({ pk: `CLIENT#${tenantId}`, sk: `CONTACT#${contactKey}` }),
+  contact: (tenantId: string, contactKey: string) => ({
+    pk: `CLIENT#${tenantId}`,
+    sk: `CONTACT#${contactKey}`,
+  }),
   contactPrefix: 'CONTACT#',
   messagesPartition: (tenantId: string, contactKey: string) => `CLIENT#${tenantId}#CONTACT#${contactKey}`,
   message: (tenantId: string, contactKey: string, at: string, messageId: string) => ({
@@ -47,7 +52,10 @@ export const contactKeys = {
     sk: `MSG#${at}#${messageId}`,
   }),
   /** Finds an outbound message from its wamid when a status update arrives. */
-  outboundPointer: (tenantId: string, messageId: string) => ({ pk: `CLIENT#${tenantId}`, sk: `OUT#${messageId}` }),
+  outboundPointer: (tenantId: string, messageId: string) => ({
+    pk: `CLIENT#${tenantId}`,
+    sk: `OUT#${messageId}`,
+  }),
 };
 
 const STATUS_RANK: Record<string, number> = { accepted: 0, sent: 1, delivered: 2, read: 3, failed: 4 };
@@ -139,7 +147,9 @@ export class ConversationStore {
   async updateContact(
     tenantId: string,
     contactKey: string,
-    values: Partial<Pick<Contact, 'bot_paused' | 'welcomed_at' | 'openai_conversation_id' | 'window_closed_at'>>,
+    values: Partial<
+      Pick<Contact, 'bot_paused' | 'welcomed_at' | 'openai_conversation_id' | 'window_closed_at'>
+    >,
   ): Promise<void> {
     const entries = Object.entries(values).filter(([, v]) => v !== undefined);
     if (entries.length === 0) return;
@@ -160,7 +170,12 @@ export class ConversationStore {
   }
 
   /** Stores a message; idempotent for the same id and time (a redelivery overwrites itself). */
-  async putMessage(tenantId: string, contactKey: string, message: StoredMessage, retentionHours: number): Promise<void> {
+  async putMessage(
+    tenantId: string,
+    contactKey: string,
+    message: StoredMessage,
+    retentionHours: number,
+  ): Promise<void> {
     const expires = expiresAfterHours(retentionHours, new Date(message.at));
     await this.db.send(
       new PutCommand({
@@ -190,7 +205,12 @@ export class ConversationStore {
   }
 
   /** Applies a delivery status to an outbound message; statuses only move forward. */
-  async applyStatus(tenantId: string, messageId: string, status: string, errorCodes: number[]): Promise<string | undefined> {
+  async applyStatus(
+    tenantId: string,
+    messageId: string,
+    status: string,
+    errorCodes: number[],
+  ): Promise<string | undefined> {
     const { Item } = await this.db.send(
       new GetCommand({ TableName: this.tableName, Key: contactKeys.outboundPointer(tenantId, messageId) }),
     );
@@ -203,7 +223,8 @@ export class ConversationStore {
           TableName: this.tableName,
           Key: { pk: contactKeys.messagesPartition(tenantId, contactKey), sk: String(Item.message_sk) },
           UpdateExpression: 'SET #status = :status, status_rank = :rank, error_codes = :codes',
-          ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(status_rank) OR status_rank < :rank)',
+          ConditionExpression:
+            'attribute_exists(pk) AND (attribute_not_exists(status_rank) OR status_rank < :rank)',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: { ':status': status, ':rank': rank, ':codes': errorCodes },
         }),
@@ -218,7 +239,8 @@ export class ConversationStore {
   async listMessages(tenantId: string, contactKey: string, page: { limit: number; cursor?: string }) {
     const pk = contactKeys.messagesPartition(tenantId, contactKey);
     const start = decodeCursor(page.cursor);
-    if (page.cursor && (!start || start.pk !== pk)) throw new ValidationError('cursor is not valid for this list');
+    if (page.cursor && (!start || start.pk !== pk))
+      throw new ValidationError('cursor is not valid for this list');
     const result = await this.db.send(
       new QueryCommand({
         TableName: this.tableName,
@@ -242,7 +264,8 @@ export class ConversationStore {
   async listContacts(tenantId: string, page: { limit: number; cursor?: string }) {
     const pk = `CLIENT#${tenantId}`;
     const start = decodeCursor(page.cursor);
-    if (page.cursor && (!start || start.pk !== pk)) throw new ValidationError('cursor is not valid for this list');
+    if (page.cursor && (!start || start.pk !== pk))
+      throw new ValidationError('cursor is not valid for this list');
     const result = await this.db.send(
       new QueryCommand({
         TableName: this.tableName,

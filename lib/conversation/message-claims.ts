@@ -59,14 +59,24 @@ export class MessageClaims {
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
       const { Item } = await this.db.send(
-        new GetCommand({ TableName: this.tableName, Key: claimKeys(tenantId, messageId), ConsistentRead: true }),
+        new GetCommand({
+          TableName: this.tableName,
+          Key: claimKeys(tenantId, messageId),
+          ConsistentRead: true,
+        }),
       );
       if (Item?.state === 'working') return { outcome: 'busy', leaseUntil: Number(Item.lease_until) };
       return { outcome: 'done' };
     }
   }
 
-  private async guarded(tenantId: string, messageId: string, owner: string, update: string, values: Record<string, unknown>) {
+  private async guarded(
+    tenantId: string,
+    messageId: string,
+    owner: string,
+    update: string,
+    values: Record<string, unknown>,
+  ) {
     try {
       await this.db.send(
         new UpdateCommand({
@@ -102,18 +112,26 @@ export class MessageClaims {
 
   /** The message is handled for good (answered, or deliberately not answered). */
   complete(tenantId: string, messageId: string, owner: string, outcome: string) {
-    return this.guarded(tenantId, messageId, owner, 'SET #state = :done, claim_outcome = :outcome, completed_at = :at REMOVE lease_until', {
-      ':done': 'done',
-      ':outcome': outcome,
-      ':at': new Date().toISOString(),
-    }).catch((error) => {
+    return this.guarded(
+      tenantId,
+      messageId,
+      owner,
+      'SET #state = :done, claim_outcome = :outcome, completed_at = :at REMOVE lease_until',
+      {
+        ':done': 'done',
+        ':outcome': outcome,
+        ':at': new Date().toISOString(),
+      },
+    ).catch((error) => {
       if (!(error instanceof LostClaimError)) throw error;
     });
   }
 
   /** Gives the message back (a retryable failure): the next delivery may claim it at once. */
   release(tenantId: string, messageId: string, owner: string) {
-    return this.guarded(tenantId, messageId, owner, 'SET lease_until = :zero', { ':zero': 0 }).catch(() => undefined);
+    return this.guarded(tenantId, messageId, owner, 'SET lease_until = :zero', { ':zero': 0 }).catch(
+      () => undefined,
+    );
   }
 }
 

@@ -16,7 +16,8 @@ export function json(statusCode: number, body: unknown): APIGatewayProxyStructur
 /** Maps any error to a response; internals never reach the caller. */
 export function errorResponse(error: unknown): APIGatewayProxyStructuredResultV2 {
   const { status, body } = errorBody(error);
-  if (status >= 500) logger.error('request failed', { error: error instanceof Error ? error : String(error) });
+  if (status >= 500)
+    logger.error('request failed', { error: error instanceof Error ? error : String(error) });
   const response = json(status, body);
   if (status === 401) response.headers = { ...response.headers, 'www-authenticate': 'Bearer' };
   return response;
@@ -33,7 +34,10 @@ export function validationError(error: z.ZodError, what: string): ValidationErro
     field: issue.path.length > 0 ? issue.path.join('.') : '(root)',
     message: issue.message,
   }));
-  return new ValidationError(`invalid ${what}: ${details.map((d) => `${d.field}: ${d.message}`).join('; ')}`, details);
+  return new ValidationError(
+    `invalid ${what}: ${details.map((d) => `${d.field}: ${d.message}`).join('; ')}`,
+    details,
+  );
 }
 
 /** Parses and validates a JSON body. */

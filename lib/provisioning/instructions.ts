@@ -46,10 +46,16 @@ export function compileInstructions(input: InstructionsInput): string {
   if (faqBlock.length <= INLINE_FAQ_BUDGET) {
     lines.push('', 'Frequently asked questions (authoritative):', faqBlock);
   } else {
-    lines.push('', 'The frequently asked questions are in the file_search tool: search them before answering.');
+    lines.push(
+      '',
+      'The frequently asked questions are in the file_search tool: search them before answering.',
+    );
   }
   if (input.hasVectorStore) {
-    lines.push('', 'Use the file_search tool to look up the business FAQs when a question is not answered above.');
+    lines.push(
+      '',
+      'Use the file_search tool to look up the business FAQs when a question is not answered above.',
+    );
   }
   return lines.join('\n');
 }

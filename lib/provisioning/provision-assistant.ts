@@ -1,12 +1,16 @@
 import { logger } from '../logger.ts';
 import type { SecretBox } from '../secrets/secret-box.ts';
 import type { ClientRepository } from '../tenants/client-repository.ts';
-import type { ProvisionJob } from '../tenants/client-service.ts';
 import type { Faq } from '../tenants/client-schemas.ts';
+import type { ProvisionJob } from '../tenants/client-service.ts';
 
 /** The OpenAI vector-store operations the provisioner needs (lib/openai/vector-store.ts). */
 export interface FaqVectorStores {
-  create(args: { apiKey: string; name: string; faqs: Faq[] }): Promise<{ vectorStoreId: string; fileId: string }>;
+  create(args: {
+    apiKey: string;
+    name: string;
+    faqs: Faq[];
+  }): Promise<{ vectorStoreId: string; fileId: string }>;
   delete(args: { apiKey: string; vectorStoreId: string; fileId?: string }): Promise<void>;
 }
 
@@ -77,7 +81,9 @@ export async function provisionAssistant(job: ProvisionJob, deps: ProvisionDeps)
   if (previous && previous.vectorStoreId !== built.vectorStoreId) {
     await deps.vectorStores
       .delete({ apiKey, ...previous })
-      .catch((error) => logger.warn('old vector store not deleted', { clientId: client.id, error: String(error) }));
+      .catch((error) =>
+        logger.warn('old vector store not deleted', { clientId: client.id, error: String(error) }),
+      );
   }
   return 'ready';
 }

@@ -23,7 +23,11 @@ export function sqsSafeId(value: string): string {
  * throws TransientError (the webhook answers 5xx and Meta delivers again; deduplication ids make
  * the retried sends harmless).
  */
-export async function sendFifoMessages(sqs: SQSClient, queueUrl: string, messages: FifoMessage[]): Promise<void> {
+export async function sendFifoMessages(
+  sqs: SQSClient,
+  queueUrl: string,
+  messages: FifoMessage[],
+): Promise<void> {
   for (let start = 0; start < messages.length; start += SQS_BATCH_LIMIT) {
     const chunk = messages.slice(start, start + SQS_BATCH_LIMIT);
     let entries = chunk.map((message, index) => ({

@@ -45,17 +45,21 @@ export function buildDependencies(env: NodeJS.ProcessEnv = process.env): Depende
 }
 
 export function secretBoxFor(config: AppConfig): SecretBox {
-  if (config.TENANT_SECRETS_KMS_KEY_ID) return createKmsSecretBox(new KMSClient({}), config.TENANT_SECRETS_KMS_KEY_ID);
+  if (config.TENANT_SECRETS_KMS_KEY_ID)
+    return createKmsSecretBox(new KMSClient({}), config.TENANT_SECRETS_KMS_KEY_ID);
   if (config.LOCAL_SECRETS_KEY) return createLocalSecretBox(config.LOCAL_SECRETS_KEY);
-  throw new Error('configure TENANT_SECRETS_KMS_KEY_ID (AWS) or LOCAL_SECRETS_KEY (local) to store tenant secrets');
+  throw new Error(
+    'configure TENANT_SECRETS_KMS_KEY_ID (AWS) or LOCAL_SECRETS_KEY (local) to store tenant secrets',
+  );
 }
 
 /** The responder chain: OpenAI (tenant key, else platform key) falling back to the FAQ responder. */
 export async function buildResponder(config: AppConfig) {
   const platformApiKey = await readPlatformSecret('OPENAI_API_KEY');
   const openai = createOpenAiResponder({
-    timeoutMs: 15_000,
-    retries: 2,
+    timeoutMs: config.OPENAI_TIMEOUT_MS,
+    retries: config.OPENAI_RETRIES,
+    backoffMs: config.OPENAI_BACKOFF_MS,
     ...(platformApiKey ? { platformApiKey } : {}),
     ...(config.OPENAI_BASE_URL ? { baseURL: config.OPENAI_BASE_URL } : {}),
   });

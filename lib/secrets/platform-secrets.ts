@@ -28,7 +28,10 @@ export async function readPlatformSecret(
 }
 
 /** Like readPlatformSecret, but the deployment cannot work without it. */
-export async function requirePlatformSecret(name: PlatformSecretName, env?: NodeJS.ProcessEnv): Promise<string> {
+export async function requirePlatformSecret(
+  name: PlatformSecretName,
+  env?: NodeJS.ProcessEnv,
+): Promise<string> {
   const value = await readPlatformSecret(name, env);
   if (!value) throw new Error(`${name} is not configured`);
   return value;

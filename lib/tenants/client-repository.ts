@@ -84,7 +84,9 @@ export class ClientRepository {
       );
     } catch (error) {
       if (isConditionFailure(error)) {
-        throw new ConflictError(`phone_number_id ${client.phone_number_id} already belongs to an active client`);
+        throw new ConflictError(
+          `phone_number_id ${client.phone_number_id} already belongs to an active client`,
+        );
       }
       throw error;
     }
@@ -178,7 +180,9 @@ export class ClientRepository {
           throw new ConflictError('the client was changed by another request; read it again and retry');
         }
         if (reasons.some((r) => r.Code === 'ConditionalCheckFailed')) {
-          throw new ConflictError(`phone_number_id ${next.phone_number_id} already belongs to an active client`);
+          throw new ConflictError(
+            `phone_number_id ${next.phone_number_id} already belongs to an active client`,
+          );
         }
       }
       throw error;

@@ -80,7 +80,9 @@ export class ClientService {
       ...(input.openai_model ? { openai_model: input.openai_model } : {}),
     };
     if (input.whatsapp_access_token) {
-      client.whatsapp_access_token_enc = await this.deps.secrets.encrypt(input.whatsapp_access_token, { tenantId: id });
+      client.whatsapp_access_token_enc = await this.deps.secrets.encrypt(input.whatsapp_access_token, {
+        tenantId: id,
+      });
     }
     if (input.openai_api_key) {
       client.openai_api_key_enc = await this.deps.secrets.encrypt(input.openai_api_key, { tenantId: id });
@@ -107,7 +109,9 @@ export class ClientService {
     Object.assign(next, Object.fromEntries(Object.entries(plain).filter(([, v]) => v !== undefined)));
     if (whatsapp_access_token === null) delete next.whatsapp_access_token_enc;
     else if (whatsapp_access_token !== undefined) {
-      next.whatsapp_access_token_enc = await this.deps.secrets.encrypt(whatsapp_access_token, { tenantId: id });
+      next.whatsapp_access_token_enc = await this.deps.secrets.encrypt(whatsapp_access_token, {
+        tenantId: id,
+      });
     }
     if (whatsapp_access_token !== undefined) {
       // New credentials: give them a chance even if the old ones were flagged invalid.

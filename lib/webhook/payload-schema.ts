@@ -21,9 +21,7 @@ export const inboundMessageSchema = z.looseObject({
   document: mediaSchema.extend({ filename: z.string().optional() }).optional(),
   audio: mediaSchema.optional(),
   sticker: mediaSchema.optional(),
-  location: z
-    .looseObject({ name: z.string().optional(), address: z.string().optional() })
-    .optional(),
+  location: z.looseObject({ name: z.string().optional(), address: z.string().optional() }).optional(),
   interactive: z
     .looseObject({
       type: z.string(),
@@ -52,7 +50,10 @@ export const contactSchema = z.looseObject({
 
 export const changeValueSchema = z.looseObject({
   messaging_product: z.string().optional(),
-  metadata: z.looseObject({ phone_number_id: z.string().min(1), display_phone_number: z.string().optional() }),
+  metadata: z.looseObject({
+    phone_number_id: z.string().min(1),
+    display_phone_number: z.string().optional(),
+  }),
   contacts: z.array(contactSchema).optional(),
   messages: z.array(z.unknown()).optional(),
   statuses: z.array(z.unknown()).optional(),

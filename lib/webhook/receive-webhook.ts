@@ -1,17 +1,13 @@
-import { ValidationError, UnauthorizedError } from '../errors.ts';
+import { type ContactRef, messageGroupId, type QueueEvent } from '../conversation/inbound-event.ts';
+import { UnauthorizedError, ValidationError } from '../errors.ts';
 import { logger } from '../logger.ts';
-import {
-  type ContactRef,
-  type QueueEvent,
-  messageGroupId,
-} from '../conversation/inbound-event.ts';
 import type { FifoMessage } from '../queue/sqs-publisher.ts';
 import {
-  type InboundMessage,
-  type WebhookContact,
   changeValueSchema,
+  type InboundMessage,
   inboundMessageSchema,
   statusSchema,
+  type WebhookContact,
   webhookBodySchema,
 } from './payload-schema.ts';
 import { verifyWebhookSignature } from './signature.ts';
@@ -95,10 +91,13 @@ export async function receiveWebhook(
   }
   const body = webhookBodySchema.safeParse(json);
   if (!body.success) {
-    throw new ValidationError('body is not a WhatsApp webhook', body.error.issues.slice(0, 5).map((i) => ({
-      path: i.path.join('.'),
-      message: i.message,
-    })));
+    throw new ValidationError(
+      'body is not a WhatsApp webhook',
+      body.error.issues.slice(0, 5).map((i) => ({
+        path: i.path.join('.'),
+        message: i.message,
+      })),
+    );
   }
   const report: WebhookReport = {
     messages: 0,
@@ -129,7 +128,10 @@ export async function receiveWebhook(
       }
       const { metadata, contacts = [], messages = [], statuses = [], errors = [] } = value.data;
       if (errors.length > 0) {
-        logger.warn('webhook carried account errors', { phoneNumberId: metadata.phone_number_id, codes: errors.map((e) => e.code) });
+        logger.warn('webhook carried account errors', {
+          phoneNumberId: metadata.phone_number_id,
+          codes: errors.map((e) => e.code),
+        });
       }
       report.messages += messages.length;
       report.statuses += statuses.length;

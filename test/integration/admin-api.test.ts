@@ -15,10 +15,12 @@ let handler: ReturnType<typeof createAdminApiHandler>;
 let repository: ClientRepository;
 let conversations: ConversationStore;
 const provisionJobs: ProvisionJob[] = [];
-let platformHasOpenAi = false;
+const platformHasOpenAi = false;
 
 const call = async (method: string, path: string, options: Parameters<typeof apiEvent>[2] = {}) => {
-  const res = await handler(apiEvent(method, path, { ...options, headers: { ...auth, ...(options.headers ?? {}) } }));
+  const res = await handler(
+    apiEvent(method, path, { ...options, headers: { ...auth, ...(options.headers ?? {}) } }),
+  );
   return { status: res.statusCode, body: JSON.parse(res.body ?? 'null') };
 };
 
@@ -68,10 +70,24 @@ describe('operator authentication', () => {
 describe('POST /clients', () => {
   it('given the seed-003 body, then 201 with the contract fields and no secret', async () => {
     const { status, body } = await call('POST', '/clients', {
-      body: validClient({ whatsapp_access_token: 'EAAG-secret-token-value', openai_api_key: 'sk-tenant-secret-key' }),
+      body: validClient({
+        whatsapp_access_token: 'EAAG-secret-token-value',
+        openai_api_key: 'sk-tenant-secret-key',
+      }),
     });
     expect(status).toBe(201);
-    for (const field of ['id', 'name', 'phone_number', 'phone_number_id', 'assistant_id', 'active', 'created_at', 'updated_at', 'welcome_message', 'business_hours']) {
+    for (const field of [
+      'id',
+      'name',
+      'phone_number',
+      'phone_number_id',
+      'assistant_id',
+      'active',
+      'created_at',
+      'updated_at',
+      'welcome_message',
+      'business_hours',
+    ]) {
       expect(body).toHaveProperty(field);
     }
     expect(body.active).toBe(true);
@@ -89,7 +105,9 @@ describe('POST /clients', () => {
   });
 
   it('given a tenant OpenAI key, then the assistant is pending and a provisioning job is queued', async () => {
-    const { body } = await call('POST', '/clients', { body: validClient({ openai_api_key: 'sk-tenant-secret-key' }) });
+    const { body } = await call('POST', '/clients', {
+      body: validClient({ openai_api_key: 'sk-tenant-secret-key' }),
+    });
     expect(body.assistant_status).toBe('pending');
     expect(provisionJobs).toContainEqual({ client_id: body.id, assistant_version: 1 });
   });
@@ -102,7 +120,9 @@ describe('POST /clients', () => {
 
   it('given a phone_number_id of an active client, then 409', async () => {
     const first = await call('POST', '/clients', { body: validClient() });
-    const again = await call('POST', '/clients', { body: validClient({ phone_number_id: first.body.phone_number_id }) });
+    const again = await call('POST', '/clients', {
+      body: validClient({ phone_number_id: first.body.phone_number_id }),
+    });
     expect(again.status).toBe(409);
     expect(again.body.message).toContain(first.body.phone_number_id);
   });
@@ -110,7 +130,9 @@ describe('POST /clients', () => {
   it('given the number of a deleted client, then a new client may take it', async () => {
     const first = await call('POST', '/clients', { body: validClient() });
     await call('DELETE', `/clients/${first.body.id}`);
-    const again = await call('POST', '/clients', { body: validClient({ phone_number_id: first.body.phone_number_id }) });
+    const again = await call('POST', '/clients', {
+      body: validClient({ phone_number_id: first.body.phone_number_id }),
+    });
     expect(again.status).toBe(201);
   });
 
@@ -171,7 +193,9 @@ describe('reading, changing and deleting clients', () => {
 
   it('PATCH changes only the given fields; changing faqs rebuilds the assistant with a new version', async () => {
     const created = (await call('POST', '/clients', { body: validClient() })).body;
-    const renamed = await call('PATCH', `/clients/${created.id}`, { body: { welcome_message: 'Hola de nuevo' } });
+    const renamed = await call('PATCH', `/clients/${created.id}`, {
+      body: { welcome_message: 'Hola de nuevo' },
+    });
     expect(renamed.status).toBe(200);
     expect(renamed.body.welcome_message).toBe('Hola de nuevo');
     expect(renamed.body.assistant_version).toBe(1);
@@ -206,7 +230,9 @@ describe('reading, changing and deleting clients', () => {
   it('PATCH moving to a free number releases the old one', async () => {
     const a = (await call('POST', '/clients', { body: validClient() })).body;
     const newNumber = String(phoneSeq++);
-    expect((await call('PATCH', `/clients/${a.id}`, { body: { phone_number_id: newNumber } })).status).toBe(200);
+    expect((await call('PATCH', `/clients/${a.id}`, { body: { phone_number_id: newNumber } })).status).toBe(
+      200,
+    );
     expect(await repository.findRoute(a.phone_number_id)).toBeUndefined();
     expect((await repository.findRoute(newNumber))?.client_id).toBe(a.id);
   });
@@ -229,43 +255,90 @@ describe('reading, changing and deleting clients', () => {
 describe('conversations and messages', () => {
   it('lists contacts and a contact\u2019s messages newest first, paginated; unknown contact 404', async () => {
     const created = (await call('POST', '/clients', { body: validClient() })).body;
-    const contact = { key: 'ES.1349120865530274', wa_id: '34600111222', user_id: 'ES.1349120865530274', name: 'Lucía' };
+    const contact = {
+      key: 'ES.1349120865530274',
+      wa_id: '34600111222',
+      user_id: 'ES.1349120865530274',
+      name: 'Lucía',
+    };
     await conversations.touchInbound(created.id, contact, new Date(), 24);
     for (let i = 0; i < 5; i++) {
       await conversations.putMessage(
         created.id,
         contact.key,
-        { id: `wamid.${i}`, direction: i % 2 ? 'outbound' : 'inbound', type: 'text', text: `m${i}`, at: new Date(Date.UTC(2026, 10, 24, 10, i)).toISOString() },
+        {
+          id: `wamid.${i}`,
+          direction: i % 2 ? 'outbound' : 'inbound',
+          type: 'text',
+          text: `m${i}`,
+          at: new Date(Date.UTC(2026, 10, 24, 10, i)).toISOString(),
+        },
         24,
       );
     }
     const list = await call('GET', `/clients/${created.id}/conversations`);
-    expect(list.body.conversations).toEqual([expect.objectContaining({ contact: contact.key, bot_paused: false, name: 'Lucía' })]);
+    expect(list.body.conversations).toEqual([
+      expect.objectContaining({ contact: contact.key, bot_paused: false, name: 'Lucía' }),
+    ]);
 
-    const page1 = await call('GET', `/clients/${created.id}/conversations/${encodeURIComponent(contact.key)}/messages`, { query: { limit: '3' } });
+    const page1 = await call(
+      'GET',
+      `/clients/${created.id}/conversations/${encodeURIComponent(contact.key)}/messages`,
+      { query: { limit: '3' } },
+    );
     expect(page1.body.messages.map((m: { text: string }) => m.text)).toEqual(['m4', 'm3', 'm2']);
     expect(page1.body.next_cursor).toBeTruthy();
-    const page2 = await call('GET', `/clients/${created.id}/conversations/${encodeURIComponent(contact.key)}/messages`, {
-      query: { limit: '3', cursor: page1.body.next_cursor },
-    });
+    const page2 = await call(
+      'GET',
+      `/clients/${created.id}/conversations/${encodeURIComponent(contact.key)}/messages`,
+      {
+        query: { limit: '3', cursor: page1.body.next_cursor },
+      },
+    );
     expect(page2.body.messages.map((m: { text: string }) => m.text)).toEqual(['m1', 'm0']);
 
     expect((await call('GET', `/clients/${created.id}/conversations/unknown/messages`)).status).toBe(404);
-    expect((await call('GET', `/clients/${created.id}/conversations/${contact.key}/messages`, { query: { cursor: 'garbage' } })).status).toBe(400);
-    expect((await call('GET', `/clients/${created.id}/conversations/${contact.key}/messages`, { query: { limit: '0' } })).status).toBe(400);
+    expect(
+      (
+        await call('GET', `/clients/${created.id}/conversations/${contact.key}/messages`, {
+          query: { cursor: 'garbage' },
+        })
+      ).status,
+    ).toBe(400);
+    expect(
+      (
+        await call('GET', `/clients/${created.id}/conversations/${contact.key}/messages`, {
+          query: { limit: '0' },
+        })
+      ).status,
+    ).toBe(400);
   });
 
   it('never shows one tenant the conversations of another', async () => {
     const a = (await call('POST', '/clients', { body: validClient() })).body;
     const b = (await call('POST', '/clients', { body: validClient() })).body;
     await conversations.touchInbound(a.id, { key: '34600000001' }, new Date(), 24);
-    await conversations.putMessage(a.id, '34600000001', { id: 'wamid.a', direction: 'inbound', type: 'text', text: 'secret of A', at: new Date().toISOString() }, 24);
+    await conversations.putMessage(
+      a.id,
+      '34600000001',
+      {
+        id: 'wamid.a',
+        direction: 'inbound',
+        type: 'text',
+        text: 'secret of A',
+        at: new Date().toISOString(),
+      },
+      24,
+    );
     expect((await call('GET', `/clients/${b.id}/conversations`)).body.conversations).toEqual([]);
     expect((await call('GET', `/clients/${b.id}/conversations/34600000001/messages`)).status).toBe(404);
     // A cursor minted for tenant A's list is refused on tenant B's.
     const pageA = await call('GET', `/clients/${a.id}/conversations`, { query: { limit: '1' } });
     if (pageA.body.next_cursor) {
-      expect((await call('GET', `/clients/${b.id}/conversations`, { query: { cursor: pageA.body.next_cursor } })).status).toBe(400);
+      expect(
+        (await call('GET', `/clients/${b.id}/conversations`, { query: { cursor: pageA.body.next_cursor } }))
+          .status,
+      ).toBe(400);
     }
   });
 });

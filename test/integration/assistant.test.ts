@@ -17,10 +17,10 @@ import { createLocalSecretBox } from '../../lib/secrets/secret-box.ts';
 import type { Client } from '../../lib/tenants/client.ts';
 import { ClientRepository } from '../../lib/tenants/client-repository.ts';
 import { ClientService } from '../../lib/tenants/client-service.ts';
-import { createGraphClient } from '../../lib/whatsapp/graph-client.ts';
 import { receiveWebhook } from '../../lib/webhook/receive-webhook.ts';
 import { signWebhookBody } from '../../lib/webhook/signature.ts';
 import { createCachedTenantRouter } from '../../lib/webhook/tenant-router.ts';
+import { createGraphClient } from '../../lib/whatsapp/graph-client.ts';
 import { freshFifoQueue, freshTable } from '../support/emulators.ts';
 import { laPlazaFaqs, metaJson } from '../support/fixtures.ts';
 
@@ -93,7 +93,9 @@ beforeEach(async () => {
     name: 'Clínica Dental Sonrisa',
     phone_number: '+34911222333',
     phone_number_id: String(numberSeq++),
-    faqs: [{ q: '¿Atendéis urgencias?', a: 'Sí, atendemos urgencias dentales todos los días de 9:00 a 21:00.' }],
+    faqs: [
+      { q: '¿Atendéis urgencias?', a: 'Sí, atendemos urgencias dentales todos los días de 9:00 a 21:00.' },
+    ],
     language: 'es',
     bot_enabled: true,
   });
@@ -102,12 +104,29 @@ beforeEach(async () => {
 const router = () => createCachedTenantRouter((id) => clients.findRoute(id), { ttlMs: 0, missTtlMs: 0 });
 
 /** Delivers a customer message as Meta would: signed body through the webhook use case into the queue. */
-async function deliver(tenant: Client, from: string, text: string, messageId = `wamid.${from}.${Date.now()}.${Math.random()}`) {
-  const body = metaJson(graph.simulator.buildInboundPayload({ phoneNumberId: tenant.phone_number_id, from, text, messageId, name: 'Cliente' }));
+async function deliver(
+  tenant: Client,
+  from: string,
+  text: string,
+  messageId = `wamid.${from}.${Date.now()}.${Math.random()}`,
+) {
+  const body = metaJson(
+    graph.simulator.buildInboundPayload({
+      phoneNumberId: tenant.phone_number_id,
+      from,
+      text,
+      messageId,
+      name: 'Cliente',
+    }),
+  );
   const rawBody = Buffer.from(body);
   await receiveWebhook(
     { rawBody, signature: signWebhookBody(rawBody, APP_SECRET) },
-    { appSecret: APP_SECRET, router: router(), enqueue: (messages) => sendFifoMessages(aws.sqs, queue.url, messages) },
+    {
+      appSecret: APP_SECRET,
+      router: router(),
+      enqueue: (messages) => sendFifoMessages(aws.sqs, queue.url, messages),
+    },
   );
   return messageId;
 }
@@ -116,7 +135,11 @@ async function receiveAll(): Promise<SQSEvent> {
   const messages = [];
   for (let i = 0; i < 5; i++) {
     const { Messages = [] } = await aws.sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: queue.url, MaxNumberOfMessages: 10, MessageSystemAttributeNames: ['All'] }),
+      new ReceiveMessageCommand({
+        QueueUrl: queue.url,
+        MaxNumberOfMessages: 10,
+        MessageSystemAttributeNames: ['All'],
+      }),
     );
     messages.push(...Messages);
     if (Messages.length === 0) break;
@@ -126,7 +149,13 @@ async function receiveAll(): Promise<SQSEvent> {
 
 /** Runs the handler as Lambda's event source mapping would until the queue is empty. */
 async function drain(handler: (event: SQSEvent) => Promise<SQSBatchResponse>, timeoutMs = 15_000) {
-  const poller = startQueuePoller({ sqs: aws.sqs, queueUrl: queue.url, queueArn: queue.arn, handler, retryDelaySeconds: 1 });
+  const poller = startQueuePoller({
+    sqs: aws.sqs,
+    queueUrl: queue.url,
+    queueArn: queue.arn,
+    handler,
+    retryDelaySeconds: 1,
+  });
   try {
     await poller.drained(timeoutMs);
   } finally {
@@ -135,7 +164,9 @@ async function drain(handler: (event: SQSEvent) => Promise<SQSBatchResponse>, ti
 }
 
 const repliesTo = (phoneNumberId: string, to: string) =>
-  graph.simulator.sent.filter((m) => m.phoneNumberId === phoneNumberId && (m.to === to || m.recipient === to));
+  graph.simulator.sent.filter(
+    (m) => m.phoneNumberId === phoneNumberId && (m.to === to || m.recipient === to),
+  );
 
 describe('exactly one reply per customer message', () => {
   it('given one message delivered 4 times by Meta, then it is answered once', async () => {
@@ -146,12 +177,20 @@ describe('exactly one reply per customer message', () => {
     // Past SQS's 5-minute deduplication window Meta may still redeliver: the claim stops it too.
     const handler = createAssistantHandler(async () => deps);
     const event = {
-      v: 1, kind: 'message', tenant_id: plaza.id, phone_number_id: plaza.phone_number_id,
-      contact: { key: from, wa_id: from }, message: { id, type: 'text', timestamp: 1795560000, text: '¿Tenéis menú del día?' },
+      v: 1,
+      kind: 'message',
+      tenant_id: plaza.id,
+      phone_number_id: plaza.phone_number_id,
+      contact: { key: from, wa_id: from },
+      message: { id, type: 'text', timestamp: 1795560000, text: '¿Tenéis menú del día?' },
       received_at: new Date().toISOString(),
     };
     for (let i = 0; i < 3; i++) {
-      const result = await handler({ Records: [{ ...sqsEvent([{ MessageId: `m${i}`, Body: JSON.stringify(event) }], queue.arn).Records[0]! }] });
+      const result = await handler({
+        Records: [
+          { ...sqsEvent([{ MessageId: `m${i}`, Body: JSON.stringify(event) }], queue.arn).Records[0]! },
+        ],
+      });
       expect(result.batchItemFailures).toEqual([]);
     }
     const replies = repliesTo(plaza.phone_number_id, from);
@@ -227,7 +266,9 @@ describe('Graph API errors, by code', () => {
     await deliver(plaza, from, '¿Hacéis reservas?');
     await drain(createAssistantHandler(async () => deps));
     expect(repliesTo(plaza.phone_number_id, from)).toHaveLength(1);
-    expect(graph.simulator.graphCalls.filter((c) => c.operation === 'send' && c.status !== 200)).toHaveLength(2);
+    expect(graph.simulator.graphCalls.filter((c) => c.operation === 'send' && c.status !== 200)).toHaveLength(
+      2,
+    );
   });
 
   it('given 130429 for longer than the client retries, then the queue redelivers and it is answered once', async () => {
@@ -242,7 +283,12 @@ describe('Graph API errors, by code', () => {
   it('given 190 (token expired), then the tenant is flagged and nothing more is sent with that token', async () => {
     const from = String(contactSeq++);
     await conversationsWelcomed([from]);
-    graph.simulator.failNext(1, { httpStatus: 401, code: 190, operation: 'send', phoneNumberId: plaza.phone_number_id });
+    graph.simulator.failNext(1, {
+      httpStatus: 401,
+      code: 190,
+      operation: 'send',
+      phoneNumberId: plaza.phone_number_id,
+    });
     await deliver(plaza, from, '¿Hacéis reservas?');
     await drain(createAssistantHandler(async () => deps));
     const flagged = await clients.get(plaza.id);
@@ -279,7 +325,7 @@ describe('Graph API errors, by code', () => {
     await deliver(plaza, from, '¿Hacéis reservas?');
     await drain(createAssistantHandler(async () => deps));
     const paused = await clients.get(plaza.id);
-    expect(paused?.sending_paused_until! > new Date().toISOString()).toBe(true);
+    expect((paused?.sending_paused_until ?? '') > new Date().toISOString()).toBe(true);
     expect(graph.simulator.graphCalls.filter((c) => c.operation === 'send')).toHaveLength(1);
   });
 });
@@ -292,7 +338,10 @@ describe('conversation behaviour', () => {
     await deliver(plaza, from, '¿Tenéis menú del día?');
     await drain(createAssistantHandler(async () => deps));
     const replies = repliesTo(plaza.phone_number_id, from);
-    expect(replies.map((r) => r.text)).toEqual(['¡Hola! Soy el asistente virtual del Restaurante La Plaza.', expect.stringContaining('12€')]);
+    expect(replies.map((r) => r.text)).toEqual([
+      '¡Hola! Soy el asistente virtual del Restaurante La Plaza.',
+      expect.stringContaining('12€'),
+    ]);
     expect(replies.every((r) => r.tokenSuffix === 'PLZA')).toBe(true);
     expect(graph.simulator.reads.filter((r) => r.typing)).toHaveLength(2);
   });
@@ -306,7 +355,9 @@ describe('conversation behaviour', () => {
     await deliver(plaza, from, '¿Hacéis reservas?');
     await deliver(plaza, other, '¿Hacéis reservas?');
     await drain(createAssistantHandler(async () => deps));
-    expect(repliesTo(plaza.phone_number_id, from).map((r) => r.text)).toEqual([expect.stringContaining('activar bot')]);
+    expect(repliesTo(plaza.phone_number_id, from).map((r) => r.text)).toEqual([
+      expect.stringContaining('activar bot'),
+    ]);
     expect(repliesTo(plaza.phone_number_id, other)).toHaveLength(1);
     expect((await conversations.getContact(plaza.id, from))?.bot_paused).toBe(true);
     await deliver(plaza, from, 'activar bot');
@@ -344,11 +395,21 @@ describe('conversation behaviour', () => {
     for (const status of ['delivered', 'read', 'sent']) {
       const body = metaJson({
         object: 'whatsapp_business_account',
-        entry: [{ id: '1', changes: [{ field: 'messages', value: {
-          messaging_product: 'whatsapp',
-          metadata: { phone_number_id: plaza.phone_number_id, display_phone_number: '34666777888' },
-          statuses: [{ id: reply!.id, status, timestamp: '1795560010', recipient_id: from }],
-        } }] }],
+        entry: [
+          {
+            id: '1',
+            changes: [
+              {
+                field: 'messages',
+                value: {
+                  messaging_product: 'whatsapp',
+                  metadata: { phone_number_id: plaza.phone_number_id, display_phone_number: '34666777888' },
+                  statuses: [{ id: reply!.id, status, timestamp: '1795560010', recipient_id: from }],
+                },
+              },
+            ],
+          },
+        ],
       });
       const rawBody = Buffer.from(body);
       await receiveWebhook(

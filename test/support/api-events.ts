@@ -4,7 +4,12 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 export function apiEvent(
   method: string,
   path: string,
-  options: { body?: unknown; rawBody?: string; headers?: Record<string, string>; query?: Record<string, string> } = {},
+  options: {
+    body?: unknown;
+    rawBody?: string;
+    headers?: Record<string, string>;
+    query?: Record<string, string>;
+  } = {},
 ): APIGatewayProxyEventV2 {
   const body = options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
   return {

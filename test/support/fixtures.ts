@@ -27,11 +27,20 @@ export function metaExample(name: string): Record<string, any> {
 
 /** Serializes like Meta: JSON with every non-ASCII character escaped as \uXXXX. */
 export function metaJson(body: unknown): string {
-  return JSON.stringify(body).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return JSON.stringify(body).replace(
+    /[\u007f-\uffff]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }
 
 export const laPlazaFaqs = [
-  { q: '¿Cuál es vuestro horario?', a: 'Abrimos de lunes a viernes de 9:00 a 22:00, y sábados de 10:00 a 23:00' },
+  {
+    q: '¿Cuál es vuestro horario?',
+    a: 'Abrimos de lunes a viernes de 9:00 a 22:00, y sábados de 10:00 a 23:00',
+  },
   { q: '¿Hacéis reservas?', a: 'Sí, puedes reservar llamando al +34666777888 o a través de nuestra web' },
-  { q: '¿Tenéis menú del día?', a: 'Sí, nuestro menú del día cuesta 12€ e incluye primer plato, segundo, postre y bebida' },
+  {
+    q: '¿Tenéis menú del día?',
+    a: 'Sí, nuestro menú del día cuesta 12€ e incluye primer plato, segundo, postre y bebida',
+  },
 ];

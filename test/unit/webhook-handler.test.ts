@@ -2,8 +2,8 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { createWebhookHandler } from '../../functions/webhook.ts';
 import type { QueueEvent } from '../../lib/conversation/inbound-event.ts';
-import type { FifoMessage } from '../../lib/queue/sqs-publisher.ts';
 import { TransientError } from '../../lib/errors.ts';
+import type { FifoMessage } from '../../lib/queue/sqs-publisher.ts';
 import { signWebhookBody } from '../../lib/webhook/signature.ts';
 import { createCachedTenantRouter } from '../../lib/webhook/tenant-router.ts';
 import { metaExample, metaJson } from '../support/fixtures.ts';
@@ -47,7 +47,9 @@ function post(body: string, signature?: string | null, base64 = false): APIGatew
     rawPath: '/webhook',
     rawQueryString: '',
     headers,
-    requestContext: { http: { method: 'POST', path: '/webhook' } } as APIGatewayProxyEventV2['requestContext'],
+    requestContext: {
+      http: { method: 'POST', path: '/webhook' },
+    } as APIGatewayProxyEventV2['requestContext'],
     body: base64 ? Buffer.from(body, 'utf8').toString('base64') : body,
     isBase64Encoded: base64,
   };
@@ -69,7 +71,9 @@ function get(query: Record<string, string>): APIGatewayProxyEventV2 {
 describe('GET /webhook (verification)', () => {
   it('given the right verify token, when Meta subscribes, then it answers 200 with the challenge', async () => {
     const { handler } = setup();
-    const res = await handler(get({ 'hub.mode': 'subscribe', 'hub.verify_token': VERIFY_TOKEN, 'hub.challenge': '1158201444' }));
+    const res = await handler(
+      get({ 'hub.mode': 'subscribe', 'hub.verify_token': VERIFY_TOKEN, 'hub.challenge': '1158201444' }),
+    );
     expect(res.statusCode).toBe(200);
     expect(res.body).toBe('1158201444');
   });
@@ -112,7 +116,10 @@ describe('POST /webhook signature', () => {
     ['missing', null],
     ['wrong', `sha256=${'0'.repeat(64)}`],
     ['malformed', 'sha1=abc'],
-    ['signed with another secret', signWebhookBody(Buffer.from(metaJson(metaExample('text'))), 'other-secret')],
+    [
+      'signed with another secret',
+      signWebhookBody(Buffer.from(metaJson(metaExample('text'))), 'other-secret'),
+    ],
   ])('given a %s signature, then 401 and nothing is enqueued', async (_, signature) => {
     const { handler, enqueued } = setup();
     const res = await handler(post(body, signature));
@@ -139,7 +146,11 @@ describe('POST /webhook routing and validation', () => {
     const { handler, events } = setup();
     await handler(post(metaJson(metaExample('text_username_no_phone'))));
     const [event] = events();
-    expect(event?.kind === 'message' && event.contact).toEqual({ key: 'ES.8812736450019283', user_id: 'ES.8812736450019283', name: 'Lucía' });
+    expect(event?.kind === 'message' && event.contact).toEqual({
+      key: 'ES.8812736450019283',
+      user_id: 'ES.8812736450019283',
+      name: 'Lucía',
+    });
   });
 
   it('given a legacy message without user id, then the contact is keyed on the wa_id', async () => {
@@ -171,17 +182,32 @@ describe('POST /webhook routing and validation', () => {
       expect((await handler(post(metaJson(metaExample(name))))).statusCode).toBe(200);
     }
     const statuses = events().filter((e) => e.kind === 'status');
-    expect(statuses.map((s) => s.kind === 'status' && s.status.status)).toEqual(['sent', 'delivered', 'read', 'failed']);
+    expect(statuses.map((s) => s.kind === 'status' && s.status.status)).toEqual([
+      'sent',
+      'delivered',
+      'read',
+      'failed',
+    ]);
     const failed = statuses[3];
     expect(failed?.kind === 'status' && failed.status.error_codes).toEqual([131047]);
   });
 
   it('given every example message type, then each is enqueued with its readable text when it has one', async () => {
     const { handler, events } = setup();
-    for (const name of ['image', 'interactive_button_reply', 'interactive_list_reply', 'template_quick_reply_button', 'reaction', 'location', 'audio_voice_note']) {
+    for (const name of [
+      'image',
+      'interactive_button_reply',
+      'interactive_list_reply',
+      'template_quick_reply_button',
+      'reaction',
+      'location',
+      'audio_voice_note',
+    ]) {
       expect((await handler(post(metaJson(metaExample(name))))).statusCode).toBe(200);
     }
-    const texts = Object.fromEntries(events().map((e) => (e.kind === 'message' ? [e.message.type, e.message.text] : [])));
+    const texts = Object.fromEntries(
+      events().map((e) => (e.kind === 'message' ? [e.message.type, e.message.text] : [])),
+    );
     expect(texts.image).toBe('¿Tenéis esta mesa libre?');
     expect(texts.interactive).toBeTypeOf('string');
     expect(texts.button).toBe('No quiero promociones');
@@ -191,7 +217,9 @@ describe('POST /webhook routing and validation', () => {
 
   it('given a non-messages field or an account error, then 200 and nothing is enqueued', async () => {
     const { handler, enqueued } = setup();
-    expect((await handler(post(metaJson(metaExample('non_messages_field_template_status'))))).statusCode).toBe(200);
+    expect(
+      (await handler(post(metaJson(metaExample('non_messages_field_template_status'))))).statusCode,
+    ).toBe(200);
     expect((await handler(post(metaJson(metaExample('account_error'))))).statusCode).toBe(200);
     expect(enqueued).toHaveLength(0);
   });
