@@ -25,10 +25,25 @@ export interface QueueSpec {
   urlEnv: string;
 }
 
+export type PlatformSecret =
+  | 'META_APP_SECRET'
+  | 'META_VERIFY_TOKEN'
+  | 'WHATSAPP_ACCESS_TOKEN'
+  | 'OPENAI_API_KEY'
+  | 'OPERATOR_API_KEY';
+
 export interface FunctionSpec {
   /** Entry file under functions/ (without extension). */
   entry: string;
   description: string;
+  /** What the function may do with the table (least privilege: the CDK grants exactly this). */
+  table: 'read' | 'read-write';
+  /** Platform secrets it reads at cold start (Secrets Manager in AWS). */
+  secrets: PlatformSecret[];
+  /** What it does with tenant secrets (the KMS key). */
+  tenantSecrets?: 'encrypt-decrypt' | 'decrypt';
+  /** An EventBridge Scheduler schedule that invokes it (the local stack plays it with a timer). */
+  schedule?: { expression: string; description: string };
   routes?: RouteSpec[];
   /** The queue that triggers it. */
   consumes?: string;
@@ -66,6 +81,8 @@ export const functions = {
       { method: 'POST', path: '/webhook', auth: 'meta-signature' },
     ],
     sendsTo: ['inbound'],
+    table: 'read',
+    secrets: ['META_APP_SECRET', 'META_VERIFY_TOKEN'],
     timeoutSeconds: 10,
     memoryMb: 512,
   },
@@ -83,6 +100,9 @@ export const functions = {
       { method: 'GET', path: '/clients/{id}/conversations/{contact}/messages', auth: 'operator-key' },
     ],
     sendsTo: ['provision'],
+    table: 'read-write',
+    secrets: ['OPERATOR_API_KEY', 'OPENAI_API_KEY'],
+    tenantSecrets: 'encrypt-decrypt',
     timeoutSeconds: 15,
     memoryMb: 512,
   },
@@ -90,6 +110,9 @@ export const functions = {
     entry: 'assistant',
     description: 'Answers queued customer messages exactly once',
     consumes: 'inbound',
+    table: 'read-write',
+    secrets: ['WHATSAPP_ACCESS_TOKEN', 'OPENAI_API_KEY'],
+    tenantSecrets: 'decrypt',
     // OpenAI worst case ~50 s (3 attempts of 15 s plus backoff), then Graph sends with retries.
     timeoutSeconds: 90,
     memoryMb: 1024,
@@ -100,6 +123,9 @@ export const functions = {
     entry: 'provisioner',
     description: "Builds each tenant's assistant (vector store of its FAQs)",
     consumes: 'provision',
+    table: 'read-write',
+    secrets: ['OPENAI_API_KEY'],
+    tenantSecrets: 'decrypt',
     timeoutSeconds: 120,
     memoryMb: 512,
     batchSize: 1,

@@ -97,7 +97,6 @@ export function toClientView(client: Client) {
     bot_enabled: client.bot_enabled,
     openai_model: client.assistant.model,
     faqs: client.faqs,
-    landing_path: `/client/${client.slug}`,
     has_whatsapp_access_token: client.whatsapp_access_token_enc !== undefined,
     has_openai_api_key: client.openai_api_key_enc !== undefined,
     credentials_status: client.credentials_status,
