@@ -8,13 +8,16 @@ import type { ConversationStore } from '../lib/conversation/conversation-store.t
 import { NotFoundError, UnauthorizedError } from '../lib/errors.ts';
 import { errorResponse, json, parseJsonBody, parseQuery } from '../lib/http/http-response.ts';
 import { sendMessage } from '../lib/queue/sqs-publisher.ts';
-import { buildDependencies, once } from '../lib/runtime/dependencies.ts';
+import { eraseContact, type PurgeDeps, runPurge } from '../lib/retention/purge.ts';
+import { buildDependencies, buildPurgeDependencies, once } from '../lib/runtime/dependencies.ts';
 import { readPlatformSecret, requirePlatformSecret } from '../lib/secrets/platform-secrets.ts';
 import { toClientView } from '../lib/tenants/client.ts';
 import {
   createClientSchema,
   listClientsQuerySchema,
   paginationQuerySchema,
+  purgeListQuerySchema,
+  purgeRequestSchema,
   updateClientSchema,
 } from '../lib/tenants/client-schemas.ts';
 import { ClientService } from '../lib/tenants/client-service.ts';
@@ -24,8 +27,12 @@ import { ClientService } from '../lib/tenants/client-service.ts';
 export interface AdminApiDeps {
   service: ClientService;
   conversations: ConversationStore;
+  purge: PurgeDeps;
   operatorKey: string;
 }
+
+/** A forced purge runs inside the request: it stops after this long and says `complete: false`. */
+const FORCED_PURGE_BUDGET_MS = 20_000;
 
 type Route = (
   event: APIGatewayProxyEventV2,
@@ -83,6 +90,25 @@ const handlers: Record<string, Route> = {
     const result = await conversations.listMessages(client.id, contact, page);
     return json(200, { contact, messages: result.items, next_cursor: result.next_cursor });
   },
+  'DELETE /clients/{id}/conversations/{contact}': async (event, { purge }) =>
+    json(200, await eraseContact(pathParam(event, 'id'), pathParam(event, 'contact'), purge)),
+  'POST /admin/purge': async (event, { purge }) => {
+    const request = parseJsonBody(event, purgeRequestSchema, { optional: true });
+    const run = await runPurge(
+      {
+        trigger: 'manual',
+        timeBudgetMs: FORCED_PURGE_BUDGET_MS,
+        ...(request.client_id ? { clientId: request.client_id } : {}),
+        ...(request.older_than_hours !== undefined ? { olderThanHours: request.older_than_hours } : {}),
+      },
+      purge,
+    );
+    return json(200, { run_id: run.run_id, status: run.status, scope: run.scope, ...run.report });
+  },
+  'GET /admin/purges': async (event, { purge }) => {
+    const { limit } = parseQuery(event, purgeListQuerySchema);
+    return json(200, { runs: await purge.store.listRuns(limit) });
+  },
 };
 
 const isOperator = (header: string | undefined, operatorKey: string) => {
@@ -135,6 +161,7 @@ const productionDeps = once(async (): Promise<AdminApiDeps> => {
   return {
     operatorKey: await requirePlatformSecret('OPERATOR_API_KEY'),
     conversations: base.conversations,
+    purge: buildPurgeDependencies(base),
     service: new ClientService({
       clients: base.clients,
       secrets: base.secrets,

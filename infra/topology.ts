@@ -44,6 +44,10 @@ export interface FunctionSpec {
   tenantSecrets?: 'encrypt-decrypt' | 'decrypt';
   /** An EventBridge Scheduler schedule that invokes it (the local stack plays it with a timer). */
   schedule?: { expression: string; description: string };
+  /** What it does with the media bucket (S3, `MEDIA_BUCKET_NAME`), if anything. */
+  media?: 'read' | 'read-write';
+  /** Sends e-mail through SES (`EMAIL_IDENTITY`, `SES_CONFIGURATION_SET`). */
+  email?: boolean;
   routes?: RouteSpec[];
   /** The queue that triggers it. */
   consumes?: string;
@@ -98,12 +102,17 @@ export const functions = {
       { method: 'DELETE', path: '/clients/{id}', auth: 'operator-key' },
       { method: 'GET', path: '/clients/{id}/conversations', auth: 'operator-key' },
       { method: 'GET', path: '/clients/{id}/conversations/{contact}/messages', auth: 'operator-key' },
+      { method: 'DELETE', path: '/clients/{id}/conversations/{contact}', auth: 'operator-key' },
+      { method: 'POST', path: '/admin/purge', auth: 'operator-key' },
+      { method: 'GET', path: '/admin/purges', auth: 'operator-key' },
     ],
     sendsTo: ['provision'],
     table: 'read-write',
     secrets: ['OPERATOR_API_KEY', 'OPENAI_API_KEY'],
     tenantSecrets: 'encrypt-decrypt',
-    timeoutSeconds: 15,
+    media: 'read-write',
+    // A forced purge runs inside the request with a 20 s budget (API Gateway allows 30 s).
+    timeoutSeconds: 29,
     memoryMb: 512,
   },
   assistant: {
@@ -130,6 +139,17 @@ export const functions = {
     memoryMb: 512,
     batchSize: 1,
     maxConcurrency: 5,
+  },
+  purge: {
+    entry: 'purge',
+    description: "Deletes data past each tenant's retention, and everything of clients deleted 30+ days ago",
+    table: 'read-write',
+    secrets: ['OPENAI_API_KEY'],
+    tenantSecrets: 'decrypt',
+    media: 'read-write',
+    schedule: { expression: 'rate(1 day)', description: 'Daily retention purge' },
+    timeoutSeconds: 900,
+    memoryMb: 512,
   },
 } as const satisfies Record<string, FunctionSpec>;
 

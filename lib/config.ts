@@ -32,6 +32,8 @@ const envSchema = z.object({
   /** The local AES key for tenant secrets (local stack and tests). */
   LOCAL_SECRETS_KEY: z.string().min(16).optional(),
   PUBLIC_BASE_URL: z.string().url().optional(),
+  /** The S3 bucket of tenants' media (objects under `<tenant id>/`). */
+  MEDIA_BUCKET_NAME: z.string().min(3).optional(),
 });
 
 export type AppConfig = z.infer<typeof envSchema>;

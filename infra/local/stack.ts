@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { join, resolve } from 'node:path';
+import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type {
   APIGatewayProxyEventV2,
@@ -16,6 +17,7 @@ import { allRoutes, type FunctionName, functions, type QueueSpec, queues } from 
 import { type RunningEmulator, startDynamoDb, startSes, startSqsAndS3 } from './emulators.ts';
 import { apiGatewayEvent, matchPath } from './lambda-events.ts';
 import { type QueuePoller, startQueuePoller } from './queue-poller.ts';
+import { rateToMs, startSchedule } from './schedules.ts';
 import { createWhatsAppSimulator } from './whatsapp-simulator.ts';
 
 /**
@@ -229,6 +231,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     Object.assign(process.env, env);
     const clientsAws = createAwsClients(env);
     await ensureTable(clientsAws.dynamoBase, tableName);
+    env.MEDIA_BUCKET_NAME = `${prefix}-media`.toLowerCase();
+    await clientsAws.s3
+      .send(new CreateBucketCommand({ Bucket: env.MEDIA_BUCKET_NAME }))
+      .catch((error: unknown) => {
+        if (!/BucketAlready/.test((error as { name?: string }).name ?? '')) throw error;
+      });
     const queueInfo: Record<string, { url: string; arn: string }> = {};
     for (const [key, spec] of Object.entries(queues)) {
       queueInfo[key] = await createQueue(clientsAws.sqs, `${prefix}-${spec.name}`, spec);
@@ -242,6 +250,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       adminApi: await import('../../functions/admin-api.ts'),
       assistant: await import('../../functions/assistant.ts'),
       provisioner: await import('../../functions/provisioner.ts'),
+      purge: await import('../../functions/purge.ts'),
     };
     const routes = allRoutes().map((route) => ({
       ...route,
@@ -312,7 +321,22 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       await Promise.all(pollers.map((p) => p.stop()));
     });
 
-    // 6. The demo tenant, on first start.
+    // 6. Schedules (EventBridge Scheduler in AWS).
+    for (const [name, spec] of Object.entries(functions)) {
+      if (!('schedule' in spec)) continue;
+      const override = Number(pick('LOCAL_SCHEDULE_INTERVAL_MS') ?? 0);
+      const schedule = startSchedule(
+        override > 0 ? override : rateToMs(spec.schedule.expression),
+        () =>
+          (modules[name as FunctionName].handler as (event: unknown) => Promise<unknown>)({
+            source: 'local-schedule',
+          }),
+        (error) => process.stderr.write(`scheduled ${name} failed: ${String(error)}\n`),
+      );
+      stoppers.push(schedule.stop);
+    }
+
+    // 7. The demo tenant, on first start.
     let demoClientId: string | undefined;
     if (options.seedDemo !== false) {
       const route = await clients.findRoute(demoClient.phone_number_id);

@@ -89,12 +89,8 @@ export async function answerMessage(event: InboundMessageEvent, deps: AnswerDeps
     const client = await deps.clients.get(tenantId);
     if (!client?.active) return await finish('tenant_inactive');
 
-    const contact = await deps.conversations.touchInbound(
-      tenantId,
-      event.contact,
-      now(),
-      deps.retentionHours,
-    );
+    const retentionHours = client.retention_hours ?? deps.retentionHours;
+    const contact = await deps.conversations.touchInbound(tenantId, event.contact, now(), retentionHours);
     await deps.conversations.putMessage(
       tenantId,
       event.contact.key,
@@ -107,7 +103,7 @@ export async function answerMessage(event: InboundMessageEvent, deps: AnswerDeps
         at: event.received_at,
         sent_at: new Date(event.message.timestamp * 1000).toISOString(),
       },
-      deps.retentionHours,
+      retentionHours,
     );
 
     if (client.credentials_status === 'invalid') return await finish('credentials_invalid');
@@ -156,7 +152,7 @@ export async function answerMessage(event: InboundMessageEvent, deps: AnswerDeps
           status: 'accepted',
           in_reply_to: messageId,
         },
-        deps.retentionHours,
+        retentionHours,
       );
     }
     return await finish('replied');

@@ -116,7 +116,7 @@ export class MessageClaims {
       tenantId,
       messageId,
       owner,
-      'SET #state = :done, claim_outcome = :outcome, completed_at = :at REMOVE lease_until',
+      'SET #state = :done, claim_outcome = :outcome, completed_at = :at REMOVE lease_until, reply_plan',
       {
         ':done': 'done',
         ':outcome': outcome,

@@ -4,6 +4,8 @@ import {
   createClientSchema,
   listClientsQuerySchema,
   paginationQuerySchema,
+  purgeListQuerySchema,
+  purgeRequestSchema,
   updateClientSchema,
 } from '../tenants/client-schemas.ts';
 
@@ -62,6 +64,25 @@ const routeDocs: Record<string, { summary: string; body?: z.ZodType; query?: z.Z
       query: paginationQuerySchema,
       responses:
         '200 `{"contact":…,"messages":[…],"next_cursor":…}`; 400; 401; 404 unknown client or contact',
+    },
+    'DELETE /clients/{id}/conversations/{contact}': {
+      summary:
+        "A customer's right to erasure: deletes the contact's messages, conversation state and OpenAI conversation. The next message from that customer starts a new conversation.",
+      responses:
+        '200 `{"contact","messages_deleted","conversations_deleted","openai_conversations_deleted"}`; 401; 404 unknown client or contact; 409 a purge run is erasing it right now',
+    },
+    'POST /admin/purge': {
+      summary:
+        "Runs the retention purge now (the daily schedule runs it too). Without a body it applies every client's `retention_hours`; `client_id` narrows it to one client and `older_than_hours` overrides the retention. It stops after 20 s and says `complete: false`: call again to go on.",
+      body: purgeRequestSchema,
+      responses:
+        '200 `{"run_id","status","scope","messages_deleted","conversations_deleted","openai_conversations_deleted","idempotency_records_deleted","media_objects_deleted","vector_stores_deleted","clients_erased","tenants_scanned","errors","complete"}`; 400; 401; 404 unknown client',
+    },
+    'GET /admin/purges': {
+      summary: 'Recent purge runs (scheduled and forced), newest first, with their reports. Kept 90 days.',
+      query: purgeListQuerySchema,
+      responses:
+        '200 `{"runs":[{"run_id","trigger","status","started_at","finished_at","scope","report"}]}`; 400; 401',
     },
   };
 

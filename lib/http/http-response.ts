@@ -41,9 +41,16 @@ export function validationError(error: z.ZodError, what: string): ValidationErro
 }
 
 /** Parses and validates a JSON body. */
-export function parseJsonBody<S extends z.ZodType>(event: APIGatewayProxyEventV2, schema: S): z.infer<S> {
-  const text = rawBody(event).toString('utf8');
-  if (text.trim() === '') throw new ValidationError('request body is required (JSON)');
+export function parseJsonBody<S extends z.ZodType>(
+  event: APIGatewayProxyEventV2,
+  schema: S,
+  options: { optional?: boolean } = {},
+): z.infer<S> {
+  let text = rawBody(event).toString('utf8');
+  if (text.trim() === '') {
+    if (!options.optional) throw new ValidationError('request body is required (JSON)');
+    text = '{}';
+  }
   let value: unknown;
   try {
     value = JSON.parse(text);

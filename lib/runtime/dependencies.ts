@@ -4,10 +4,13 @@ import { type AppConfig, parseConfig } from '../config.ts';
 import { ConversationStore } from '../conversation/conversation-store.ts';
 import { withFallback } from '../conversation/fallback-responder.ts';
 import { MessageClaims } from '../conversation/message-claims.ts';
-import { createOpenAiResponder } from '../openai/openai-responder.ts';
+import { createOpenAiResponder, deleteConversation } from '../openai/openai-responder.ts';
 import { createFaqVectorStore, deleteFaqVectorStore } from '../openai/vector-store.ts';
 import type { FaqVectorStores } from '../provisioning/provision-assistant.ts';
 import { createFaqResponder } from '../responders/faq-responder.ts';
+import { createS3MediaStore } from '../retention/media-store.ts';
+import type { PurgeDeps } from '../retention/purge.ts';
+import { RetentionStore } from '../retention/retention-store.ts';
 import { readPlatformSecret } from '../secrets/platform-secrets.ts';
 import { createKmsSecretBox, createLocalSecretBox, type SecretBox } from '../secrets/secret-box.ts';
 import { ClientRepository } from '../tenants/client-repository.ts';
@@ -77,6 +80,34 @@ export function buildVectorStores(config: AppConfig): FaqVectorStores {
     delete: async (args) => {
       await deleteFaqVectorStore({ ...args, ...(baseURL ? { baseURL } : {}) });
     },
+  };
+}
+
+/** The purge's dependencies (scheduled function and the operator's forced purge). */
+export function buildPurgeDependencies(base: Dependencies): PurgeDeps {
+  const baseURL = base.config.OPENAI_BASE_URL;
+  const { dynamo, s3 } = awsClients();
+  return {
+    clients: base.clients,
+    store: new RetentionStore(dynamo, base.config.TABLE_NAME),
+    secrets: base.secrets,
+    platformOpenAiKey: () => readPlatformSecret('OPENAI_API_KEY'),
+    openai: {
+      deleteConversation: (apiKey, conversationId) =>
+        deleteConversation({ apiKey, conversationId, ...(baseURL ? { baseURL } : {}) }),
+      deleteVectorStore: async (apiKey, vectorStoreId, fileId) => {
+        const result = await deleteFaqVectorStore({
+          apiKey,
+          vectorStoreId,
+          ...(fileId ? { fileId } : {}),
+          ...(baseURL ? { baseURL } : {}),
+        });
+        return result.vectorStoreDeleted;
+      },
+    },
+    ...(base.config.MEDIA_BUCKET_NAME
+      ? { media: createS3MediaStore(s3, base.config.MEDIA_BUCKET_NAME) }
+      : {}),
   };
 }
 

@@ -48,6 +48,13 @@ export const createClientSchema = z
     email: z.email().max(320).optional().describe('Contact e-mail of the business'),
     language: languageSchema.default('es'),
     bot_enabled: z.boolean().default(true).describe('Automatic replies on or off for the whole tenant'),
+    retention_hours: z
+      .number()
+      .int()
+      .min(0)
+      .max(24 * 365)
+      .default(24)
+      .describe('Hours messages and conversations are kept before the purge deletes them'),
     openai_model: z
       .string()
       .regex(/^[\w.:-]{1,100}$/, 'must be a model name such as gpt-5-mini')
@@ -59,11 +66,18 @@ export const createClientSchema = z
   .strict();
 
 export const updateClientSchema = createClientSchema
-  .omit({ language: true, bot_enabled: true })
+  .omit({ language: true, bot_enabled: true, retention_hours: true })
   .partial()
   .extend({
     language: languageSchema.optional(),
     bot_enabled: z.boolean().optional(),
+    retention_hours: z
+      .number()
+      .int()
+      .min(0)
+      .max(24 * 365)
+      .optional()
+      .describe('Hours messages and conversations are kept before the purge deletes them'),
     whatsapp_access_token: secret("The tenant's own WhatsApp Cloud API access token").nullable().optional(),
     openai_api_key: secret("The tenant's own OpenAI API key").nullable().optional(),
     active: z.boolean().optional().describe('Reactivate (true) or deactivate (false) the client'),
@@ -85,6 +99,23 @@ export const paginationQuerySchema = z
     limit: z.coerce.number().int().min(1).max(100).default(50),
     cursor: z.string().max(2048).optional().describe('The next_cursor of the previous page'),
   })
+  .strict();
+
+export const purgeRequestSchema = z
+  .object({
+    client_id: z.string().min(1).max(64).optional().describe('Only this client'),
+    older_than_hours: z
+      .number()
+      .int()
+      .min(0)
+      .max(24 * 365)
+      .optional()
+      .describe("Overrides the clients' retention: delete what is older than this (0 = everything)"),
+  })
+  .strict();
+
+export const purgeListQuerySchema = z
+  .object({ limit: z.coerce.number().int().min(1).max(100).default(20) })
   .strict();
 
 export type CreateClientInput = z.infer<typeof createClientSchema>;

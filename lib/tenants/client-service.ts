@@ -69,6 +69,7 @@ export class ClientService {
       faqs: input.faqs,
       language: input.language,
       bot_enabled: input.bot_enabled,
+      retention_hours: input.retention_hours,
       active: true,
       created_at: now,
       updated_at: now,

@@ -33,6 +33,8 @@ export interface Client {
   email?: string;
   language: string;
   bot_enabled: boolean;
+  /** Hours messages and conversations are kept (the purge enforces it); absent on old records = 24. */
+  retention_hours?: number;
   openai_model?: string;
   active: boolean;
   created_at: string;
@@ -95,6 +97,7 @@ export function toClientView(client: Client) {
     email: client.email ?? null,
     language: client.language,
     bot_enabled: client.bot_enabled,
+    retention_hours: client.retention_hours ?? 24,
     openai_model: client.assistant.model,
     faqs: client.faqs,
     has_whatsapp_access_token: client.whatsapp_access_token_enc !== undefined,

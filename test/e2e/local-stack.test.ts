@@ -219,6 +219,64 @@ describe('a tenant on OpenAI', () => {
   });
 });
 
+describe('erasure', () => {
+  it('erases a contact completely, and the bot answers their next message as a new conversation', async () => {
+    const tenant = await createTenant({ welcome_message: 'Bienvenido a La Plaza' });
+    await eventually(async () =>
+      (await api('GET', `/clients/${tenant.id}`)).body.assistant_status === 'ready' ? true : undefined,
+    );
+    const first = await customerWrites(tenant.phone_number_id, '¿Abrís el domingo?');
+    await eventually(() => repliesTo(first.from)[1]);
+    const contact = repliesTo(first.from)[0]!.recipient ?? first.from;
+    const conversationBefore = openai.requestsTo('POST', '/v1/responses').at(-1)?.body as {
+      conversation?: string;
+    };
+
+    const erased = await api('DELETE', `/clients/${tenant.id}/conversations/${encodeURIComponent(contact)}`);
+    expect(erased.body).toMatchObject({
+      messages_deleted: 3,
+      conversations_deleted: 1,
+      openai_conversations_deleted: 1,
+    });
+    expect(openai.conversations.has(conversationBefore.conversation!)).toBe(false);
+    expect(
+      (await api('GET', `/clients/${tenant.id}/conversations/${encodeURIComponent(contact)}/messages`))
+        .status,
+    ).toBe(404);
+
+    graph.simulator.reset();
+    await customerWrites(tenant.phone_number_id, '¿Y el sábado?', first.from);
+    const replies = await eventually(() =>
+      repliesTo(first.from).length >= 2 ? repliesTo(first.from) : undefined,
+    );
+    expect(replies[0]?.text).toBe('Bienvenido a La Plaza');
+    const conversationAfter = openai.requestsTo('POST', '/v1/responses').at(-1)?.body as {
+      conversation?: string;
+    };
+    expect(conversationAfter.conversation).not.toBe(conversationBefore.conversation);
+  });
+
+  it('POST /admin/purge with zero hours empties a tenant, and GET /admin/purges shows the run', async () => {
+    const tenant = await createTenant();
+    await eventually(async () =>
+      (await api('GET', `/clients/${tenant.id}`)).body.assistant_status === 'ready' ? true : undefined,
+    );
+    const { from } = await customerWrites(tenant.phone_number_id, '¿Hay terraza?');
+    await eventually(() => repliesTo(from)[0]);
+    await stack.drained();
+    const run = await api('POST', '/admin/purge', { client_id: tenant.id, older_than_hours: 0 });
+    expect(run.body).toMatchObject({
+      status: 'completed',
+      messages_deleted: 2,
+      conversations_deleted: 1,
+      openai_conversations_deleted: 1,
+    });
+    expect((await api('GET', `/clients/${tenant.id}/conversations`)).body.conversations).toEqual([]);
+    const runs = await api('GET', '/admin/purges');
+    expect(runs.body.runs.map((r: { run_id: string }) => r.run_id)).toContain(run.body.run_id);
+  });
+});
+
 describe('routing', () => {
   it('acknowledges messages for unknown numbers and deactivated tenants without answering them', async () => {
     const unknown = await customerWrites('123123123123', 'hola');

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createAdminApiHandler } from '../../functions/admin-api.ts';
 import { ConversationStore } from '../../lib/conversation/conversation-store.ts';
+import { RetentionStore } from '../../lib/retention/retention-store.ts';
 import { createLocalSecretBox } from '../../lib/secrets/secret-box.ts';
 import { ClientRepository } from '../../lib/tenants/client-repository.ts';
 import { ClientService, type ProvisionJob } from '../../lib/tenants/client-service.ts';
@@ -48,7 +49,14 @@ beforeAll(async () => {
     platformHasOpenAi: async () => platformHasOpenAi,
     defaultModel: 'gpt-5-mini',
   });
-  handler = createAdminApiHandler(async () => ({ service, conversations, operatorKey: OPERATOR_KEY }));
+  const purge = {
+    clients: repository,
+    store: new RetentionStore(aws.dynamo, tableName),
+    secrets: createLocalSecretBox('test-local-secret-key'),
+    openai: { deleteConversation: async () => false, deleteVectorStore: async () => false },
+    platformOpenAiKey: async () => undefined,
+  };
+  handler = createAdminApiHandler(async () => ({ service, conversations, purge, operatorKey: OPERATOR_KEY }));
 });
 
 describe('operator authentication', () => {
@@ -340,5 +348,85 @@ describe('conversations and messages', () => {
           .status,
       ).toBe(400);
     }
+  });
+});
+
+describe('purge and erasure routes', () => {
+  it('POST /admin/purge runs a purge and GET /admin/purges lists it with its report', async () => {
+    const created = (await call('POST', '/clients', { body: validClient() })).body;
+    await conversations.touchInbound(created.id, { key: '34600000077' }, new Date(), 24);
+    await conversations.putMessage(
+      created.id,
+      '34600000077',
+      {
+        id: 'wamid.p',
+        direction: 'inbound',
+        type: 'text',
+        text: 'x',
+        at: new Date(Date.now() - 1000).toISOString(),
+      },
+      24,
+    );
+    const run = await call('POST', '/admin/purge', { body: { client_id: created.id, older_than_hours: 0 } });
+    expect(run.status).toBe(200);
+    expect(run.body).toMatchObject({
+      status: 'completed',
+      messages_deleted: 1,
+      conversations_deleted: 1,
+      openai_conversations_deleted: 0,
+    });
+    const runs = await call('GET', '/admin/purges', { query: { limit: '5' } });
+    expect(runs.body.runs[0]).toMatchObject({
+      run_id: run.body.run_id,
+      trigger: 'manual',
+      report: { messages_deleted: 1 },
+    });
+  });
+
+  it('POST /admin/purge without a body applies every client\u2019s retention', async () => {
+    const run = await call('POST', '/admin/purge', { rawBody: '' });
+    expect(run.status).toBe(200);
+    expect(run.body.tenants_scanned).toBeGreaterThan(0);
+  });
+
+  it.each([
+    ['a negative older_than_hours', { older_than_hours: -1 }, 400],
+    ['a fractional older_than_hours', { older_than_hours: 1.5 }, 400],
+    ['an unknown field', { everything: true }, 400],
+    ['an unknown client', { client_id: 'cl_nope' }, 404],
+  ])('POST /admin/purge with %s answers %s', async (_, body, status) => {
+    expect((await call('POST', '/admin/purge', { body })).status).toBe(status);
+  });
+
+  it('PATCH retention_hours validates and stores it', async () => {
+    const created = (await call('POST', '/clients', { body: validClient({ retention_hours: 48 }) })).body;
+    expect(created.retention_hours).toBe(48);
+    expect(
+      (await call('PATCH', `/clients/${created.id}`, { body: { retention_hours: 0 } })).body.retention_hours,
+    ).toBe(0);
+    expect((await call('PATCH', `/clients/${created.id}`, { body: { retention_hours: -3 } })).status).toBe(
+      400,
+    );
+    expect((await call('POST', '/clients', { body: validClient() })).body.retention_hours).toBe(24);
+  });
+
+  it('DELETE /clients/{id}/conversations/{contact} erases the contact; then its messages answer 404', async () => {
+    const created = (await call('POST', '/clients', { body: validClient() })).body;
+    await conversations.touchInbound(created.id, { key: 'ES.99' }, new Date(), 24);
+    await conversations.putMessage(
+      created.id,
+      'ES.99',
+      { id: 'wamid.e', direction: 'inbound', type: 'text', text: 'x', at: new Date().toISOString() },
+      24,
+    );
+    const erased = await call('DELETE', `/clients/${created.id}/conversations/ES.99`);
+    expect(erased.body).toEqual({
+      contact: 'ES.99',
+      messages_deleted: 1,
+      conversations_deleted: 1,
+      openai_conversations_deleted: 0,
+    });
+    expect((await call('GET', `/clients/${created.id}/conversations/ES.99/messages`)).status).toBe(404);
+    expect((await call('DELETE', `/clients/${created.id}/conversations/ES.99`)).status).toBe(404);
   });
 });

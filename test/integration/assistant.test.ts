@@ -87,6 +87,7 @@ beforeEach(async () => {
     welcome_message: '¡Hola! Soy el asistente virtual del Restaurante La Plaza.',
     language: 'es',
     bot_enabled: true,
+    retention_hours: 24,
     whatsapp_access_token: 'tenant-token-PLZA',
   });
   clinic = await service.create({
@@ -98,6 +99,7 @@ beforeEach(async () => {
     ],
     language: 'es',
     bot_enabled: true,
+    retention_hours: 24,
   });
 });
 

@@ -1,0 +1,340 @@
+import { randomUUID } from 'node:crypto';
+import { ConflictError, NotFoundError } from '../errors.ts';
+import { logger } from '../logger.ts';
+import type { SecretBox } from '../secrets/secret-box.ts';
+import type { Client } from '../tenants/client.ts';
+import type { ClientRepository } from '../tenants/client-repository.ts';
+import type { MediaStore } from './media-store.ts';
+import type { PurgeRunRecord, RetentionStore } from './retention-store.ts';
+
+/**
+ * The retention purge and the right to erasure. DynamoDB TTL alone is not enough (it can lag by
+ * days and reaches neither OpenAI nor S3), so a scheduled run deletes, for every tenant, what is
+ * older than its retention; and, for clients deleted more than 30 days ago, everything they left.
+ *
+ * Idempotent and safe when runs overlap: every deletion counts only when it deleted something, and
+ * OpenAI's 404 means "already gone". Bounded: a run stops after `maxDeletes` deletions or its time
+ * budget and reports `complete: false`; the next run simply continues (nothing to resume from: what
+ * is gone is gone). Logs counts, never content.
+ */
+
+export const DEFAULT_RETENTION_HOURS = 24;
+export const DELETED_CLIENT_GRACE_DAYS = 30;
+
+export interface PurgeDeps {
+  clients: ClientRepository;
+  store: RetentionStore;
+  secrets: SecretBox;
+  openai: {
+    /** true when deleted, false when OpenAI says it does not exist. */
+    deleteConversation(apiKey: string, conversationId: string): Promise<boolean>;
+    deleteVectorStore(apiKey: string, vectorStoreId: string, fileId?: string): Promise<boolean>;
+  };
+  platformOpenAiKey(): Promise<string | undefined>;
+  media?: MediaStore;
+  now?: () => Date;
+}
+
+export interface PurgeRequest {
+  trigger: 'schedule' | 'manual';
+  /** Only this client. */
+  clientId?: string;
+  /** Overrides every tenant's retention (0 = everything up to now). */
+  olderThanHours?: number;
+  maxDeletes?: number;
+  timeBudgetMs?: number;
+}
+
+export interface PurgeReport {
+  messages_deleted: number;
+  conversations_deleted: number;
+  openai_conversations_deleted: number;
+  idempotency_records_deleted: number;
+  media_objects_deleted: number;
+  vector_stores_deleted: number;
+  clients_erased: number;
+  tenants_scanned: number;
+  errors: number;
+  complete: boolean;
+}
+
+const emptyReport = (): PurgeReport => ({
+  messages_deleted: 0,
+  conversations_deleted: 0,
+  openai_conversations_deleted: 0,
+  idempotency_records_deleted: 0,
+  media_objects_deleted: 0,
+  vector_stores_deleted: 0,
+  clients_erased: 0,
+  tenants_scanned: 0,
+  errors: 0,
+  complete: true,
+});
+
+class Budget {
+  private readonly deadline: number;
+  constructor(
+    private remaining: number,
+    timeMs: number,
+  ) {
+    this.deadline = Date.now() + timeMs;
+  }
+  get left(): number {
+    return Date.now() >= this.deadline ? 0 : this.remaining;
+  }
+  spend(count: number) {
+    this.remaining -= count;
+  }
+}
+
+/** How long a run holds a contact it is erasing before another may take over (it may have died). */
+const ERASURE_LEASE_MS = 5 * 60_000;
+
+/**
+ * Erases one contact completely: its OpenAI conversation, messages and record. The contact is taken
+ * first (a lease), so a contact is erased and counted by one run only. Resolves 'done', 'busy'
+ * (another run is on it), 'gone' (nothing to erase) or 'budget' (stopped; the next run goes on).
+ */
+async function eraseContactData(
+  client: Client,
+  contactKey: string,
+  runId: string,
+  deps: PurgeDeps,
+  report: PurgeReport,
+  budget: Budget,
+): Promise<'done' | 'busy' | 'gone' | 'budget'> {
+  const taken = await deps.store.takeContactForErasure(client.id, contactKey, runId, ERASURE_LEASE_MS);
+  if (taken.outcome !== 'taken') return taken.outcome;
+  try {
+    // OpenAI first: if it fails, the contact (which holds the conversation id) stays for the next run.
+    const conversationId = taken.contact.openai_conversation_id;
+    if (conversationId) {
+      const apiKey = await openAiKeyFor(client, deps);
+      if (apiKey && (await deps.openai.deleteConversation(apiKey, conversationId)))
+        report.openai_conversations_deleted++;
+    }
+    for (;;) {
+      const limit = budget.left;
+      if (limit <= 0) {
+        await deps.store.releaseContact(client.id, contactKey, runId);
+        return 'budget';
+      }
+      const { deleted, more } = await deps.store.deleteMessages(
+        client.id,
+        contactKey,
+        undefined,
+        Math.min(limit, 200),
+      );
+      budget.spend(deleted);
+      report.messages_deleted += deleted;
+      if (!more) break;
+    }
+  } catch (error) {
+    await deps.store.releaseContact(client.id, contactKey, runId).catch(() => undefined);
+    throw error;
+  }
+  if (await deps.store.deleteContact(client.id, contactKey)) {
+    report.conversations_deleted++;
+    budget.spend(1);
+  }
+  return 'done';
+}
+
+async function openAiKeyFor(client: Client, deps: PurgeDeps): Promise<string | undefined> {
+  if (client.openai_api_key_enc)
+    return deps.secrets.decrypt(client.openai_api_key_enc, { tenantId: client.id });
+  return deps.platformOpenAiKey();
+}
+
+async function purgeTenant(
+  client: Client,
+  cutoff: Date,
+  runId: string,
+  deps: PurgeDeps,
+  report: PurgeReport,
+  budget: Budget,
+) {
+  const cutoffIso = cutoff.toISOString();
+  for await (const contact of deps.store.contacts(client.id)) {
+    if (budget.left <= 0) return false;
+    try {
+      if (contact.last_activity_at < cutoffIso) {
+        if ((await eraseContactData(client, contact.contact_key, runId, deps, report, budget)) === 'budget') {
+          return false;
+        }
+      } else {
+        for (;;) {
+          const limit = budget.left;
+          if (limit <= 0) return false;
+          const { deleted, more } = await deps.store.deleteMessages(
+            client.id,
+            contact.contact_key,
+            cutoffIso,
+            Math.min(limit, 200),
+          );
+          budget.spend(deleted);
+          report.messages_deleted += deleted;
+          if (!more) break;
+        }
+      }
+    } catch (error) {
+      report.errors++;
+      logger.warn('purge of a contact failed; the next run retries it', {
+        tenantId: client.id,
+        error: String(error),
+      });
+    }
+  }
+  const now = deps.now?.() ?? new Date();
+  for (;;) {
+    const limit = budget.left;
+    if (limit <= 0) return false;
+    const { deleted, more } = await deps.store.deleteExpiredClaims(
+      client.id,
+      Math.floor(now.getTime() / 1000),
+      Math.min(limit, 200),
+    );
+    budget.spend(deleted);
+    report.idempotency_records_deleted += deleted;
+    if (!more) break;
+  }
+  if (deps.media) {
+    for (;;) {
+      const limit = budget.left;
+      if (limit <= 0) return false;
+      const { deleted, more } = await deps.media.deleteOlderThan(client.id, cutoff, Math.min(limit, 1000));
+      budget.spend(deleted);
+      report.media_objects_deleted += deleted;
+      if (!more) break;
+    }
+  }
+  return true;
+}
+
+/** Everything a client deleted more than the grace period ago left behind. */
+async function eraseClient(
+  client: Client,
+  runId: string,
+  deps: PurgeDeps,
+  report: PurgeReport,
+  budget: Budget,
+) {
+  if (!(await purgeTenant(client, deps.now?.() ?? new Date(), runId, deps, report, budget))) return false;
+  if (deps.media) {
+    for (;;) {
+      const limit = budget.left;
+      if (limit <= 0) return false;
+      const { deleted, more } = await deps.media.deleteOlderThan(client.id, undefined, Math.min(limit, 1000));
+      budget.spend(deleted);
+      report.media_objects_deleted += deleted;
+      if (!more) break;
+    }
+  }
+  for (;;) {
+    const limit = budget.left;
+    if (limit <= 0) return false;
+    const { deleted, more } = await deps.store.deleteTenantLeftovers(client.id, Math.min(limit, 200));
+    budget.spend(deleted);
+    report.idempotency_records_deleted += deleted;
+    if (!more) break;
+  }
+  if (client.assistant.vector_store_id) {
+    const apiKey = await openAiKeyFor(client, deps);
+    if (apiKey) {
+      const deleted = await deps.openai.deleteVectorStore(
+        apiKey,
+        client.assistant.vector_store_id,
+        client.assistant.vector_store_file_id,
+      );
+      if (deleted) report.vector_stores_deleted++;
+    }
+  }
+  if (await deps.store.deleteClientRecords(client.id, client.phone_number_id)) report.clients_erased++;
+  return true;
+}
+
+export async function runPurge(
+  request: PurgeRequest,
+  deps: PurgeDeps,
+): Promise<PurgeRunRecord & { report: PurgeReport }> {
+  const now = deps.now?.() ?? new Date();
+  const run: PurgeRunRecord & { report: PurgeReport } = {
+    run_id: randomUUID(),
+    trigger: request.trigger,
+    status: 'running',
+    started_at: now.toISOString(),
+    scope: {
+      ...(request.clientId ? { client_id: request.clientId } : {}),
+      ...(request.olderThanHours !== undefined ? { older_than_hours: request.olderThanHours } : {}),
+    },
+    report: emptyReport(),
+  };
+  await deps.store.startRun(run);
+  const budget = new Budget(request.maxDeletes ?? 20_000, request.timeBudgetMs ?? 10 * 60_000);
+  const report = run.report;
+  try {
+    let clients: Client[];
+    if (request.clientId) {
+      const client = await deps.clients.get(request.clientId);
+      if (!client) throw new NotFoundError(`client ${request.clientId} not found`);
+      clients = [client];
+    } else {
+      clients = await deps.clients.list({ activeOnly: false });
+    }
+    const graceCutoff = new Date(now.getTime() - DELETED_CLIENT_GRACE_DAYS * 24 * 3600_000).toISOString();
+    for (const client of clients) {
+      if (budget.left <= 0) {
+        report.complete = false;
+        break;
+      }
+      report.tenants_scanned++;
+      const retentionHours = request.olderThanHours ?? client.retention_hours ?? DEFAULT_RETENTION_HOURS;
+      const cutoff = new Date(now.getTime() - retentionHours * 3600_000);
+      const finished =
+        !client.active && client.deactivated_at && client.deactivated_at < graceCutoff
+          ? await eraseClient(client, run.run_id, deps, report, budget)
+          : await purgeTenant(client, cutoff, run.run_id, deps, report, budget);
+      if (!finished) report.complete = false;
+    }
+    run.status = report.complete ? 'completed' : 'partial';
+  } catch (error) {
+    run.status = 'failed';
+    report.errors++;
+    logger.error('purge run failed', { runId: run.run_id, error: String(error) });
+    run.finished_at = new Date().toISOString();
+    await deps.store.finishRun(run);
+    throw error;
+  }
+  run.finished_at = new Date().toISOString();
+  await deps.store.finishRun(run);
+  logger.info('purge run finished', {
+    runId: run.run_id,
+    trigger: run.trigger,
+    status: run.status,
+    ...report,
+  });
+  return run;
+}
+
+/** A customer's right to erasure: messages, contact state and OpenAI conversation of one contact. */
+export async function eraseContact(clientId: string, contactKey: string, deps: PurgeDeps) {
+  const client = await deps.clients.require(clientId);
+  const report = emptyReport();
+  const outcome = await eraseContactData(
+    client,
+    contactKey,
+    `erasure-${randomUUID()}`,
+    deps,
+    report,
+    new Budget(Number.MAX_SAFE_INTEGER, 60_000),
+  );
+  if (outcome === 'gone') throw new NotFoundError(`no conversation with ${contactKey}`);
+  if (outcome === 'busy')
+    throw new ConflictError('this contact is being erased by a purge run; try again shortly');
+  return {
+    contact: contactKey,
+    messages_deleted: report.messages_deleted,
+    conversations_deleted: report.conversations_deleted,
+    openai_conversations_deleted: report.openai_conversations_deleted,
+  };
+}

@@ -1,0 +1,329 @@
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { contactKeys } from '../conversation/conversation-store.ts';
+import { expiresAfterHours } from '../storage/table.ts';
+import { clientKeys } from '../tenants/client.ts';
+
+/**
+ * The deletions of the retention purge and of erasure requests. Every delete asks DynamoDB for the
+ * old item and counts only when it got one, so two overlapping runs never count (or act on) the
+ * same item twice.
+ */
+
+export interface ContactRecord {
+  contact_key: string;
+  last_activity_at: string;
+  openai_conversation_id?: string;
+}
+
+export interface PurgeRunRecord {
+  run_id: string;
+  trigger: 'schedule' | 'manual';
+  status: 'running' | 'completed' | 'partial' | 'failed';
+  started_at: string;
+  finished_at?: string;
+  scope: { client_id?: string; older_than_hours?: number };
+  report?: object;
+}
+
+const RUNS_PARTITION = 'PURGE_RUNS';
+const RUN_RECORD_RETENTION_HOURS = 90 * 24;
+const PARALLEL_DELETES = 10;
+
+export class RetentionStore {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  /** Every contact of a tenant, page by page. */
+  async *contacts(tenantId: string): AsyncGenerator<ContactRecord> {
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.db.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: { ':pk': `CLIENT#${tenantId}`, ':prefix': contactKeys.contactPrefix },
+          ProjectionExpression: 'contact_key, last_activity_at, openai_conversation_id',
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of page.Items ?? []) yield item as ContactRecord;
+      start = page.LastEvaluatedKey;
+    } while (start);
+  }
+
+  async getContact(tenantId: string, contactKey: string): Promise<ContactRecord | undefined> {
+    const { Item } = await this.db.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: contactKeys.contact(tenantId, contactKey),
+        ConsistentRead: true,
+      }),
+    );
+    return Item as ContactRecord | undefined;
+  }
+
+  /**
+   * Takes a contact for erasure so that overlapping runs never erase (or count) it twice: a lease on
+   * the contact item. 'taken' with the contact, 'busy' when another run holds it, 'gone' when absent.
+   */
+  async takeContactForErasure(
+    tenantId: string,
+    contactKey: string,
+    runId: string,
+    leaseMs: number,
+  ): Promise<{ outcome: 'taken'; contact: ContactRecord } | { outcome: 'busy' | 'gone' }> {
+    const now = Date.now();
+    try {
+      const { Attributes } = await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: contactKeys.contact(tenantId, contactKey),
+          UpdateExpression: 'SET erasing_run = :run, erasing_until = :until',
+          ConditionExpression:
+            'attribute_exists(pk) AND (attribute_not_exists(erasing_until) OR erasing_until < :now)',
+          ExpressionAttributeValues: { ':run': runId, ':until': now + leaseMs, ':now': now },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return { outcome: 'taken', contact: Attributes as ContactRecord };
+    } catch (error) {
+      if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') throw error;
+      return (await this.getContact(tenantId, contactKey)) ? { outcome: 'busy' } : { outcome: 'gone' };
+    }
+  }
+
+  /** Gives a contact back (the run stopped or failed on it): the next run may take it at once. */
+  async releaseContact(tenantId: string, contactKey: string, runId: string): Promise<void> {
+    await this.db
+      .send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: contactKeys.contact(tenantId, contactKey),
+          UpdateExpression: 'REMOVE erasing_run, erasing_until',
+          ConditionExpression: 'erasing_run = :run',
+          ExpressionAttributeValues: { ':run': runId },
+        }),
+      )
+      .catch((error: unknown) => {
+        if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') throw error;
+      });
+  }
+
+  /** Deletes the contact item; resolves with it when this call deleted it. */
+  async deleteContact(tenantId: string, contactKey: string): Promise<ContactRecord | undefined> {
+    const { Attributes } = await this.db.send(
+      new DeleteCommand({
+        TableName: this.tableName,
+        Key: contactKeys.contact(tenantId, contactKey),
+        ReturnValues: 'ALL_OLD',
+      }),
+    );
+    return Attributes as ContactRecord | undefined;
+  }
+
+  /**
+   * Deletes a contact's messages older than `beforeIso` (all when undefined), up to `limit`, with
+   * the outbound pointers of deleted outbound messages. Resolves with how many this call deleted and
+   * whether some may remain.
+   */
+  async deleteMessages(
+    tenantId: string,
+    contactKey: string,
+    beforeIso: string | undefined,
+    limit: number,
+  ): Promise<{ deleted: number; more: boolean }> {
+    const pk = contactKeys.messagesPartition(tenantId, contactKey);
+    const page = await this.db.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: beforeIso ? 'pk = :pk AND sk BETWEEN :from AND :to' : 'pk = :pk',
+        ExpressionAttributeValues: beforeIso
+          ? { ':pk': pk, ':from': 'MSG#', ':to': `MSG#${beforeIso}` }
+          : { ':pk': pk },
+        ProjectionExpression: 'pk, sk, id, direction',
+        Limit: Math.max(1, limit),
+      }),
+    );
+    const items = page.Items ?? [];
+    let deleted = 0;
+    await inParallel(items, async (item) => {
+      const { Attributes } = await this.db.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: { pk: item.pk, sk: item.sk },
+          ReturnValues: 'ALL_OLD',
+        }),
+      );
+      if (!Attributes) return;
+      deleted++;
+      if (Attributes.direction === 'outbound' && typeof Attributes.id === 'string') {
+        await this.db.send(
+          new DeleteCommand({
+            TableName: this.tableName,
+            Key: contactKeys.outboundPointer(tenantId, Attributes.id),
+          }),
+        );
+      }
+    });
+    return { deleted, more: page.LastEvaluatedKey !== undefined };
+  }
+
+  /** Deletes idempotency claims whose TTL has passed (DynamoDB's TTL may lag by days). */
+  async deleteExpiredClaims(
+    tenantId: string,
+    nowEpochSeconds: number,
+    limit: number,
+  ): Promise<{ deleted: number; more: boolean }> {
+    const page = await this.db.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        FilterExpression: 'expires_at < :now',
+        ExpressionAttributeValues: {
+          ':pk': `CLIENT#${tenantId}`,
+          ':prefix': 'CLAIM#',
+          ':now': nowEpochSeconds,
+        },
+        ProjectionExpression: 'pk, sk',
+        Limit: Math.max(1, limit),
+      }),
+    );
+    let deleted = 0;
+    await inParallel(page.Items ?? [], async (item) => {
+      const { Attributes } = await this.db
+        .send(
+          new DeleteCommand({
+            TableName: this.tableName,
+            Key: { pk: item.pk, sk: item.sk },
+            ConditionExpression: 'expires_at < :now',
+            ExpressionAttributeValues: { ':now': nowEpochSeconds },
+            ReturnValues: 'ALL_OLD',
+          }),
+        )
+        .catch((error: unknown) => {
+          if ((error as { name?: string }).name === 'ConditionalCheckFailedException')
+            return { Attributes: undefined };
+          throw error;
+        });
+      if (Attributes) deleted++;
+    });
+    return { deleted, more: page.LastEvaluatedKey !== undefined };
+  }
+
+  /** Deletes whatever is left in a tenant's partition except its profile (claims, pointers...). */
+  async deleteTenantLeftovers(tenantId: string, limit: number): Promise<{ deleted: number; more: boolean }> {
+    const page = await this.db.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': `CLIENT#${tenantId}` },
+        ProjectionExpression: 'pk, sk',
+        Limit: Math.max(1, limit) + 1,
+      }),
+    );
+    const items = (page.Items ?? []).filter((item) => item.sk !== 'PROFILE').slice(0, limit);
+    let deleted = 0;
+    await inParallel(items, async (item) => {
+      const { Attributes } = await this.db.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: { pk: item.pk, sk: item.sk },
+          ReturnValues: 'ALL_OLD',
+        }),
+      );
+      if (Attributes) deleted++;
+    });
+    return { deleted, more: page.LastEvaluatedKey !== undefined || items.length === limit };
+  }
+
+  /** Deletes a deleted client's profile and (if still its own) its phone route. */
+  async deleteClientRecords(tenantId: string, phoneNumberId: string): Promise<boolean> {
+    await this.db
+      .send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: clientKeys.phoneRoute(phoneNumberId),
+          ConditionExpression: 'client_id = :id AND active = :false',
+          ExpressionAttributeValues: { ':id': tenantId, ':false': false },
+        }),
+      )
+      .catch((error: unknown) => {
+        if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') throw error;
+      });
+    const { Attributes } = await this.db
+      .send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: clientKeys.profile(tenantId),
+          ConditionExpression: 'active = :false',
+          ExpressionAttributeValues: { ':false': false },
+          ReturnValues: 'ALL_OLD',
+        }),
+      )
+      .catch((error: unknown) => {
+        if ((error as { name?: string }).name === 'ConditionalCheckFailedException')
+          return { Attributes: undefined };
+        throw error;
+      });
+    return Attributes !== undefined;
+  }
+
+  async startRun(run: PurgeRunRecord): Promise<void> {
+    await this.db.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: {
+          pk: RUNS_PARTITION,
+          sk: `RUN#${run.started_at}#${run.run_id}`,
+          item_type: 'purge_run',
+          ...run,
+          expires_at: expiresAfterHours(RUN_RECORD_RETENTION_HOURS),
+        },
+      }),
+    );
+  }
+
+  async finishRun(run: PurgeRunRecord): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: RUNS_PARTITION, sk: `RUN#${run.started_at}#${run.run_id}` },
+        UpdateExpression: 'SET #status = :status, finished_at = :finished, #report = :report',
+        ExpressionAttributeNames: { '#status': 'status', '#report': 'report' },
+        ExpressionAttributeValues: {
+          ':status': run.status,
+          ':finished': run.finished_at,
+          ':report': run.report ?? {},
+        },
+      }),
+    );
+  }
+
+  async listRuns(limit: number): Promise<PurgeRunRecord[]> {
+    const { Items = [] } = await this.db.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': RUNS_PARTITION },
+        ScanIndexForward: false,
+        Limit: limit,
+      }),
+    );
+    return Items.map(({ pk: _pk, sk: _sk, item_type: _t, expires_at: _e, ...run }) => run as PurgeRunRecord);
+  }
+}
+
+async function inParallel<T>(items: T[], work: (item: T) => Promise<void>): Promise<void> {
+  for (let i = 0; i < items.length; i += PARALLEL_DELETES) {
+    await Promise.all(items.slice(i, i + PARALLEL_DELETES).map(work));
+  }
+}
