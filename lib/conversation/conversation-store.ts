@@ -237,32 +237,34 @@ export class ConversationStore {
 
   /** A contact's messages, newest first. */
   async listMessages(tenantId: string, contactKey: string, page: { limit: number; cursor?: string }) {
-    const pk = contactKeys.messagesPartition(tenantId, contactKey);
-    const start = decodeCursor(page.cursor);
-    if (page.cursor && (!start || start.pk !== pk))
-      throw new ValidationError('cursor is not valid for this list');
-    const result = await this.db.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :msg)',
-        ExpressionAttributeValues: { ':pk': pk, ':msg': 'MSG#' },
-        ScanIndexForward: false,
-        Limit: page.limit,
-        ExclusiveStartKey: start,
-      }),
+    const result = await this.queryPage(
+      contactKeys.messagesPartition(tenantId, contactKey),
+      'MSG#',
+      page,
+      false,
     );
     return {
-      items: (result.Items ?? []).map((item) => {
+      items: result.items.map((item) => {
         const { status_rank: _r, ...message } = toMessage(item) as StoredMessage & { status_rank?: number };
         return message;
       }),
-      next_cursor: encodeCursor(result.LastEvaluatedKey),
+      next_cursor: result.next_cursor,
     };
   }
 
   /** A tenant's contacts (ordered by contact key). */
   async listContacts(tenantId: string, page: { limit: number; cursor?: string }) {
-    const pk = `CLIENT#${tenantId}`;
+    const result = await this.queryPage(`CLIENT#${tenantId}`, contactKeys.contactPrefix, page, true);
+    return { items: result.items.map(toContact), next_cursor: result.next_cursor };
+  }
+
+  /** One page of a partition's items under a sort-key prefix; cursors only work on their own list. */
+  private async queryPage(
+    pk: string,
+    prefix: string,
+    page: { limit: number; cursor?: string },
+    forward: boolean,
+  ) {
     const start = decodeCursor(page.cursor);
     if (page.cursor && (!start || start.pk !== pk))
       throw new ValidationError('cursor is not valid for this list');
@@ -270,11 +272,12 @@ export class ConversationStore {
       new QueryCommand({
         TableName: this.tableName,
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-        ExpressionAttributeValues: { ':pk': pk, ':prefix': contactKeys.contactPrefix },
+        ExpressionAttributeValues: { ':pk': pk, ':prefix': prefix },
+        ScanIndexForward: forward,
         Limit: page.limit,
         ExclusiveStartKey: start,
       }),
     );
-    return { items: (result.Items ?? []).map(toContact), next_cursor: encodeCursor(result.LastEvaluatedKey) };
+    return { items: result.Items ?? [], next_cursor: encodeCursor(result.LastEvaluatedKey) };
   }
 }

@@ -85,7 +85,32 @@ class Budget {
   spend(count: number) {
     this.remaining -= count;
   }
+
+  /**
+   * Repeats a bounded deletion step until it reports nothing more, or the budget runs out (false).
+   * Each step gets at most `chunk` (and never more than what is left) and adds what it deleted.
+   */
+  async drain(
+    chunk: number,
+    step: (limit: number) => Promise<{ deleted: number; more: boolean }>,
+    add: (deleted: number) => void,
+  ): Promise<boolean> {
+    for (;;) {
+      const limit = this.left;
+      if (limit <= 0) return false;
+      const { deleted, more } = await step(Math.min(limit, chunk));
+      this.spend(deleted);
+      add(deleted);
+      if (!more) return true;
+    }
+  }
 }
+
+const addTo =
+  <K extends keyof PurgeReport>(report: PurgeReport, key: K) =>
+  (deleted: number) => {
+    (report[key] as number) += deleted;
+  };
 
 /** How long a run holds a contact it is erasing before another may take over (it may have died). */
 const ERASURE_LEASE_MS = 5 * 60_000;
@@ -113,21 +138,14 @@ async function eraseContactData(
       if (apiKey && (await deps.openai.deleteConversation(apiKey, conversationId)))
         report.openai_conversations_deleted++;
     }
-    for (;;) {
-      const limit = budget.left;
-      if (limit <= 0) {
-        await deps.store.releaseContact(client.id, contactKey, runId);
-        return 'budget';
-      }
-      const { deleted, more } = await deps.store.deleteMessages(
-        client.id,
-        contactKey,
-        undefined,
-        Math.min(limit, 200),
-      );
-      budget.spend(deleted);
-      report.messages_deleted += deleted;
-      if (!more) break;
+    const finished = await budget.drain(
+      200,
+      (limit) => deps.store.deleteMessages(client.id, contactKey, undefined, limit),
+      addTo(report, 'messages_deleted'),
+    );
+    if (!finished) {
+      await deps.store.releaseContact(client.id, contactKey, runId);
+      return 'budget';
     }
   } catch (error) {
     await deps.store.releaseContact(client.id, contactKey, runId).catch(() => undefined);
@@ -163,19 +181,12 @@ async function purgeTenant(
           return false;
         }
       } else {
-        for (;;) {
-          const limit = budget.left;
-          if (limit <= 0) return false;
-          const { deleted, more } = await deps.store.deleteMessages(
-            client.id,
-            contact.contact_key,
-            cutoffIso,
-            Math.min(limit, 200),
-          );
-          budget.spend(deleted);
-          report.messages_deleted += deleted;
-          if (!more) break;
-        }
+        const finished = await budget.drain(
+          200,
+          (limit) => deps.store.deleteMessages(client.id, contact.contact_key, cutoffIso, limit),
+          addTo(report, 'messages_deleted'),
+        );
+        if (!finished) return false;
       }
     } catch (error) {
       report.errors++;
@@ -186,27 +197,20 @@ async function purgeTenant(
     }
   }
   const now = deps.now?.() ?? new Date();
-  for (;;) {
-    const limit = budget.left;
-    if (limit <= 0) return false;
-    const { deleted, more } = await deps.store.deleteExpiredClaims(
-      client.id,
-      Math.floor(now.getTime() / 1000),
-      Math.min(limit, 200),
+  const claimsDone = await budget.drain(
+    200,
+    (limit) => deps.store.deleteExpiredClaims(client.id, Math.floor(now.getTime() / 1000), limit),
+    addTo(report, 'idempotency_records_deleted'),
+  );
+  if (!claimsDone) return false;
+  const { media } = deps;
+  if (media) {
+    const mediaDone = await budget.drain(
+      1000,
+      (limit) => media.deleteOlderThan(client.id, cutoff, limit),
+      addTo(report, 'media_objects_deleted'),
     );
-    budget.spend(deleted);
-    report.idempotency_records_deleted += deleted;
-    if (!more) break;
-  }
-  if (deps.media) {
-    for (;;) {
-      const limit = budget.left;
-      if (limit <= 0) return false;
-      const { deleted, more } = await deps.media.deleteOlderThan(client.id, cutoff, Math.min(limit, 1000));
-      budget.spend(deleted);
-      report.media_objects_deleted += deleted;
-      if (!more) break;
-    }
+    if (!mediaDone) return false;
   }
   return true;
 }
@@ -220,24 +224,21 @@ async function eraseClient(
   budget: Budget,
 ) {
   if (!(await purgeTenant(client, deps.now?.() ?? new Date(), runId, deps, report, budget))) return false;
-  if (deps.media) {
-    for (;;) {
-      const limit = budget.left;
-      if (limit <= 0) return false;
-      const { deleted, more } = await deps.media.deleteOlderThan(client.id, undefined, Math.min(limit, 1000));
-      budget.spend(deleted);
-      report.media_objects_deleted += deleted;
-      if (!more) break;
-    }
+  const { media } = deps;
+  if (media) {
+    const mediaDone = await budget.drain(
+      1000,
+      (limit) => media.deleteOlderThan(client.id, undefined, limit),
+      addTo(report, 'media_objects_deleted'),
+    );
+    if (!mediaDone) return false;
   }
-  for (;;) {
-    const limit = budget.left;
-    if (limit <= 0) return false;
-    const { deleted, more } = await deps.store.deleteTenantLeftovers(client.id, Math.min(limit, 200));
-    budget.spend(deleted);
-    report.idempotency_records_deleted += deleted;
-    if (!more) break;
-  }
+  const leftoversDone = await budget.drain(
+    200,
+    (limit) => deps.store.deleteTenantLeftovers(client.id, limit),
+    addTo(report, 'idempotency_records_deleted'),
+  );
+  if (!leftoversDone) return false;
   if (client.assistant.vector_store_id) {
     const apiKey = await openAiKeyFor(client, deps);
     if (apiKey) {

@@ -60,6 +60,32 @@ export class RetentionStore {
     } while (start);
   }
 
+  /**
+   * Deletes one item (if `condition` holds); resolves with the old item when this call deleted it,
+   * undefined when it was already gone or the condition failed.
+   */
+  private async deleteItem(
+    key: Record<string, unknown>,
+    condition?: { expression: string; values: Record<string, unknown> },
+  ): Promise<Record<string, unknown> | undefined> {
+    try {
+      const { Attributes } = await this.db.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: key,
+          ...(condition
+            ? { ConditionExpression: condition.expression, ExpressionAttributeValues: condition.values }
+            : {}),
+          ReturnValues: 'ALL_OLD',
+        }),
+      );
+      return Attributes;
+    } catch (error) {
+      if (isConditionFailure(error)) return undefined;
+      throw error;
+    }
+  }
+
   async getContact(tenantId: string, contactKey: string): Promise<ContactRecord | undefined> {
     const { Item } = await this.db.send(
       new GetCommand({
@@ -96,7 +122,7 @@ export class RetentionStore {
       );
       return { outcome: 'taken', contact: Attributes as ContactRecord };
     } catch (error) {
-      if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') throw error;
+      if (!isConditionFailure(error)) throw error;
       return (await this.getContact(tenantId, contactKey)) ? { outcome: 'busy' } : { outcome: 'gone' };
     }
   }
@@ -114,20 +140,13 @@ export class RetentionStore {
         }),
       )
       .catch((error: unknown) => {
-        if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') throw error;
+        if (!isConditionFailure(error)) throw error;
       });
   }
 
   /** Deletes the contact item; resolves with it when this call deleted it. */
   async deleteContact(tenantId: string, contactKey: string): Promise<ContactRecord | undefined> {
-    const { Attributes } = await this.db.send(
-      new DeleteCommand({
-        TableName: this.tableName,
-        Key: contactKeys.contact(tenantId, contactKey),
-        ReturnValues: 'ALL_OLD',
-      }),
-    );
-    return Attributes as ContactRecord | undefined;
+    return (await this.deleteItem(contactKeys.contact(tenantId, contactKey))) as ContactRecord | undefined;
   }
 
   /**
@@ -156,22 +175,11 @@ export class RetentionStore {
     const items = page.Items ?? [];
     let deleted = 0;
     await inParallel(items, async (item) => {
-      const { Attributes } = await this.db.send(
-        new DeleteCommand({
-          TableName: this.tableName,
-          Key: { pk: item.pk, sk: item.sk },
-          ReturnValues: 'ALL_OLD',
-        }),
-      );
-      if (!Attributes) return;
+      const old = await this.deleteItem({ pk: item.pk, sk: item.sk });
+      if (!old) return;
       deleted++;
-      if (Attributes.direction === 'outbound' && typeof Attributes.id === 'string') {
-        await this.db.send(
-          new DeleteCommand({
-            TableName: this.tableName,
-            Key: contactKeys.outboundPointer(tenantId, Attributes.id),
-          }),
-        );
+      if (old.direction === 'outbound' && typeof old.id === 'string') {
+        await this.deleteItem(contactKeys.outboundPointer(tenantId, old.id));
       }
     });
     return { deleted, more: page.LastEvaluatedKey !== undefined };
@@ -199,22 +207,8 @@ export class RetentionStore {
     );
     let deleted = 0;
     await inParallel(page.Items ?? [], async (item) => {
-      const { Attributes } = await this.db
-        .send(
-          new DeleteCommand({
-            TableName: this.tableName,
-            Key: { pk: item.pk, sk: item.sk },
-            ConditionExpression: 'expires_at < :now',
-            ExpressionAttributeValues: { ':now': nowEpochSeconds },
-            ReturnValues: 'ALL_OLD',
-          }),
-        )
-        .catch((error: unknown) => {
-          if ((error as { name?: string }).name === 'ConditionalCheckFailedException')
-            return { Attributes: undefined };
-          throw error;
-        });
-      if (Attributes) deleted++;
+      const condition = { expression: 'expires_at < :now', values: { ':now': nowEpochSeconds } };
+      if (await this.deleteItem({ pk: item.pk, sk: item.sk }, condition)) deleted++;
     });
     return { deleted, more: page.LastEvaluatedKey !== undefined };
   }
@@ -233,48 +227,23 @@ export class RetentionStore {
     const items = (page.Items ?? []).filter((item) => item.sk !== 'PROFILE').slice(0, limit);
     let deleted = 0;
     await inParallel(items, async (item) => {
-      const { Attributes } = await this.db.send(
-        new DeleteCommand({
-          TableName: this.tableName,
-          Key: { pk: item.pk, sk: item.sk },
-          ReturnValues: 'ALL_OLD',
-        }),
-      );
-      if (Attributes) deleted++;
+      if (await this.deleteItem({ pk: item.pk, sk: item.sk })) deleted++;
     });
     return { deleted, more: page.LastEvaluatedKey !== undefined || items.length === limit };
   }
 
   /** Deletes a deleted client's profile and (if still its own) its phone route. */
   async deleteClientRecords(tenantId: string, phoneNumberId: string): Promise<boolean> {
-    await this.db
-      .send(
-        new DeleteCommand({
-          TableName: this.tableName,
-          Key: clientKeys.phoneRoute(phoneNumberId),
-          ConditionExpression: 'client_id = :id AND active = :false',
-          ExpressionAttributeValues: { ':id': tenantId, ':false': false },
-        }),
-      )
-      .catch((error: unknown) => {
-        if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') throw error;
-      });
-    const { Attributes } = await this.db
-      .send(
-        new DeleteCommand({
-          TableName: this.tableName,
-          Key: clientKeys.profile(tenantId),
-          ConditionExpression: 'active = :false',
-          ExpressionAttributeValues: { ':false': false },
-          ReturnValues: 'ALL_OLD',
-        }),
-      )
-      .catch((error: unknown) => {
-        if ((error as { name?: string }).name === 'ConditionalCheckFailedException')
-          return { Attributes: undefined };
-        throw error;
-      });
-    return Attributes !== undefined;
+    const inactive = { ':false': false };
+    await this.deleteItem(clientKeys.phoneRoute(phoneNumberId), {
+      expression: 'client_id = :id AND active = :false',
+      values: { ':id': tenantId, ...inactive },
+    });
+    const profile = await this.deleteItem(clientKeys.profile(tenantId), {
+      expression: 'active = :false',
+      values: inactive,
+    });
+    return profile !== undefined;
   }
 
   async startRun(run: PurgeRunRecord): Promise<void> {
@@ -321,6 +290,9 @@ export class RetentionStore {
     return Items.map(({ pk: _pk, sk: _sk, item_type: _t, expires_at: _e, ...run }) => run as PurgeRunRecord);
   }
 }
+
+const isConditionFailure = (error: unknown) =>
+  (error as { name?: string }).name === 'ConditionalCheckFailedException';
 
 async function inParallel<T>(items: T[], work: (item: T) => Promise<void>): Promise<void> {
   for (let i = 0; i < items.length; i += PARALLEL_DELETES) {
