@@ -11,5 +11,7 @@ export default defineConfig({
     // table and queues, so files may run side by side.
     fileParallelism: true,
     maxWorkers: 2,
+    // Quiet structured logs in tests (set POWERTOOLS_LOG_LEVEL=INFO to see them).
+    env: { POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'ERROR' },
   },
 });

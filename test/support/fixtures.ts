@@ -1,20 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** Meta's example webhook bodies (shared/fixtures/meta-webhooks.json beside the repository). */
-const fixturePath = [
-  join(import.meta.dirname, '../../../shared/fixtures/meta-webhooks.json'),
-  join(import.meta.dirname, '../fixtures/meta-webhooks.json'),
-].find((path) => {
-  try {
-    readFileSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-});
-
-if (!fixturePath) throw new Error('meta-webhooks.json not found');
+/** Meta's example webhook bodies (a copy of shared/fixtures/meta-webhooks.json, so the repository stands alone). */
+const fixturePath = join(import.meta.dirname, '../fixtures/meta-webhooks.json');
 
 const all = JSON.parse(readFileSync(fixturePath, 'utf8')) as { examples: Record<string, unknown> };
 

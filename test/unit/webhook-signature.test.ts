@@ -4,9 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { signWebhookBody, verifyWebhookSignature } from '../../lib/webhook/signature.ts';
 
 const SECRET = 'test-app-secret';
-const fixtures = JSON.parse(
-  readFileSync(new URL('../../../shared/fixtures/meta-webhooks.json', import.meta.url), 'utf8'),
-).examples as Record<string, unknown>;
+const fixtures = JSON.parse(readFileSync(new URL('../fixtures/meta-webhooks.json', import.meta.url), 'utf8'))
+  .examples as Record<string, unknown>;
 
 /** How Meta puts a body on the wire: compact JSON, every non-ASCII character as \uXXXX. */
 function metaBytes(body: unknown): Buffer {

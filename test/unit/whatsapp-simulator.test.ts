@@ -16,9 +16,8 @@ import { createGraphClient } from '../../lib/whatsapp/graph-client.ts';
 const APP_SECRET = 'simulator-app-secret';
 const PHONE_NUMBER_ID = '631261586727899';
 const TOKEN = 'EAAGsimulatorTOKEN1234';
-const fixtures = JSON.parse(
-  readFileSync(new URL('../../../shared/fixtures/meta-webhooks.json', import.meta.url), 'utf8'),
-).examples as Record<string, Record<string, unknown>>;
+const fixtures = JSON.parse(readFileSync(new URL('../fixtures/meta-webhooks.json', import.meta.url), 'utf8'))
+  .examples as Record<string, Record<string, unknown>>;
 
 interface Delivery {
   raw: Buffer;
