@@ -5,7 +5,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import { functions } from '../infra/topology.ts';
 import { awsClients } from '../lib/aws-clients.ts';
 import type { ConversationStore } from '../lib/conversation/conversation-store.ts';
-import { NotFoundError, UnauthorizedError } from '../lib/errors.ts';
+import { NotFoundError, UnauthorizedError, ValidationError } from '../lib/errors.ts';
 import { errorResponse, json, parseJsonBody, parseQuery } from '../lib/http/http-response.ts';
 import { sendMessage } from '../lib/queue/sqs-publisher.ts';
 import { eraseContact, type PurgeDeps, runPurge } from '../lib/retention/purge.ts';
@@ -42,7 +42,11 @@ type Route = (
 const pathParam = (event: APIGatewayProxyEventV2, name: string): string => {
   const value = event.pathParameters?.[name];
   if (!value) throw new NotFoundError();
-  return decodeURIComponent(value);
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    throw new ValidationError(`path parameter ${name} is not valid URL encoding`);
+  }
 };
 
 const handlers: Record<string, Route> = {

@@ -255,6 +255,10 @@ describe('reading, changing and deleting clients', () => {
     expect((await call('DELETE', '/clients/cl_nope')).status).toBe(404);
   });
 
+  it('a malformed path parameter answers 400, not a crash', async () => {
+    expect((await call('GET', '/clients/%E0%A4%A')).status).toBe(400);
+  });
+
   it('an unknown route answers 404', async () => {
     expect((await call('GET', '/nothing-here')).status).toBe(404);
   });
