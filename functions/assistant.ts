@@ -10,11 +10,18 @@ import { readPlatformSecret } from '../lib/secrets/platform-secrets.ts';
  * SQS FIFO consumer: answers each queued message exactly once. A failed record fails the rest of
  * its message group in the batch (order within a conversation is kept); other groups go on.
  */
+/** OpenAI's worst case (three attempts of 15 s plus backoff) and a Graph send with its retries. */
+const MIN_TIME_FOR_A_RECORD_MS = 55_000;
+
 export function createAssistantHandler(deps: () => Promise<AnswerDeps>) {
   return async (event: SQSEvent, context?: Context): Promise<SQSBatchResponse> => {
     const resolved = await deps();
     const processor = new SqsFifoPartialProcessorAsync();
     const recordHandler = async (record: SQSRecord) => {
+      const remaining = context?.getRemainingTimeInMillis?.();
+      if (remaining !== undefined && remaining < MIN_TIME_FOR_A_RECORD_MS) {
+        throw new Error('not enough time left in this invocation; the record goes back to the queue');
+      }
       const parsed = queueEventSchema.safeParse(JSON.parse(record.body));
       if (!parsed.success) {
         // A producer bug: fail it so it ends in the dead-letter queue instead of being dropped.

@@ -125,7 +125,10 @@ export const functions = {
     // OpenAI worst case ~50 s (3 attempts of 15 s plus backoff), then Graph sends with retries.
     timeoutSeconds: 90,
     memoryMb: 1024,
-    batchSize: 10,
+    // Records of a FIFO batch are answered one after another; with OpenAI's worst case (~50 s) only
+    // the first is sure to fit in 90 s, so batches stay small and the handler stops taking new
+    // records when little time is left (the rest return to the queue, the claims keep it safe).
+    batchSize: 5,
     maxConcurrency: 50,
   },
   provisioner: {

@@ -1,3 +1,4 @@
+import { GetParameterError } from '@aws-lambda-powertools/parameters';
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 
 /**
@@ -20,8 +21,20 @@ export async function readPlatformSecret(
 ): Promise<string | undefined> {
   const arn = env[`${name}_SECRET_ARN`];
   if (arn) {
-    const value = await getSecret(arn, { maxAge: CACHE_SECONDS });
-    return typeof value === 'string' && value.length > 0 ? value : undefined;
+    try {
+      const value = await getSecret(arn, { maxAge: CACHE_SECONDS });
+      return typeof value === 'string' && value.length > 0 ? value : undefined;
+    } catch (error) {
+      // A secret created without a value (the operator has not filled it yet) is "not configured":
+      // e.g. no platform OpenAI key means the offline FAQ responder, not a broken cold start.
+      if (
+        error instanceof GetParameterError &&
+        (error.cause as { name?: string })?.name === 'ResourceNotFoundException'
+      ) {
+        return undefined;
+      }
+      throw error;
+    }
   }
   const value = env[name];
   return value && value.length > 0 ? value : undefined;
