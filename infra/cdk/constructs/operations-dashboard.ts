@@ -1,0 +1,107 @@
+import { Duration } from 'aws-cdk-lib';
+import type { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
+import {
+  type Alarm,
+  AlarmStatusWidget,
+  Dashboard,
+  GraphWidget,
+  type IWidget,
+  TextWidget,
+} from 'aws-cdk-lib/aws-cloudwatch';
+import { Construct } from 'constructs';
+import type { AppFunction } from './app-function.ts';
+import type { QueueWithDlq } from './queue-with-dlq.ts';
+
+export interface OperationsDashboardProps {
+  dashboardName: string;
+  api: HttpApi;
+  functions: AppFunction[];
+  queues: Array<{ name: string; queue: QueueWithDlq }>;
+  alarms: Alarm[];
+}
+
+const period = Duration.minutes(5);
+
+/** One CloudWatch dashboard: alarm states, the API, each function and each queue. */
+export class OperationsDashboard extends Construct {
+  readonly dashboard: Dashboard;
+
+  constructor(scope: Construct, id: string, props: OperationsDashboardProps) {
+    super(scope, id);
+    const { api } = props;
+    const rows: IWidget[][] = [
+      [new AlarmStatusWidget({ title: 'Alarms', alarms: props.alarms, width: 24, height: 4 })],
+      [
+        new GraphWidget({
+          title: 'HTTP API requests and errors',
+          left: [
+            api.metricCount({ period }),
+            api.metricClientError({ period }),
+            api.metricServerError({ period }),
+          ],
+          width: 12,
+        }),
+        new GraphWidget({
+          title: 'HTTP API latency (ms)',
+          left: [
+            api.metricLatency({ period, statistic: 'p50' }),
+            api.metricLatency({ period, statistic: 'p99' }),
+            api.metricIntegrationLatency({ period, statistic: 'p99' }),
+          ],
+          width: 12,
+        }),
+      ],
+    ];
+    for (const { fn, spec } of props.functions) {
+      rows.push([
+        new TextWidget({ markdown: `### ${spec.entry}\n${spec.description}`, width: 6, height: 6 }),
+        new GraphWidget({
+          title: `${spec.entry}: invocations, errors, throttles`,
+          left: [
+            fn.metricInvocations({ period }),
+            fn.metricErrors({ period }),
+            fn.metricThrottles({ period }),
+          ],
+          width: 9,
+        }),
+        new GraphWidget({
+          title: `${spec.entry}: duration (ms, timeout ${spec.timeoutSeconds} s)`,
+          left: [
+            fn.metricDuration({ period, statistic: 'p50' }),
+            fn.metricDuration({ period, statistic: 'p99' }),
+          ],
+          right: [fn.metric('ConcurrentExecutions', { period, statistic: 'Maximum' })],
+          width: 9,
+        }),
+      ]);
+    }
+    for (const { name, queue } of props.queues) {
+      rows.push([
+        new GraphWidget({
+          title: `${name} queue: depth`,
+          left: [
+            queue.queue.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum' }),
+            queue.queue.metricApproximateNumberOfMessagesNotVisible({ period, statistic: 'Maximum' }),
+          ],
+          right: [
+            queue.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+              period,
+              statistic: 'Maximum',
+              label: 'dead letters',
+            }),
+          ],
+          width: 12,
+        }),
+        new GraphWidget({
+          title: `${name} queue: age of oldest message (s)`,
+          left: [queue.queue.metricApproximateAgeOfOldestMessage({ period, statistic: 'Maximum' })],
+          width: 12,
+        }),
+      ]);
+    }
+    this.dashboard = new Dashboard(this, 'Dashboard', {
+      dashboardName: props.dashboardName,
+      widgets: rows,
+    });
+  }
+}

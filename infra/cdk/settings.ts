@@ -1,0 +1,82 @@
+import type { App } from 'aws-cdk-lib';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import * as z from 'zod';
+import { parseConfig } from '../../lib/config.ts';
+
+/**
+ * Deployment settings, read once from CDK context (`cdk.json` or `-c name=value`) and validated
+ * with zod, so a typo fails the synth instead of reaching AWS. Only names and tunables live here;
+ * secret values never pass through the CDK.
+ */
+const contextSchema = z.object({
+  /** `prod` retains data on delete and turns deletion protection on; `dev` cleans up after itself. */
+  stage: z.enum(['prod', 'dev']).default('dev'),
+  /** SES identity: a domain (`example.com`) or one address (`bot@example.com`). */
+  sesIdentity: z.string().min(3).optional(),
+  /** Where alarm notifications go (an e-mail subscription to the alarm topic). */
+  alarmEmail: z.email().optional(),
+  logRetentionDays: z.coerce.number().int().optional(),
+  /**
+   * Backstop expiry of media objects. The purge deletes media per tenant retention (up to 365 days,
+   * lib/tenants/client-schemas.ts); the lifecycle rule only guarantees nothing outlives the longest
+   * allowed retention if the purge stops. Lower it if every tenant keeps less.
+   */
+  mediaExpirationDays: z.coerce.number().int().min(1).default(366),
+  /** Default-stage throttling of the HTTP API (requests per second, steady and burst). */
+  apiRateLimit: z.coerce.number().int().min(1).default(200),
+  apiBurstLimit: z.coerce.number().int().min(1).default(400),
+  graphApiVersion: z.string().optional(),
+  openAiModel: z.string().optional(),
+  retentionHours: z.coerce.number().int().optional(),
+});
+
+export interface DeploySettings {
+  stage: 'prod' | 'dev';
+  isProduction: boolean;
+  sesIdentity: string | undefined;
+  alarmEmail: string | undefined;
+  logRetention: RetentionDays;
+  mediaExpirationDays: number;
+  api: { rateLimit: number; burstLimit: number };
+  /** Plain configuration every function receives (validated by the functions' own schema). */
+  functionSettings: { GRAPH_API_VERSION: string; OPENAI_MODEL: string; RETENTION_HOURS: string };
+}
+
+const CONTEXT_KEYS = Object.keys(contextSchema.shape) as Array<keyof typeof contextSchema.shape>;
+
+export function readSettings(app: App): DeploySettings {
+  const raw = Object.fromEntries(CONTEXT_KEYS.map((key) => [key, app.node.tryGetContext(key) ?? undefined]));
+  const parsed = contextSchema.safeParse(raw);
+  if (!parsed.success) {
+    const fields = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`invalid CDK context: ${fields}`);
+  }
+  const context = parsed.data;
+  const isProduction = context.stage === 'prod';
+  const retentionDays = context.logRetentionDays ?? (isProduction ? 90 : 14);
+  if (!Object.values(RetentionDays).includes(retentionDays)) {
+    throw new Error(
+      `invalid CDK context: logRetentionDays ${retentionDays} is not a CloudWatch Logs retention`,
+    );
+  }
+  // The functions' own schema (lib/config.ts) supplies the defaults and rejects bad values at synth.
+  const config = parseConfig({
+    GRAPH_API_VERSION: context.graphApiVersion,
+    OPENAI_MODEL: context.openAiModel,
+    RETENTION_HOURS: context.retentionHours === undefined ? undefined : String(context.retentionHours),
+  });
+  return {
+    stage: context.stage,
+    isProduction,
+    sesIdentity: context.sesIdentity,
+    alarmEmail: context.alarmEmail,
+    logRetention: retentionDays as RetentionDays,
+    mediaExpirationDays: context.mediaExpirationDays,
+    api: { rateLimit: context.apiRateLimit, burstLimit: context.apiBurstLimit },
+    functionSettings: {
+      GRAPH_API_VERSION: config.GRAPH_API_VERSION,
+      OPENAI_MODEL: config.OPENAI_MODEL,
+      RETENTION_HOURS: String(config.RETENTION_HOURS),
+    },
+  };
+}
