@@ -21,14 +21,12 @@ describe('platform secrets', () => {
 
   it('given a secret the operator has not filled yet, then it is "not configured", not a failure', async () => {
     const id = arn('openai-empty');
-    secrets
-      .on(GetSecretValueCommand, { SecretId: id })
-      .rejects(
-        new ResourceNotFoundException({
-          message: "Secrets Manager can't find the specified secret value",
-          $metadata: {},
-        }),
-      );
+    secrets.on(GetSecretValueCommand, { SecretId: id }).rejects(
+      new ResourceNotFoundException({
+        message: "Secrets Manager can't find the specified secret value",
+        $metadata: {},
+      }),
+    );
     expect(await readPlatformSecret('OPENAI_API_KEY', { OPENAI_API_KEY_SECRET_ARN: id })).toBeUndefined();
     await expect(requirePlatformSecret('OPENAI_API_KEY', { OPENAI_API_KEY_SECRET_ARN: id })).rejects.toThrow(
       'not configured',
