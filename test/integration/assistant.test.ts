@@ -228,6 +228,27 @@ describe('exactly one reply per customer message', () => {
     for (const from of customers) expect(repliesTo(plaza.phone_number_id, from)).toHaveLength(1);
   });
 
+  it('given a worker that dies between the two parts of its reply, then the takeover sends only the missing part', async () => {
+    const from = String(contactSeq++);
+    await deliver(plaza, from, '¿Tenéis menú del día?');
+    // Plan: [welcome, answer]. The worker sends the welcome, then hangs forever on the answer.
+    const realSender = deps.sender;
+    let sends = 0;
+    const dyingSender: WhatsAppSender = {
+      markRead: (r) => realSender.markRead(r),
+      sendText: (r) => (++sends === 2 ? new Promise<never>(() => undefined) : realSender.sendText(r)),
+    };
+    const batch = await receiveAll();
+    void createAssistantHandler(async () => ({ ...deps, sender: dyingSender }))(batch);
+    await waitFor(() => repliesTo(plaza.phone_number_id, from).length === 1);
+    await new Promise((resolve) => setTimeout(resolve, LEASE_MS + 2100));
+    await drain(createAssistantHandler(async () => deps));
+    expect(repliesTo(plaza.phone_number_id, from).map((r) => r.text)).toEqual([
+      '¡Hola! Soy el asistente virtual del Restaurante La Plaza.',
+      expect.stringContaining('12€'),
+    ]);
+  });
+
   it('given a worker that fails (throws) in the middle of a batch, then the failed messages are retried and answered once', async () => {
     const customers = [String(contactSeq++), String(contactSeq++), String(contactSeq++)];
     for (const from of customers) await deliver(plaza, from, '¿Hacéis reservas?');
