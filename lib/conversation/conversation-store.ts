@@ -58,6 +58,9 @@ export const contactKeys = {
   }),
 };
 
+/** Contacts outlive their messages by this much so the purge, not TTL, erases them. */
+export const CONTACT_TTL_MARGIN_HOURS = 72;
+
 const STATUS_RANK: Record<string, number> = { accepted: 0, sent: 1, delivered: 2, read: 3, failed: 4 };
 
 const CONTACT_FIELDS = [
@@ -103,7 +106,9 @@ export class ConversationStore {
       ':key': ref.key,
       ':at': iso,
       ':false': false,
-      ':expires': expiresAfterHours(retentionHours, at),
+      // Longer than the messages: the purge (daily) must find the contact, with its OpenAI
+      // conversation id, before DynamoDB's TTL removes it.
+      ':expires': expiresAfterHours(retentionHours + CONTACT_TTL_MARGIN_HOURS, at),
       ':type': 'contact',
     };
     const sets = [

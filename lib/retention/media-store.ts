@@ -17,24 +17,35 @@ export const mediaPrefix = (tenantId: string) => `${tenantId}/`;
 export function createS3MediaStore(s3: S3Client, bucket: string): MediaStore {
   return {
     async deleteOlderThan(tenantId, cutoff, limit) {
-      const listed = await s3.send(
-        new ListObjectsV2Command({
-          Bucket: bucket,
-          Prefix: mediaPrefix(tenantId),
-          MaxKeys: Math.min(1000, Math.max(1, limit)),
-        }),
-      );
-      const doomed = (listed.Contents ?? []).filter(
-        (object) => object.Key && (!cutoff || (object.LastModified && object.LastModified < cutoff)),
-      );
-      if (doomed.length === 0) return { deleted: 0, more: false };
-      const result = await s3.send(
-        new DeleteObjectsCommand({
-          Bucket: bucket,
-          Delete: { Objects: doomed.map((object) => ({ Key: object.Key! })), Quiet: false },
-        }),
-      );
-      return { deleted: result.Deleted?.length ?? 0, more: listed.IsTruncated === true };
+      // Pages through the tenant's prefix: a first page of fresh objects must not hide older ones.
+      let deleted = 0;
+      let token: string | undefined;
+      do {
+        const listed = await s3.send(
+          new ListObjectsV2Command({
+            Bucket: bucket,
+            Prefix: mediaPrefix(tenantId),
+            MaxKeys: 1000,
+            ...(token ? { ContinuationToken: token } : {}),
+          }),
+        );
+        const doomed = (listed.Contents ?? [])
+          .filter(
+            (object) => object.Key && (!cutoff || (object.LastModified && object.LastModified < cutoff)),
+          )
+          .slice(0, limit - deleted);
+        if (doomed.length > 0) {
+          const result = await s3.send(
+            new DeleteObjectsCommand({
+              Bucket: bucket,
+              Delete: { Objects: doomed.map((object) => ({ Key: object.Key! })), Quiet: false },
+            }),
+          );
+          deleted += result.Deleted?.length ?? 0;
+        }
+        token = listed.IsTruncated ? listed.NextContinuationToken : undefined;
+      } while (token && deleted < limit);
+      return { deleted, more: token !== undefined };
     },
   };
 }

@@ -101,7 +101,8 @@ class Budget {
       const { deleted, more } = await step(Math.min(limit, chunk));
       this.spend(deleted);
       add(deleted);
-      if (!more) return true;
+      // Nothing deleted means no progress (e.g. an overlapping run took those items): stop here.
+      if (!more || deleted === 0) return true;
     }
   }
 }
@@ -127,7 +128,9 @@ async function eraseContactData(
   deps: PurgeDeps,
   report: PurgeReport,
   budget: Budget,
-): Promise<'done' | 'busy' | 'gone' | 'budget'> {
+  /** Retention purge: only if the contact stays idle since this time (erasure requests: undefined). */
+  idleBeforeIso?: string,
+): Promise<'done' | 'busy' | 'gone' | 'budget' | 'active'> {
   const taken = await deps.store.takeContactForErasure(client.id, contactKey, runId, ERASURE_LEASE_MS);
   if (taken.outcome !== 'taken') return taken.outcome;
   try {
@@ -140,7 +143,7 @@ async function eraseContactData(
     }
     const finished = await budget.drain(
       200,
-      (limit) => deps.store.deleteMessages(client.id, contactKey, undefined, limit),
+      (limit) => deps.store.deleteMessages(client.id, contactKey, idleBeforeIso, limit),
       addTo(report, 'messages_deleted'),
     );
     if (!finished) {
@@ -151,11 +154,14 @@ async function eraseContactData(
     await deps.store.releaseContact(client.id, contactKey, runId).catch(() => undefined);
     throw error;
   }
-  if (await deps.store.deleteContact(client.id, contactKey)) {
+  if (await deps.store.deleteContact(client.id, contactKey, runId, idleBeforeIso)) {
     report.conversations_deleted++;
     budget.spend(1);
+    return 'done';
   }
-  return 'done';
+  // The customer wrote while we erased: keep the contact and its new messages.
+  await deps.store.releaseContact(client.id, contactKey, runId);
+  return 'active';
 }
 
 async function openAiKeyFor(client: Client, deps: PurgeDeps): Promise<string | undefined> {
@@ -164,6 +170,10 @@ async function openAiKeyFor(client: Client, deps: PurgeDeps): Promise<string | u
   return deps.platformOpenAiKey();
 }
 
+/**
+ * One tenant's retention. Resolves false when the budget ran out; `skipped` counts contacts left for
+ * a later run (an error, or another run holding them).
+ */
 async function purgeTenant(
   client: Client,
   cutoff: Date,
@@ -171,15 +181,24 @@ async function purgeTenant(
   deps: PurgeDeps,
   report: PurgeReport,
   budget: Budget,
+  skipped: { count: number } = { count: 0 },
 ) {
   const cutoffIso = cutoff.toISOString();
   for await (const contact of deps.store.contacts(client.id)) {
     if (budget.left <= 0) return false;
     try {
       if (contact.last_activity_at < cutoffIso) {
-        if ((await eraseContactData(client, contact.contact_key, runId, deps, report, budget)) === 'budget') {
-          return false;
-        }
+        const outcome = await eraseContactData(
+          client,
+          contact.contact_key,
+          runId,
+          deps,
+          report,
+          budget,
+          cutoffIso,
+        );
+        if (outcome === 'budget') return false;
+        if (outcome === 'busy') skipped.count++;
       } else {
         const finished = await budget.drain(
           200,
@@ -190,6 +209,7 @@ async function purgeTenant(
       }
     } catch (error) {
       report.errors++;
+      skipped.count++;
       logger.warn('purge of a contact failed; the next run retries it', {
         tenantId: client.id,
         error: String(error),
@@ -223,7 +243,11 @@ async function eraseClient(
   report: PurgeReport,
   budget: Budget,
 ) {
-  if (!(await purgeTenant(client, deps.now?.() ?? new Date(), runId, deps, report, budget))) return false;
+  const skipped = { count: 0 };
+  if (!(await purgeTenant(client, deps.now?.() ?? new Date(), runId, deps, report, budget, skipped)))
+    return false;
+  // A contact not erased still holds its OpenAI conversation id: keep the client until it is.
+  if (skipped.count > 0) return false;
   const { media } = deps;
   if (media) {
     const mediaDone = await budget.drain(
@@ -330,8 +354,9 @@ export async function eraseContact(clientId: string, contactKey: string, deps: P
     new Budget(Number.MAX_SAFE_INTEGER, 60_000),
   );
   if (outcome === 'gone') throw new NotFoundError(`no conversation with ${contactKey}`);
-  if (outcome === 'busy')
+  if (outcome === 'busy' || outcome === 'active' || outcome === 'budget') {
     throw new ConflictError('this contact is being erased by a purge run; try again shortly');
+  }
   return {
     contact: contactKey,
     messages_deleted: report.messages_deleted,

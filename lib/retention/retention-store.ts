@@ -144,9 +144,21 @@ export class RetentionStore {
       });
   }
 
-  /** Deletes the contact item; resolves with it when this call deleted it. */
-  async deleteContact(tenantId: string, contactKey: string): Promise<ContactRecord | undefined> {
-    return (await this.deleteItem(contactKeys.contact(tenantId, contactKey))) as ContactRecord | undefined;
+  /**
+   * Deletes the contact item if this run still holds it (and, for the retention purge, if it has
+   * stayed idle since the cutoff: a customer who wrote meanwhile keeps their conversation).
+   * Resolves with it when this call deleted it.
+   */
+  async deleteContact(
+    tenantId: string,
+    contactKey: string,
+    runId: string,
+    idleBeforeIso?: string,
+  ): Promise<ContactRecord | undefined> {
+    return (await this.deleteItem(contactKeys.contact(tenantId, contactKey), {
+      expression: idleBeforeIso ? 'erasing_run = :run AND last_activity_at < :cutoff' : 'erasing_run = :run',
+      values: idleBeforeIso ? { ':run': runId, ':cutoff': idleBeforeIso } : { ':run': runId },
+    })) as ContactRecord | undefined;
   }
 
   /**
@@ -191,26 +203,33 @@ export class RetentionStore {
     nowEpochSeconds: number,
     limit: number,
   ): Promise<{ deleted: number; more: boolean }> {
-    const page = await this.db.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-        FilterExpression: 'expires_at < :now',
-        ExpressionAttributeValues: {
-          ':pk': `CLIENT#${tenantId}`,
-          ':prefix': 'CLAIM#',
-          ':now': nowEpochSeconds,
-        },
-        ProjectionExpression: 'pk, sk',
-        Limit: Math.max(1, limit),
-      }),
-    );
+    // Pages through every claim (the filter applies after each page's limit), stopping once `limit`
+    // were deleted: a first page of live claims must not hide the expired ones behind it.
     let deleted = 0;
-    await inParallel(page.Items ?? [], async (item) => {
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.db.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          FilterExpression: 'expires_at < :now',
+          ExpressionAttributeValues: {
+            ':pk': `CLIENT#${tenantId}`,
+            ':prefix': 'CLAIM#',
+            ':now': nowEpochSeconds,
+          },
+          ProjectionExpression: 'pk, sk',
+          Limit: 500,
+          ExclusiveStartKey: start,
+        }),
+      );
       const condition = { expression: 'expires_at < :now', values: { ':now': nowEpochSeconds } };
-      if (await this.deleteItem({ pk: item.pk, sk: item.sk }, condition)) deleted++;
-    });
-    return { deleted, more: page.LastEvaluatedKey !== undefined };
+      await inParallel((page.Items ?? []).slice(0, limit - deleted), async (item) => {
+        if (await this.deleteItem({ pk: item.pk, sk: item.sk }, condition)) deleted++;
+      });
+      start = page.LastEvaluatedKey;
+    } while (start && deleted < limit);
+    return { deleted, more: start !== undefined };
   }
 
   /** Deletes whatever is left in a tenant's partition except its profile (claims, pointers...). */

@@ -1,5 +1,5 @@
 import { CreateBucketCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { AwsClients } from '../../lib/aws-clients.ts';
 import { ConversationStore } from '../../lib/conversation/conversation-store.ts';
@@ -337,5 +337,99 @@ describe('erasure of one contact', () => {
     expect(await messageCount(tenant, '34600000009')).toBe(1);
     expect(await messageCount(other, '34600000008')).toBe(1);
     await expect(eraseContact(tenant.id, '34600000008', deps)).rejects.toMatchObject({ status: 404 });
+  });
+});
+
+describe('the purge under load and races', () => {
+  it('given many live claims before the expired ones, then it still finds them and goes on to the next tenant', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    for (let i = 0; i < 260; i++) {
+      await aws.dynamo.send(
+        new PutCommand({
+          TableName: tableName,
+          Item: {
+            ...claimKeys(tenant.id, `wamid.A${String(i).padStart(4, '0')}`),
+            state: 'done',
+            expires_at: now + 3600,
+          },
+        }),
+      );
+    }
+    for (let i = 0; i < 5; i++) {
+      await aws.dynamo.send(
+        new PutCommand({
+          TableName: tableName,
+          Item: { ...claimKeys(tenant.id, `wamid.Z${i}`), state: 'done', expires_at: now - 60 },
+        }),
+      );
+    }
+    await seedContact(other, '34600000099', { lastActivityHours: 30, messageAges: [31] });
+    const first = await runPurge({ trigger: 'schedule', clientId: tenant.id, timeBudgetMs: 20_000 }, deps);
+    expect(first.status).toBe('completed');
+    expect(first.report.idempotency_records_deleted).toBe(5);
+    const second = await runPurge({ trigger: 'schedule', clientId: other.id }, deps);
+    expect(second.report.conversations_deleted).toBe(1);
+  });
+
+  it('given a customer who writes while their idle conversation is being purged, then the new message and the contact survive', async () => {
+    const key = '34600000098';
+    await seedContact(tenant, key, { lastActivityHours: 30, messageAges: [31, 30.5] });
+    let wrote = false;
+    const racing: PurgeDeps = {
+      ...deps,
+      store: Object.assign(Object.create(Object.getPrototypeOf(deps.store)), deps.store, {
+        deleteMessages: async (...args: Parameters<RetentionStore['deleteMessages']>) => {
+          if (!wrote) {
+            wrote = true; // the worker records a new inbound message right now
+            await conversations.touchInbound(tenant.id, { key, wa_id: key }, new Date(), 24);
+            await conversations.putMessage(
+              tenant.id,
+              key,
+              {
+                id: 'wamid.NEW',
+                direction: 'inbound',
+                type: 'text',
+                text: 'hola otra vez',
+                at: new Date().toISOString(),
+              },
+              24,
+            );
+          }
+          return deps.store.deleteMessages(...args);
+        },
+      }),
+    };
+    const run = await runPurge({ trigger: 'schedule', clientId: tenant.id }, racing);
+    expect(run.report.messages_deleted).toBe(2);
+    expect(run.report.conversations_deleted).toBe(0);
+    expect((await conversations.listMessages(tenant.id, key, { limit: 10 })).items.map((m) => m.id)).toEqual([
+      'wamid.NEW',
+    ]);
+    // The contact is released: a later purge may take it again once it is idle.
+    expect(await deps.store.takeContactForErasure(tenant.id, key, 'later-run', 1000)).toMatchObject({
+      outcome: 'taken',
+    });
+  });
+
+  it('given OpenAI failing while a deleted client is erased, then the client is kept until its conversations are gone', async () => {
+    await seedContact(tenant, '34600000097', { lastActivityHours: 1, messageAges: [1], openai: true });
+    await service.deactivate(tenant.id);
+    await clients.patch(tenant.id, { deactivated_at: hoursAgo(31 * 24).toISOString() });
+    openai.failNext(1, { status: 503 }, { method: 'DELETE', path: /\/v1\/conversations\// });
+    const first = await runPurge({ trigger: 'schedule', clientId: tenant.id }, deps);
+    expect(first.report).toMatchObject({ clients_erased: 0, errors: 1 });
+    expect(await conversations.getContact(tenant.id, '34600000097')).toBeDefined();
+    expect(await clients.get(tenant.id)).toBeDefined();
+    const second = await runPurge({ trigger: 'schedule', clientId: tenant.id }, deps);
+    expect(second.report).toMatchObject({ clients_erased: 1, openai_conversations_deleted: 1 });
+  });
+
+  it('keeps contacts longer than their messages, so the purge and not TTL erases them', async () => {
+    const at = new Date();
+    await conversations.touchInbound(tenant.id, { key: '34600000096' }, at, 24);
+    const { Item } = await aws.dynamo.send(
+      new GetCommand({ TableName: tableName, Key: { pk: `CLIENT#${tenant.id}`, sk: 'CONTACT#34600000096' } }),
+    );
+    expect(Item?.expires_at).toBeGreaterThanOrEqual(Math.floor(at.getTime() / 1000) + (24 + 72) * 3600 - 1);
   });
 });
