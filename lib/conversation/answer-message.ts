@@ -40,6 +40,7 @@ export type AnswerOutcome =
   | 'window_closed'
   | 'send_failed'
   | 'lost_claim'
+  | 'rerouted'
   | 'status_recorded';
 
 /** Handles one event of the inbound queue. Throws only when the event should be retried. */
@@ -85,9 +86,19 @@ export async function answerMessage(event: InboundMessageEvent, deps: AnswerDeps
     return outcome;
   };
 
+  /** The stored ciphertext of the token in use (null: the platform token), for a 190 verdict. */
+  let tokenCiphertext: string | null | undefined;
   try {
     const client = await deps.clients.get(tenantId);
-    if (!client?.active) return await finish('tenant_inactive');
+    if (!client?.active || client.phone_number_id !== event.phone_number_id) {
+      // The webhook's route cache may be stale (a number moved to another client): ask again.
+      const route = await deps.clients.findRoute(event.phone_number_id, { consistent: true });
+      if (route?.active && route.client_id !== tenantId) {
+        await finish('rerouted');
+        return await answerMessage({ ...event, tenant_id: route.client_id }, deps);
+      }
+      return await finish('tenant_inactive');
+    }
 
     const retentionHours = client.retention_hours ?? deps.retentionHours;
     const contact = await deps.conversations.touchInbound(tenantId, event.contact, now(), retentionHours);
@@ -110,6 +121,7 @@ export async function answerMessage(event: InboundMessageEvent, deps: AnswerDeps
     if (client.sending_paused_until && client.sending_paused_until > now().toISOString()) {
       return await finish('sending_paused');
     }
+    tokenCiphertext = client.whatsapp_access_token_enc ?? null;
     const accessToken = client.whatsapp_access_token_enc
       ? await deps.secrets.decrypt(client.whatsapp_access_token_enc, { tenantId })
       : await deps.platformWhatsAppToken();
@@ -119,11 +131,15 @@ export async function answerMessage(event: InboundMessageEvent, deps: AnswerDeps
     }
 
     let plan = claim.plan;
+    let contactUpdates = claim.contactUpdates ?? {};
     if (!plan) {
-      plan = await planReplies(event, client, contact, accessToken, deps);
-      if (plan.length === 0) return await finish('no_reply');
-      await deps.claims.savePlan(tenantId, messageId, owner, plan);
+      ({ plan, contactUpdates } = await planReplies(event, client, contact, accessToken, deps));
+      if (plan.length > 0) await deps.claims.savePlan(tenantId, messageId, owner, plan, contactUpdates);
     }
+    // Only once the plan is safe on the claim (a retry resumes it instead of planning again, which
+    // would, e.g., forget the welcome): idempotent, so a takeover applies them again.
+    await deps.conversations.updateContact(tenantId, event.contact.key, contactUpdates);
+    if (plan.length === 0) return await finish('no_reply');
 
     const to = {
       ...(event.contact.user_id ? { user_id: event.contact.user_id } : {}),
@@ -159,7 +175,7 @@ export async function answerMessage(event: InboundMessageEvent, deps: AnswerDeps
   } catch (error) {
     if (error instanceof LostClaimError) return 'lost_claim';
     if (error instanceof GraphApiError) {
-      const handled = await handleGraphError(error, event, deps);
+      const handled = await handleGraphError(error, event, deps, tokenCiphertext);
       if (handled) return await finish(handled);
     }
     await deps.claims.release(tenantId, messageId, owner);
@@ -167,30 +183,31 @@ export async function answerMessage(event: InboundMessageEvent, deps: AnswerDeps
   }
 }
 
+/** Contact changes a plan implies; applied only once the plan is stored on the claim. */
+export type ContactUpdates = Partial<Pick<Contact, 'bot_paused' | 'welcomed_at' | 'openai_conversation_id'>>;
+
 async function planReplies(
   event: InboundMessageEvent,
   client: Client,
   contact: Contact,
   accessToken: string,
   deps: AnswerDeps,
-): Promise<string[]> {
+): Promise<{ plan: string[]; contactUpdates: ContactUpdates }> {
   const tenantId = client.id;
   const text = event.message.text?.trim();
   const language = replyLanguage(client.language);
 
   const command = parseBotCommand(text);
   if (command) {
-    await deps.conversations.updateContact(tenantId, event.contact.key, {
-      bot_paused: command.command === 'pause',
-    });
-    return [
-      command.command === 'pause'
-        ? cannedReplies.paused[command.language]
-        : cannedReplies.resumed[command.language],
-    ];
+    const pause = command.command === 'pause';
+    return {
+      plan: [pause ? cannedReplies.paused[command.language] : cannedReplies.resumed[command.language]],
+      contactUpdates: { bot_paused: pause },
+    };
   }
-  if (!client.bot_enabled || contact.bot_paused) return [];
-  if (SILENT_TYPES.has(event.message.type)) return [];
+  const contactUpdates: ContactUpdates = {};
+  if (!client.bot_enabled || contact.bot_paused) return { plan: [], contactUpdates };
+  if (SILENT_TYPES.has(event.message.type)) return { plan: [], contactUpdates };
 
   // Blue ticks and the typing indicator while the reply is prepared; never worth failing over.
   await deps.sender
@@ -211,14 +228,12 @@ async function planReplies(
   const plan: string[] = [];
   if (!contact.welcomed_at && client.welcome_message) {
     plan.push(client.welcome_message);
-    await deps.conversations.updateContact(tenantId, event.contact.key, {
-      welcomed_at: (deps.now?.() ?? new Date()).toISOString(),
-    });
-    if (isGreetingOnly(text)) return plan;
+    contactUpdates.welcomed_at = (deps.now?.() ?? new Date()).toISOString();
+    if (isGreetingOnly(text)) return { plan, contactUpdates };
   }
   if (!text) {
     plan.push(cannedReplies.textOnly[language]);
-    return plan;
+    return { plan, contactUpdates };
   }
 
   let openaiApiKey: string | undefined;
@@ -241,14 +256,12 @@ async function planReplies(
     text,
   });
   if (reply.conversationId && reply.conversationId !== contact.openai_conversation_id) {
-    await deps.conversations.updateContact(tenantId, event.contact.key, {
-      openai_conversation_id: reply.conversationId,
-    });
+    contactUpdates.openai_conversation_id = reply.conversationId;
   }
   if (reply.fallbackReason)
     logger.warn('answered by the FAQ responder', { tenantId, reason: reply.fallbackReason });
   plan.push(...splitForWhatsApp(reply.text));
-  return plan;
+  return { plan, contactUpdates };
 }
 
 /** The Graph errors that end the attempt for good; undefined for those worth retrying. */
@@ -256,6 +269,7 @@ async function handleGraphError(
   error: GraphApiError,
   event: InboundMessageEvent,
   deps: AnswerDeps,
+  tokenCiphertext: string | null | undefined,
 ): Promise<AnswerOutcome | undefined> {
   const tenantId = event.tenant_id;
   const now = deps.now?.() ?? new Date();
@@ -265,10 +279,15 @@ async function handleGraphError(
         tenantId,
         code: error.code,
       });
-      await deps.clients.patch(tenantId, {
-        credentials_status: 'invalid',
-        credentials_status_reason: `Graph API error ${error.code ?? error.httpStatus} at ${now.toISOString()}: update whatsapp_access_token`,
-      });
+      // Only if the token we used is still the stored one: an operator may have just replaced it.
+      await deps.clients.patch(
+        tenantId,
+        {
+          credentials_status: 'invalid',
+          credentials_status_reason: `Graph API error ${error.code ?? error.httpStatus} at ${now.toISOString()}: update whatsapp_access_token`,
+        },
+        tokenCiphertext === undefined ? {} : { onlyIfTokenCiphertext: tokenCiphertext },
+      );
       return 'credentials_invalid';
     case 'window_closed':
       await deps.conversations.updateContact(tenantId, event.contact.key, {

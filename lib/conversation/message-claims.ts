@@ -18,7 +18,7 @@ export const claimKeys = (tenantId: string, messageId: string) => ({
 });
 
 export type ClaimResult =
-  | { outcome: 'claimed'; plan?: string[]; sent: number }
+  | { outcome: 'claimed'; plan?: string[]; contactUpdates?: Record<string, unknown>; sent: number }
   | { outcome: 'done' }
   | { outcome: 'busy'; leaseUntil: number };
 
@@ -55,7 +55,13 @@ export class MessageClaims {
         }),
       );
       const plan = Attributes?.reply_plan as string[] | undefined;
-      return { outcome: 'claimed', ...(plan ? { plan } : {}), sent: Number(Attributes?.sent_count ?? 0) };
+      const contactUpdates = Attributes?.contact_updates as Record<string, unknown> | undefined;
+      return {
+        outcome: 'claimed',
+        ...(plan ? { plan } : {}),
+        ...(contactUpdates ? { contactUpdates } : {}),
+        sent: Number(Attributes?.sent_count ?? 0),
+      };
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
       const { Item } = await this.db.send(
@@ -95,11 +101,15 @@ export class MessageClaims {
   }
 
   /** Stores the replies the worker is about to send (before the first one goes out). */
-  savePlan(tenantId: string, messageId: string, owner: string, plan: string[]) {
-    return this.guarded(tenantId, messageId, owner, 'SET reply_plan = :plan, sent_count = :zero', {
-      ':plan': plan,
-      ':zero': 0,
-    });
+  /** Stores the replies about to be sent and the contact changes they imply (before any send). */
+  savePlan(tenantId: string, messageId: string, owner: string, plan: string[], contactUpdates: object = {}) {
+    return this.guarded(
+      tenantId,
+      messageId,
+      owner,
+      'SET reply_plan = :plan, contact_updates = :updates, sent_count = :zero',
+      { ':plan': plan, ':updates': contactUpdates, ':zero': 0 },
+    );
   }
 
   /** Records that the first `sent` planned replies went out; also extends the lease. */
@@ -116,7 +126,7 @@ export class MessageClaims {
       tenantId,
       messageId,
       owner,
-      'SET #state = :done, claim_outcome = :outcome, completed_at = :at REMOVE lease_until, reply_plan',
+      'SET #state = :done, claim_outcome = :outcome, completed_at = :at REMOVE lease_until, reply_plan, contact_updates',
       {
         ':done': 'done',
         ':outcome': outcome,

@@ -128,9 +128,16 @@ export class ClientRepository {
     return clients;
   }
 
-  async findRoute(phoneNumberId: string): Promise<PhoneRoute | undefined> {
+  async findRoute(
+    phoneNumberId: string,
+    options: { consistent?: boolean } = {},
+  ): Promise<PhoneRoute | undefined> {
     const { Item } = await this.db.send(
-      new GetCommand({ TableName: this.tableName, Key: clientKeys.phoneRoute(phoneNumberId) }),
+      new GetCommand({
+        TableName: this.tableName,
+        Key: clientKeys.phoneRoute(phoneNumberId),
+        ConsistentRead: options.consistent === true,
+      }),
     );
     if (!Item || typeof Item.client_id !== 'string') return undefined;
     return { client_id: Item.client_id, active: Item.active === true };
@@ -190,7 +197,15 @@ export class ClientRepository {
   }
 
   /** Updates a few top-level attributes without touching the rest (used by the worker). */
-  async patch(clientId: string, values: Partial<Client>, options: { onlyIfAssistantVersion?: number } = {}) {
+  async patch(
+    clientId: string,
+    values: Partial<Client>,
+    options: {
+      onlyIfAssistantVersion?: number;
+      /** Only while this is the stored token ciphertext (null: while no tenant token is stored). */
+      onlyIfTokenCiphertext?: string | null;
+    } = {},
+  ) {
     const names: Record<string, string> = {};
     const exprValues: Record<string, unknown> = {};
     const sets: string[] = [];
@@ -205,6 +220,12 @@ export class ClientRepository {
     if (options.onlyIfAssistantVersion !== undefined) {
       condition += ' AND assistant.version = :version';
       exprValues[':version'] = options.onlyIfAssistantVersion;
+    }
+    if (options.onlyIfTokenCiphertext === null) {
+      condition += ' AND attribute_not_exists(whatsapp_access_token_enc)';
+    } else if (options.onlyIfTokenCiphertext !== undefined) {
+      condition += ' AND whatsapp_access_token_enc = :token';
+      exprValues[':token'] = options.onlyIfTokenCiphertext;
     }
     try {
       await this.db.send(

@@ -353,6 +353,72 @@ describe('Graph API errors, by code', () => {
   });
 });
 
+describe('races the worker must survive', () => {
+  it('given a stale route (the number now belongs to another client), then the real owner answers and stores it', async () => {
+    const from = String(contactSeq++);
+    const handler = createAssistantHandler(async () => deps);
+    const event = {
+      v: 1,
+      kind: 'message',
+      tenant_id: plaza.id, // what a warm webhook's cache said
+      phone_number_id: clinic.phone_number_id, // what Meta said
+      contact: { key: from, wa_id: from },
+      message: {
+        id: `wamid.REROUTE${from}`,
+        type: 'text',
+        timestamp: 1795560000,
+        text: '¿Atendéis urgencias?',
+      },
+      received_at: new Date().toISOString(),
+    };
+    const result = await handler(sqsEvent([{ MessageId: 'r1', Body: JSON.stringify(event) }], queue.arn));
+    expect(result.batchItemFailures).toEqual([]);
+    const replies = repliesTo(clinic.phone_number_id, from);
+    expect(replies.at(-1)?.text).toContain('urgencias');
+    expect(replies.every((r) => r.tokenSuffix === 'PLAT')).toBe(true);
+    expect(await conversations.getContact(plaza.id, from)).toBeUndefined();
+    expect(await conversations.getContact(clinic.id, from)).toBeDefined();
+  });
+
+  it('given a 190 for a token the operator replaced meanwhile, then the new token is not flagged invalid', async () => {
+    const from = String(contactSeq++);
+    await conversationsWelcomed([from]);
+    const realSender = deps.sender;
+    let rotated = false;
+    const rotatingSender: WhatsAppSender = {
+      markRead: (r) => realSender.markRead(r),
+      sendText: async (r) => {
+        if (!rotated) {
+          rotated = true;
+          await service.update(plaza.id, { whatsapp_access_token: 'tenant-token-NEW1' });
+          graph.simulator.failNext(1, { httpStatus: 401, code: 190, operation: 'send' });
+        }
+        return realSender.sendText(r);
+      },
+    };
+    await deliver(plaza, from, '¿Hacéis reservas?');
+    await drain(createAssistantHandler(async () => ({ ...deps, sender: rotatingSender })));
+    expect((await clients.get(plaza.id))?.credentials_status).toBe('ok');
+  });
+
+  it('given a failure after the reply was planned, then the retry still sends the welcome', async () => {
+    const from = String(contactSeq++);
+    const realSender = deps.sender;
+    let sends = 0;
+    const flaky: WhatsAppSender = {
+      markRead: (r) => realSender.markRead(r),
+      sendText: (r) =>
+        ++sends === 1 ? Promise.reject(new Error('connection reset')) : realSender.sendText(r),
+    };
+    await deliver(plaza, from, '¿Tenéis menú del día?');
+    await drain(createAssistantHandler(async () => ({ ...deps, sender: flaky })));
+    expect(repliesTo(plaza.phone_number_id, from).map((r) => r.text)).toEqual([
+      '¡Hola! Soy el asistente virtual del Restaurante La Plaza.',
+      expect.stringContaining('12€'),
+    ]);
+  });
+});
+
 describe('conversation behaviour', () => {
   it('welcomes a contact once, marks messages read with typing, and replies in context with the tenant token', async () => {
     const from = String(contactSeq++);
