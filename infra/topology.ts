@@ -64,7 +64,8 @@ export const queues = {
     name: 'inbound',
     fifo: true,
     visibilityTimeoutSeconds: 180,
-    maxReceiveCount: 5,
+    // Throttling (130429) and OpenAI outages are retried through redelivery: be generous before the DLQ.
+    maxReceiveCount: 8,
     urlEnv: 'INBOUND_QUEUE_URL',
   },
   provision: {
@@ -125,10 +126,11 @@ export const functions = {
     // OpenAI worst case ~50 s (3 attempts of 15 s plus backoff), then Graph sends with retries.
     timeoutSeconds: 90,
     memoryMb: 1024,
-    // Records of a FIFO batch are answered one after another; with OpenAI's worst case (~50 s) only
-    // the first is sure to fit in 90 s, so batches stay small and the handler stops taking new
-    // records when little time is left (the rest return to the queue, the claims keep it safe).
-    batchSize: 5,
+    // One record per invocation: records of a FIFO batch run one after another and OpenAI's worst
+    // case (~50 s) leaves room for one only; a bigger batch would spend the later records' receives
+    // (and dead-letter them) without answering. Parallelism comes from message groups instead:
+    // up to maxConcurrency conversations at once.
+    batchSize: 1,
     maxConcurrency: 50,
   },
   provisioner: {

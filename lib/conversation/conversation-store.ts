@@ -271,8 +271,14 @@ export class ConversationStore {
     forward: boolean,
   ) {
     const start = decodeCursor(page.cursor);
-    if (page.cursor && (!start || start.pk !== pk))
-      throw new ValidationError('cursor is not valid for this list');
+    // A cursor is exactly the key of an item of this list; anything else would reach DynamoDB.
+    const valid =
+      start !== undefined &&
+      Object.keys(start).length === 2 &&
+      start.pk === pk &&
+      typeof start.sk === 'string' &&
+      start.sk.startsWith(prefix);
+    if (page.cursor && !valid) throw new ValidationError('cursor is not valid for this list');
     const result = await this.db.send(
       new QueryCommand({
         TableName: this.tableName,

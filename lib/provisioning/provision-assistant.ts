@@ -46,6 +46,9 @@ export async function provisionAssistant(job: ProvisionJob, deps: ProvisionDeps)
     });
     return 'offline';
   }
+  // The queue is at-least-once: a duplicate job may build at the same time. Only the build that
+  // replaces the store this one started from wins; the loser deletes what it built.
+  const startedFrom = client.assistant.vector_store_id ?? null;
   const previous = client.assistant.vector_store_id
     ? { vectorStoreId: client.assistant.vector_store_id, fileId: client.assistant.vector_store_file_id }
     : undefined;
@@ -58,23 +61,31 @@ export async function provisionAssistant(job: ProvisionJob, deps: ProvisionDeps)
     });
   } catch (error) {
     const reason = error instanceof Error ? error.message.slice(0, 300) : 'unknown error';
-    await deps.clients.setAssistant(client.id, {
-      ...client.assistant,
-      status: 'failed',
-      status_reason: `vector store build failed, retrying: ${reason}`,
-      updated_at: now(),
-    });
+    await deps.clients.setAssistant(
+      client.id,
+      {
+        ...client.assistant,
+        status: 'failed',
+        status_reason: `vector store build failed, retrying: ${reason}`,
+        updated_at: now(),
+      },
+      { replacingVectorStore: startedFrom },
+    );
     throw error;
   }
-  const stored = await deps.clients.setAssistant(client.id, {
-    ...client.assistant,
-    vector_store_id: built.vectorStoreId,
-    vector_store_file_id: built.fileId,
-    status: 'ready',
-    updated_at: now(),
-  });
+  const stored = await deps.clients.setAssistant(
+    client.id,
+    {
+      ...client.assistant,
+      vector_store_id: built.vectorStoreId,
+      vector_store_file_id: built.fileId,
+      status: 'ready',
+      updated_at: now(),
+    },
+    { replacingVectorStore: startedFrom },
+  );
   if (!stored) {
-    // A newer version arrived while we built: ours is orphaned, delete it.
+    // A newer version, or a duplicate delivery of this job, got there first: ours is orphaned.
     await deps.vectorStores.delete({ apiKey, ...built }).catch(() => undefined);
     return 'superseded';
   }

@@ -204,6 +204,8 @@ export class ClientRepository {
       onlyIfAssistantVersion?: number;
       /** Only while this is the stored token ciphertext (null: while no tenant token is stored). */
       onlyIfTokenCiphertext?: string | null;
+      /** Only while this is the assistant's vector store (null: while it has none). */
+      onlyIfVectorStore?: string | null;
     } = {},
   ) {
     const names: Record<string, string> = {};
@@ -220,6 +222,12 @@ export class ClientRepository {
     if (options.onlyIfAssistantVersion !== undefined) {
       condition += ' AND assistant.version = :version';
       exprValues[':version'] = options.onlyIfAssistantVersion;
+    }
+    if (options.onlyIfVectorStore === null) {
+      condition += ' AND attribute_not_exists(assistant.vector_store_id)';
+    } else if (options.onlyIfVectorStore !== undefined) {
+      condition += ' AND assistant.vector_store_id = :store';
+      exprValues[':store'] = options.onlyIfVectorStore;
     }
     if (options.onlyIfTokenCiphertext === null) {
       condition += ' AND attribute_not_exists(whatsapp_access_token_enc)';
@@ -245,8 +253,24 @@ export class ClientRepository {
     }
   }
 
-  /** Sets the assistant record unless a newer version has been built meanwhile. */
-  async setAssistant(clientId: string, assistant: AssistantRecord): Promise<boolean> {
-    return this.patch(clientId, { assistant }, { onlyIfAssistantVersion: assistant.version });
+  /**
+   * Sets the assistant record unless a newer version has been built meanwhile, or (with
+   * `replacingVectorStore`) unless another build already replaced the vector store it started from.
+   */
+  async setAssistant(
+    clientId: string,
+    assistant: AssistantRecord,
+    options: { replacingVectorStore?: string | null } = {},
+  ): Promise<boolean> {
+    return this.patch(
+      clientId,
+      { assistant },
+      {
+        onlyIfAssistantVersion: assistant.version,
+        ...(options.replacingVectorStore !== undefined
+          ? { onlyIfVectorStore: options.replacingVectorStore }
+          : {}),
+      },
+    );
   }
 }

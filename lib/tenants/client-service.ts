@@ -1,3 +1,4 @@
+import { logger } from '../logger.ts';
 import { compileInstructions } from '../provisioning/instructions.ts';
 import type { SecretBox } from '../secrets/secret-box.ts';
 import { type AssistantRecord, type Client, newAssistantId, newClientId, newLandingSlug } from './client.ts';
@@ -91,8 +92,34 @@ export class ClientService {
     const usesOpenAi = await this.usesOpenAi(client);
     client.assistant = this.buildAssistant(client, 1, usesOpenAi);
     await this.deps.clients.create(client);
-    if (usesOpenAi) await this.deps.enqueueProvisioning({ client_id: id, assistant_version: 1 });
+    if (usesOpenAi) return this.queueBuild(client);
     return client;
+  }
+
+  /**
+   * Queues the build of the client's current assistant version. The client is already stored, so a
+   * queue failure must not fail the request (a retried POST would meet a 409): the assistant shows
+   * `failed` with the reason instead, and any later change that rebuilds it queues it again.
+   */
+  private async queueBuild(client: Client): Promise<Client> {
+    try {
+      await this.deps.enqueueProvisioning({
+        client_id: client.id,
+        assistant_version: client.assistant.version,
+      });
+      return client;
+    } catch (error) {
+      logger.error('assistant build could not be queued', { clientId: client.id, error: String(error) });
+      const assistant = {
+        ...client.assistant,
+        status: 'failed' as const,
+        status_reason:
+          'the assistant build could not be queued; PATCH the client (e.g. its faqs) to try again',
+        updated_at: this.now(),
+      };
+      await this.deps.clients.setAssistant(client.id, assistant);
+      return (await this.deps.clients.get(client.id)) ?? { ...client, assistant };
+    }
   }
 
   get(id: string): Promise<Client> {
@@ -139,9 +166,7 @@ export class ClientService {
     const usesOpenAi = await this.usesOpenAi(next);
     if (rebuild) next.assistant = this.buildAssistant(next, previous.assistant.version + 1, usesOpenAi);
     await this.deps.clients.replace(previous, next);
-    if (rebuild && usesOpenAi) {
-      await this.deps.enqueueProvisioning({ client_id: id, assistant_version: next.assistant.version });
-    }
+    if (rebuild && usesOpenAi) return this.queueBuild(next);
     return next;
   }
 

@@ -17,6 +17,7 @@ let repository: ClientRepository;
 let conversations: ConversationStore;
 const provisionJobs: ProvisionJob[] = [];
 const platformHasOpenAi = false;
+let queueDown = false;
 
 const call = async (method: string, path: string, options: Parameters<typeof apiEvent>[2] = {}) => {
   const res = await handler(
@@ -44,6 +45,7 @@ beforeAll(async () => {
     clients: repository,
     secrets: createLocalSecretBox('test-local-secret-key'),
     enqueueProvisioning: async (job) => {
+      if (queueDown) throw new Error('SQS unavailable');
       provisionJobs.push(job);
     },
     platformHasOpenAi: async () => platformHasOpenAi,
@@ -118,6 +120,20 @@ describe('POST /clients', () => {
     });
     expect(body.assistant_status).toBe('pending');
     expect(provisionJobs).toContainEqual({ client_id: body.id, assistant_version: 1 });
+  });
+
+  it('given the provisioning queue is down, then the client is still created (201) and its assistant says why it is not built', async () => {
+    queueDown = true;
+    try {
+      const { status, body } = await call('POST', '/clients', {
+        body: validClient({ openai_api_key: 'sk-tenant-secret-key' }),
+      });
+      expect(status).toBe(201);
+      expect(body.assistant_status).toBe('failed');
+      expect(body.assistant_status_reason).toContain('could not be queued');
+    } finally {
+      queueDown = false;
+    }
   });
 
   it('given no OpenAI key anywhere, then the assistant is ready at once (offline FAQ responder)', async () => {
@@ -310,6 +326,22 @@ describe('conversations and messages', () => {
     expect(page2.body.messages.map((m: { text: string }) => m.text)).toEqual(['m1', 'm0']);
 
     expect((await call('GET', `/clients/${created.id}/conversations/unknown/messages`)).status).toBe(404);
+    const forged = (key: object) => Buffer.from(JSON.stringify(key)).toString('base64url');
+    for (const key of [
+      { pk: `CLIENT#${created.id}`, sk: 'PROFILE' },
+      { pk: `CLIENT#${created.id}#CONTACT#${contact.key}`, sk: 7 },
+      { pk: `CLIENT#${created.id}#CONTACT#${contact.key}`, sk: 'MSG#x', extra: 1 },
+      { pk: `CLIENT#${created.id}#CONTACT#${contact.key}` },
+    ]) {
+      const res = await call(
+        'GET',
+        `/clients/${created.id}/conversations/${encodeURIComponent(contact.key)}/messages`,
+        {
+          query: { cursor: forged(key) },
+        },
+      );
+      expect(res.status).toBe(400);
+    }
     expect(
       (
         await call('GET', `/clients/${created.id}/conversations/${contact.key}/messages`, {
