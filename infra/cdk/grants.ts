@@ -9,17 +9,16 @@ import type { FunctionSpec } from '../topology.ts';
  */
 
 const TABLE_ACTIONS: Record<FunctionSpec['table'], string[]> = {
-  // Get/Query, and ConditionCheck inside TransactWriteItems.
-  read: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:ConditionCheckItem'],
+  // Exactly what lib/ calls: Get and Query; writers also Put/Update/Delete, and ConditionCheck for
+  // the conditions inside TransactWriteItems (clients and their phone routes). No batch calls.
+  read: ['dynamodb:GetItem', 'dynamodb:Query'],
   'read-write': [
     'dynamodb:GetItem',
-    'dynamodb:BatchGetItem',
     'dynamodb:Query',
     'dynamodb:ConditionCheckItem',
     'dynamodb:PutItem',
     'dynamodb:UpdateItem',
     'dynamodb:DeleteItem',
-    'dynamodb:BatchWriteItem',
   ],
 };
 

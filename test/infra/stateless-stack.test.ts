@@ -130,8 +130,6 @@ describe('IAM: exactly the actions each function needs', () => {
   it('pins the webhook: read the table, send to the inbound queue, read its two secrets', () => {
     expect(roleActions(template, roleId('webhook'))).toMatchInlineSnapshot(`
       [
-        "dynamodb:BatchGetItem",
-        "dynamodb:ConditionCheckItem",
         "dynamodb:GetItem",
         "dynamodb:Query",
         "logs:CreateLogStream",
@@ -150,8 +148,6 @@ describe('IAM: exactly the actions each function needs', () => {
   it('pins the admin API', () => {
     expect(roleActions(template, roleId('adminApi'))).toMatchInlineSnapshot(`
       [
-        "dynamodb:BatchGetItem",
-        "dynamodb:BatchWriteItem",
         "dynamodb:ConditionCheckItem",
         "dynamodb:DeleteItem",
         "dynamodb:GetItem",
@@ -180,8 +176,6 @@ describe('IAM: exactly the actions each function needs', () => {
   it('pins the assistant', () => {
     expect(roleActions(template, roleId('assistant'))).toMatchInlineSnapshot(`
       [
-        "dynamodb:BatchGetItem",
-        "dynamodb:BatchWriteItem",
         "dynamodb:ConditionCheckItem",
         "dynamodb:DeleteItem",
         "dynamodb:GetItem",
@@ -207,8 +201,6 @@ describe('IAM: exactly the actions each function needs', () => {
   it('pins the provisioner', () => {
     expect(roleActions(template, roleId('provisioner'))).toMatchInlineSnapshot(`
       [
-        "dynamodb:BatchGetItem",
-        "dynamodb:BatchWriteItem",
         "dynamodb:ConditionCheckItem",
         "dynamodb:DeleteItem",
         "dynamodb:GetItem",
@@ -239,8 +231,6 @@ describe('IAM: exactly the actions each function needs', () => {
   it('pins the purge', () => {
     expect(roleActions(template, roleId('purge'))).toMatchInlineSnapshot(`
       [
-        "dynamodb:BatchGetItem",
-        "dynamodb:BatchWriteItem",
         "dynamodb:ConditionCheckItem",
         "dynamodb:DeleteItem",
         "dynamodb:GetItem",

@@ -83,8 +83,6 @@ describe('a grown topology', () => {
   it('grants the new function exactly what its spec lists: e-mail, media reads, its queue, table reads', () => {
     const roleId = logicalId(app.stateless.stack, app.stateless.stack.functions.digest!.role);
     expect(roleActions(app.stateless.template, roleId)).toEqual([
-      'dynamodb:BatchGetItem',
-      'dynamodb:ConditionCheckItem',
       'dynamodb:GetItem',
       'dynamodb:Query',
       'logs:CreateLogStream',
