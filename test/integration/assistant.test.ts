@@ -16,13 +16,14 @@ import { createFaqResponder } from '../../lib/responders/faq-responder.ts';
 import { createLocalSecretBox } from '../../lib/secrets/secret-box.ts';
 import type { Client } from '../../lib/tenants/client.ts';
 import { ClientRepository } from '../../lib/tenants/client-repository.ts';
-import { ClientService } from '../../lib/tenants/client-service.ts';
+import type { ClientService } from '../../lib/tenants/client-service.ts';
 import { receiveWebhook } from '../../lib/webhook/receive-webhook.ts';
 import { signWebhookBody } from '../../lib/webhook/signature.ts';
 import { createCachedTenantRouter } from '../../lib/webhook/tenant-router.ts';
 import { createGraphClient } from '../../lib/whatsapp/graph-client.ts';
 import { freshFifoQueue, freshTable } from '../support/emulators.ts';
 import { laPlazaFaqs, metaJson } from '../support/fixtures.ts';
+import { testClientService } from '../support/services.ts';
 
 /**
  * Webhook → SQS FIFO (fauxqs) → assistant handler → Graph API (the simulator's stand-in), with
@@ -53,13 +54,7 @@ beforeAll(async () => {
   clients = new ClientRepository(aws.dynamo, table.tableName);
   conversations = new ConversationStore(aws.dynamo, table.tableName);
   graph = await startStandaloneSimulator({ appSecret: APP_SECRET });
-  service = new ClientService({
-    clients,
-    secrets,
-    enqueueProvisioning: async () => undefined,
-    platformHasOpenAi: async () => false,
-    defaultModel: 'gpt-5-mini',
-  });
+  service = testClientService(clients, secrets, { platformHasOpenAi: false });
   deps = {
     clients,
     conversations,
@@ -211,12 +206,7 @@ describe('exactly one reply per customer message', () => {
 
     // The first worker answers the first customer, then hangs for good while sending to the second
     // (as if its process were killed): it never finishes, never deletes anything, never releases.
-    const realSender = deps.sender;
-    let sends = 0;
-    const dyingSender: WhatsAppSender = {
-      markRead: (r) => realSender.markRead(r),
-      sendText: (r) => (++sends === 2 ? new Promise<never>(() => undefined) : realSender.sendText(r)),
-    };
+    const dyingSender = senderFailingOnSend(2, 'hang');
     const batch = await receiveAll();
     expect(batch.Records).toHaveLength(3);
     void createAssistantHandler(async () => ({ ...deps, sender: dyingSender }))(batch);
@@ -232,12 +222,7 @@ describe('exactly one reply per customer message', () => {
     const from = String(contactSeq++);
     await deliver(plaza, from, '¿Tenéis menú del día?');
     // Plan: [welcome, answer]. The worker sends the welcome, then hangs forever on the answer.
-    const realSender = deps.sender;
-    let sends = 0;
-    const dyingSender: WhatsAppSender = {
-      markRead: (r) => realSender.markRead(r),
-      sendText: (r) => (++sends === 2 ? new Promise<never>(() => undefined) : realSender.sendText(r)),
-    };
+    const dyingSender = senderFailingOnSend(2, 'hang');
     const batch = await receiveAll();
     void createAssistantHandler(async () => ({ ...deps, sender: dyingSender }))(batch);
     await waitFor(() => repliesTo(plaza.phone_number_id, from).length === 1);
@@ -253,17 +238,30 @@ describe('exactly one reply per customer message', () => {
     const customers = [String(contactSeq++), String(contactSeq++), String(contactSeq++)];
     for (const from of customers) await deliver(plaza, from, '¿Hacéis reservas?');
     await conversationsWelcomed(customers);
-    const realSender = deps.sender;
-    let sends = 0;
-    const flakySender: WhatsAppSender = {
-      markRead: (r) => realSender.markRead(r),
-      sendText: (r) => (++sends === 2 ? Promise.reject(new Error('socket hang up')) : realSender.sendText(r)),
-    };
+    const flakySender = senderFailingOnSend(2, 'throw');
     const handler = createAssistantHandler(async () => ({ ...deps, sender: flakySender }));
     await drain(handler);
     for (const from of customers) expect(repliesTo(plaza.phone_number_id, from)).toHaveLength(1);
   });
 });
+
+/**
+ * The real Graph client, except that its `nth` send fails: 'hang' never settles (the process died
+ * there), 'throw' rejects like a dropped connection.
+ */
+function senderFailingOnSend(nth: number, how: 'hang' | 'throw'): WhatsAppSender {
+  const realSender = deps.sender;
+  let sends = 0;
+  return {
+    markRead: (r) => realSender.markRead(r),
+    sendText: (r) => {
+      if (++sends !== nth) return realSender.sendText(r);
+      return how === 'hang'
+        ? new Promise<never>(() => undefined)
+        : Promise.reject(new Error('connection reset'));
+    },
+  };
+}
 
 /** Marks contacts as already welcomed so each gets exactly one reply (keeps the counting simple). */
 async function conversationsWelcomed(contacts: string[]) {
@@ -403,13 +401,7 @@ describe('races the worker must survive', () => {
 
   it('given a failure after the reply was planned, then the retry still sends the welcome', async () => {
     const from = String(contactSeq++);
-    const realSender = deps.sender;
-    let sends = 0;
-    const flaky: WhatsAppSender = {
-      markRead: (r) => realSender.markRead(r),
-      sendText: (r) =>
-        ++sends === 1 ? Promise.reject(new Error('connection reset')) : realSender.sendText(r),
-    };
+    const flaky = senderFailingOnSend(1, 'throw');
     await deliver(plaza, from, '¿Tenéis menú del día?');
     await drain(createAssistantHandler(async () => ({ ...deps, sender: flaky })));
     expect(repliesTo(plaza.phone_number_id, from).map((r) => r.text)).toEqual([

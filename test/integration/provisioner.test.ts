@@ -4,10 +4,11 @@ import { type ProvisionDeps, provisionAssistant } from '../../lib/provisioning/p
 import { createLocalSecretBox } from '../../lib/secrets/secret-box.ts';
 import type { Client } from '../../lib/tenants/client.ts';
 import { ClientRepository } from '../../lib/tenants/client-repository.ts';
-import { ClientService } from '../../lib/tenants/client-service.ts';
+import type { ClientService } from '../../lib/tenants/client-service.ts';
 import { type FakeOpenAi, startFakeOpenAi } from '../fakes/openai-server.ts';
 import { freshTable } from '../support/emulators.ts';
 import { laPlazaFaqs } from '../support/fixtures.ts';
+import { testClientService } from '../support/services.ts';
 
 /** The provisioner on DynamoDB Local with the real OpenAI client against the local fake. */
 
@@ -23,13 +24,7 @@ beforeAll(async () => {
   const { aws, tableName } = await freshTable();
   openai = await startFakeOpenAi();
   clients = new ClientRepository(aws.dynamo, tableName);
-  service = new ClientService({
-    clients,
-    secrets,
-    enqueueProvisioning: async () => undefined,
-    platformHasOpenAi: async () => true,
-    defaultModel: 'gpt-5-mini',
-  });
+  service = testClientService(clients, secrets, { platformHasOpenAi: true });
   deps = {
     clients,
     secrets,

@@ -13,10 +13,11 @@ import { RetentionStore } from '../../lib/retention/retention-store.ts';
 import { createLocalSecretBox } from '../../lib/secrets/secret-box.ts';
 import type { Client } from '../../lib/tenants/client.ts';
 import { ClientRepository } from '../../lib/tenants/client-repository.ts';
-import { ClientService } from '../../lib/tenants/client-service.ts';
+import type { ClientService } from '../../lib/tenants/client-service.ts';
 import { type FakeOpenAi, startFakeOpenAi } from '../fakes/openai-server.ts';
 import { freshTable, uniqueName } from '../support/emulators.ts';
 import { laPlazaFaqs } from '../support/fixtures.ts';
+import { testClientService } from '../support/services.ts';
 
 /** The retention purge and erasure on DynamoDB Local, fauxqs S3 and the OpenAI fake (real client). */
 
@@ -36,13 +37,7 @@ beforeAll(async () => {
   openai = await startFakeOpenAi();
   clients = new ClientRepository(aws.dynamo, tableName);
   conversations = new ConversationStore(aws.dynamo, tableName);
-  service = new ClientService({
-    clients,
-    secrets,
-    enqueueProvisioning: async () => undefined,
-    platformHasOpenAi: async () => true,
-    defaultModel: 'gpt-5-mini',
-  });
+  service = testClientService(clients, secrets, { platformHasOpenAi: true });
   bucket = uniqueName('media');
   await aws.s3.send(new CreateBucketCommand({ Bucket: bucket }));
   deps = {
