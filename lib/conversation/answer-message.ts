@@ -148,13 +148,24 @@ export async function answerMessage(event: InboundMessageEvent, deps: AnswerDeps
     for (let index = claim.sent; index < plan.length; index++) {
       const text = plan[index]!;
       const sentAt = now().toISOString(); // before the send, so it sorts before anything it causes
-      const sent = await deps.sender.sendText({
-        phoneNumberId: event.phone_number_id,
-        accessToken,
-        to,
-        text,
-        ...(index === 0 ? { replyTo: messageId } : {}),
-      });
+      let sent: { messageId: string };
+      let status = 'accepted';
+      try {
+        sent = await deps.sender.sendText({
+          phoneNumberId: event.phone_number_id,
+          accessToken,
+          to,
+          text,
+          ...(index === 0 ? { replyTo: messageId } : {}),
+        });
+      } catch (error) {
+        if (!(error instanceof GraphApiError && error.ambiguous)) throw error;
+        // Meta may have sent it (timeout or connection lost after the request went out): sending
+        // again could reply twice, so this part counts as sent, with an unknown status.
+        logger.warn('send outcome unknown; not repeated', { tenantId, part: index });
+        sent = { messageId: `unknown:${messageId}:${index}` };
+        status = 'unknown';
+      }
       await deps.claims.markSent(tenantId, messageId, owner, index + 1, now().getTime());
       await deps.conversations.putMessage(
         tenantId,
@@ -165,7 +176,7 @@ export async function answerMessage(event: InboundMessageEvent, deps: AnswerDeps
           type: 'text',
           text,
           at: sentAt,
-          status: 'accepted',
+          status,
           in_reply_to: messageId,
         },
         retentionHours,

@@ -38,6 +38,11 @@ export class GraphApiError extends Error {
   readonly retryAfterMs?: number;
   /** How many HTTP attempts were made before giving up. */
   readonly attempts: number;
+  /**
+   * The request may have reached Meta (timeout or connection lost after sending): a send must not
+   * be repeated, since the Cloud API has no idempotency key.
+   */
+  readonly ambiguous: boolean;
 
   constructor(
     message: string,
@@ -49,6 +54,7 @@ export class GraphApiError extends Error {
       fbtraceId?: string;
       retryAfterMs?: number;
       attempts?: number;
+      ambiguous?: boolean;
       cause?: unknown;
     },
   ) {
@@ -61,8 +67,18 @@ export class GraphApiError extends Error {
     if (details.fbtraceId !== undefined) this.fbtraceId = details.fbtraceId;
     if (details.retryAfterMs !== undefined) this.retryAfterMs = details.retryAfterMs;
     this.attempts = details.attempts ?? 1;
+    this.ambiguous = details.ambiguous ?? false;
   }
 }
+
+/** Network failures that happen before a request can reach Meta (safe to send again). */
+const NOT_CONNECTED_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+]);
 
 /** Graph's generic throttling codes (API Too Many Calls, user/page/app limits, WABA rate limit). */
 const THROTTLING_CODES = new Set([4, 17, 32, 613, 80007]);
@@ -204,7 +220,9 @@ export function createGraphClient(options: GraphClientOptions = {}): GraphClient
         if (!(caught instanceof GraphApiError)) throw caught;
         error = caught;
       }
-      if (!RETRYABLE_KINDS.has(error.kind) || attempt >= retries) {
+      // A send that may have reached Meta is never repeated (it would be a duplicate reply).
+      const mayHaveSent = operation === 'send' && error.ambiguous;
+      if (!RETRYABLE_KINDS.has(error.kind) || attempt >= retries || mayHaveSent) {
         logger.warn('graph api call failed', {
           operation,
           phoneNumberId,
@@ -274,11 +292,13 @@ async function attemptOnce(
     text = await response.text();
   } catch (cause) {
     const timedOut = cause instanceof Error && (cause.name === 'TimeoutError' || cause.name === 'AbortError');
-    const reason = timedOut ? `timed out after ${timeoutMs} ms` : `network error (${errorCode(cause)})`;
+    const code = errorCode(cause);
+    const reason = timedOut ? `timed out after ${timeoutMs} ms` : `network error (${code})`;
     throw new GraphApiError(`Graph API ${operation} failed: ${reason}`, {
       httpStatus: 0,
       kind: 'server',
       attempts,
+      ambiguous: timedOut || !NOT_CONNECTED_CODES.has(code),
     });
   }
   const json = parseJson(text);

@@ -20,7 +20,7 @@ import type { ClientService } from '../../lib/tenants/client-service.ts';
 import { receiveWebhook } from '../../lib/webhook/receive-webhook.ts';
 import { signWebhookBody } from '../../lib/webhook/signature.ts';
 import { createCachedTenantRouter } from '../../lib/webhook/tenant-router.ts';
-import { createGraphClient } from '../../lib/whatsapp/graph-client.ts';
+import { createGraphClient, GraphApiError } from '../../lib/whatsapp/graph-client.ts';
 import { freshFifoQueue, freshTable } from '../support/emulators.ts';
 import { laPlazaFaqs, metaJson } from '../support/fixtures.ts';
 import { testClientService } from '../support/services.ts';
@@ -397,6 +397,28 @@ describe('races the worker must survive', () => {
     await deliver(plaza, from, '¿Hacéis reservas?');
     await drain(createAssistantHandler(async () => ({ ...deps, sender: rotatingSender })));
     expect((await clients.get(plaza.id))?.credentials_status).toBe('ok');
+  });
+
+  it('given a send whose outcome is unknown (timeout after the request went out), then it is never repeated', async () => {
+    const from = String(contactSeq++);
+    await conversationsWelcomed([from]);
+    let calls = 0;
+    const timingOut: WhatsAppSender = {
+      markRead: (r) => deps.sender.markRead(r),
+      sendText: async () => {
+        calls++;
+        throw new GraphApiError('Graph API send failed: timed out', {
+          httpStatus: 0,
+          kind: 'server',
+          ambiguous: true,
+        });
+      },
+    };
+    await deliver(plaza, from, '¿Hacéis reservas?');
+    await drain(createAssistantHandler(async () => ({ ...deps, sender: timingOut })));
+    expect(calls).toBe(1);
+    const stored = await conversations.listMessages(plaza.id, from, { limit: 10 });
+    expect(stored.items.find((m) => m.direction === 'outbound')?.status).toBe('unknown');
   });
 
   it('given a failure after the reply was planned, then the retry still sends the welcome', async () => {
