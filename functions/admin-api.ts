@@ -158,12 +158,11 @@ export function createAdminApiHandler(deps: () => Promise<AdminApiDeps>) {
   return (event: APIGatewayProxyEventV2, context?: Context) => wrapped(event, context ?? ({} as Context));
 }
 
-const productionDeps = once(async (): Promise<AdminApiDeps> => {
+const staticDeps = once(async (): Promise<Omit<AdminApiDeps, 'operatorKey'>> => {
   const base = buildDependencies();
   const { sqs } = awsClients();
   const provisionQueueUrl = base.config.PROVISION_QUEUE_URL;
   return {
-    operatorKey: await requirePlatformSecret('OPERATOR_API_KEY'),
     conversations: base.conversations,
     purge: buildPurgeDependencies(base),
     service: new ClientService({
@@ -178,5 +177,11 @@ const productionDeps = once(async (): Promise<AdminApiDeps> => {
     }),
   };
 });
+
+/** The operator key is read per request (Powertools caches it 5 minutes): a revoked key stops working. */
+const productionDeps = async (): Promise<AdminApiDeps> => {
+  const [base, operatorKey] = await Promise.all([staticDeps(), requirePlatformSecret('OPERATOR_API_KEY')]);
+  return { ...base, operatorKey };
+};
 
 export const handler = createAdminApiHandler(productionDeps);

@@ -4,7 +4,7 @@ import { awsClients } from '../lib/aws-clients.ts';
 import { parseConfig } from '../lib/config.ts';
 import { errorResponse, json, rawBody } from '../lib/http/http-response.ts';
 import { logger } from '../lib/logger.ts';
-import { sendFifoMessages } from '../lib/queue/sqs-publisher.ts';
+import { type FifoMessage, sendFifoMessages } from '../lib/queue/sqs-publisher.ts';
 import { once } from '../lib/runtime/dependencies.ts';
 import { requirePlatformSecret } from '../lib/secrets/platform-secrets.ts';
 import { ClientRepository } from '../lib/tenants/client-repository.ts';
@@ -51,22 +51,26 @@ export function createWebhookHandler(deps: () => Promise<WebhookHandlerDeps>) {
   };
 }
 
-const productionDeps = once(async (): Promise<WebhookHandlerDeps> => {
+const staticDeps = once(() => {
   const config = parseConfig();
   const { dynamo, sqs } = awsClients();
   const clients = new ClientRepository(dynamo, config.TABLE_NAME);
   const queueUrl = config.INBOUND_QUEUE_URL;
   if (!queueUrl) throw new Error('INBOUND_QUEUE_URL is not configured');
-  const [appSecret, verifyToken] = await Promise.all([
+  return {
+    router: createCachedTenantRouter((id) => clients.findRoute(id)),
+    enqueue: (messages: FifoMessage[]) => sendFifoMessages(sqs, queueUrl, messages),
+  };
+});
+
+/** Secrets are read per request (Powertools caches them 5 minutes), so a rotation takes effect. */
+const productionDeps = async (): Promise<WebhookHandlerDeps> => {
+  const [base, appSecret, verifyToken] = await Promise.all([
+    staticDeps(),
     requirePlatformSecret('META_APP_SECRET'),
     requirePlatformSecret('META_VERIFY_TOKEN'),
   ]);
-  return {
-    appSecret,
-    verifyToken,
-    router: createCachedTenantRouter((id) => clients.findRoute(id)),
-    enqueue: (messages) => sendFifoMessages(sqs, queueUrl, messages),
-  };
-});
+  return { ...base, appSecret, verifyToken };
+};
 
 export const handler = createWebhookHandler(productionDeps);

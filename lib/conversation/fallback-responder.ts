@@ -18,7 +18,13 @@ export function withFallback(primary: Responder | undefined, fallback: Responder
             : error instanceof Error
               ? error.name
               : 'unknown';
-        return { ...(await fallback.reply(request)), fallbackReason: reason };
+        // A conversation the primary created before failing is still the contact's: keep its id.
+        const conversationId = (error as { conversationId?: unknown }).conversationId;
+        return {
+          ...(await fallback.reply(request)),
+          fallbackReason: reason,
+          ...(typeof conversationId === 'string' ? { conversationId } : {}),
+        };
       }
     },
   };

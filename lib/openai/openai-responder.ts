@@ -15,7 +15,8 @@ export { type OpenAiFailureReason, OpenAiUnavailableError } from './retry.ts';
  */
 export interface OpenAiResponderOptions {
   /** Used when the tenant did not bring its own key. */
-  platformApiKey?: string;
+  /** The platform key, or a getter (read per reply, so a rotated secret is picked up). */
+  platformApiKey?: string | (() => Promise<string | undefined>);
   /** Defaults to `OPENAI_BASE_URL`, then OpenAI's public API. */
   baseURL?: string;
   /** Timeout of one HTTP attempt. Default 20 s. */
@@ -33,7 +34,11 @@ export interface OpenAiResponderOptions {
 }
 
 const DEFAULT_TIMEOUT_MS = 20_000;
-const DEFAULT_MAX_OUTPUT_TOKENS = 600;
+/** Reasoning models count their reasoning and tool calls against this: leave them room. */
+const DEFAULT_MAX_OUTPUT_TOKENS = 2_000;
+
+/** Models that take a `reasoning` parameter (others reject it). */
+const isReasoningModel = (model: string) => /^(gpt-5|o\d)/.test(model);
 const DEFAULT_MAX_NUM_RESULTS = 4;
 
 export function createOpenAiResponder(options: OpenAiResponderOptions = {}): Responder {
@@ -48,7 +53,11 @@ export function createOpenAiResponder(options: OpenAiResponderOptions = {}): Res
     async reply(request: ResponderRequest): Promise<ResponderReply> {
       const { tenant, contact } = request;
       const tenantKey = tenant.openaiApiKey || undefined;
-      const apiKey = tenantKey ?? (options.platformApiKey || undefined);
+      const platformKey =
+        typeof options.platformApiKey === 'function'
+          ? await options.platformApiKey()
+          : options.platformApiKey;
+      const apiKey = tenantKey ?? (platformKey || undefined);
       if (!apiKey) {
         throw new OpenAiUnavailableError(
           'no_api_key',
@@ -83,6 +92,8 @@ export function createOpenAiResponder(options: OpenAiResponderOptions = {}): Res
           conversation: conversationId,
           input: request.text,
           max_output_tokens: options.maxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS,
+          // Short FAQ answers need little thought; low effort keeps latency and tokens down.
+          ...(isReasoningModel(tenant.assistant.model) ? { reasoning: { effort: 'low' as const } } : {}),
           store: true,
           // A stable pseudonymous id of the customer, as OpenAI recommends for abuse detection.
           safety_identifier: contactRef,
@@ -107,47 +118,67 @@ export function createOpenAiResponder(options: OpenAiResponderOptions = {}): Res
         conversationId = await newConversation();
         created = true;
       }
-
-      let response: OpenAI.Responses.Response;
       try {
-        response = await respond(conversationId);
+        return await answerIn(conversationId);
       } catch (error) {
-        // A stored conversation may be gone (deleted by the purge, expired, or made with another key):
-        // start a new one, once. A 404 for another reason (e.g. an unknown model) is not hidden.
-        if (
-          created ||
-          !(error instanceof OpenAiUnavailableError) ||
-          error.reason !== 'not_found' ||
-          !(await conversationIsGone(client, conversationId, policy))
-        ) {
-          throw error;
+        // Hand the conversation to the caller even on failure: it holds the customer's turn, and the
+        // purge can only delete conversations whose id was stored.
+        if (error instanceof OpenAiUnavailableError && error.conversationId === undefined) {
+          error.conversationId = conversationId;
         }
-        logger.info('openai conversation not found; starting a new one', { tenantId: tenant.id });
-        conversationId = await newConversation();
-        created = true;
-        response = await respond(conversationId);
+        throw error;
       }
 
-      const text = response.output_text?.trim() ?? '';
-      logger.info('openai reply', {
-        tenantId: tenant.id,
-        responseId: response.id,
-        status: response.status,
-        conversationCreated: created,
-        inputTokens: response.usage?.input_tokens,
-        outputTokens: response.usage?.output_tokens,
-        replyLength: text.length,
-      });
-      if (!text) {
-        throw new OpenAiUnavailableError(
-          'empty_reply',
-          `OpenAI returned no text (status ${response.status ?? 'unknown'}${
-            response.incomplete_details?.reason ? `, ${response.incomplete_details.reason}` : ''
-          })`,
-          { attempts: 1 },
-        );
+      async function answerIn(startingConversationId: string): Promise<ResponderReply> {
+        let conversationId = startingConversationId;
+
+        let response: OpenAI.Responses.Response;
+        try {
+          response = await respond(conversationId);
+        } catch (error) {
+          // A stored conversation may be gone (deleted by the purge, expired, or made with another key):
+          // start a new one, once. A 404 for another reason (e.g. an unknown model) is not hidden.
+          if (
+            created ||
+            !(error instanceof OpenAiUnavailableError) ||
+            error.reason !== 'not_found' ||
+            !(await conversationIsGone(client, conversationId, policy))
+          ) {
+            throw error;
+          }
+          logger.info('openai conversation not found; starting a new one', { tenantId: tenant.id });
+          conversationId = await newConversation();
+          created = true;
+          try {
+            response = await respond(conversationId);
+          } catch (retryError) {
+            if (retryError instanceof OpenAiUnavailableError) retryError.conversationId = conversationId;
+            throw retryError;
+          }
+        }
+
+        const text = response.output_text?.trim() ?? '';
+        logger.info('openai reply', {
+          tenantId: tenant.id,
+          responseId: response.id,
+          status: response.status,
+          conversationCreated: created,
+          inputTokens: response.usage?.input_tokens,
+          outputTokens: response.usage?.output_tokens,
+          replyLength: text.length,
+        });
+        // A cut-off answer (token limit) must not reach the customer as if it were complete.
+        if (!text || response.status === 'incomplete') {
+          throw new OpenAiUnavailableError(
+            'empty_reply',
+            `OpenAI returned no complete text (status ${response.status ?? 'unknown'}${
+              response.incomplete_details?.reason ? `, ${response.incomplete_details.reason}` : ''
+            })`,
+            { attempts: 1 },
+          );
+        }
+        return { text, source: 'openai', conversationId };
       }
-      return { text, source: 'openai', conversationId };
     },
   };
 }

@@ -42,6 +42,11 @@ export class OpenAiUnavailableError extends AppError {
   readonly upstreamStatus: number | undefined;
   readonly attempts: number;
   readonly retryable: boolean;
+  /**
+   * The contact's OpenAI conversation when one exists (e.g. created for this message before the
+   * reply failed): the caller stores it anyway, so the purge can delete it later.
+   */
+  conversationId?: string;
 
   constructor(
     reason: OpenAiFailureReason,

@@ -58,12 +58,13 @@ export function secretBoxFor(config: AppConfig): SecretBox {
 
 /** The responder chain: OpenAI (tenant key, else platform key) falling back to the FAQ responder. */
 export async function buildResponder(config: AppConfig) {
-  const platformApiKey = await readPlatformSecret('OPENAI_API_KEY');
+  // Read per reply (Powertools caches it 5 minutes): a rotated or newly filled key is picked up.
+  const platformApiKey = () => readPlatformSecret('OPENAI_API_KEY');
   const openai = createOpenAiResponder({
     timeoutMs: config.OPENAI_TIMEOUT_MS,
     retries: config.OPENAI_RETRIES,
     backoffMs: config.OPENAI_BACKOFF_MS,
-    ...(platformApiKey ? { platformApiKey } : {}),
+    platformApiKey,
     ...(config.OPENAI_BASE_URL ? { baseURL: config.OPENAI_BASE_URL } : {}),
   });
   return withFallback(openai, createFaqResponder());

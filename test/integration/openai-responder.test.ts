@@ -165,7 +165,7 @@ describe('OpenAI responder (Responses + Conversations against the fake)', () => 
       model: 'gpt-5.5-mini',
       instructions: 'You are the assistant of Casa Pepe. Only answer about Casa Pepe.',
       tools: [{ type: 'file_search', vector_store_ids: [store.vectorStoreId], max_num_results: 4 }],
-      max_output_tokens: 600,
+      max_output_tokens: 2000,
       store: true,
     });
   });
@@ -345,5 +345,49 @@ describe('deleteConversation', () => {
 
     expect(error.reason).toBe('server_error');
     expect(error.attempts).toBe(2);
+  });
+});
+
+describe('OpenAI responder: what the assistant keeps when OpenAI fails, and key rotation', () => {
+  it('given a new contact whose first reply fails, then the new conversation id still reaches the caller', async () => {
+    fake.failNext(3, { status: 500 });
+    const error = await rejection(responder().reply(request()));
+    expect(error.conversationId).toMatch(/^conv_/);
+    expect(fake.conversations.has(error.conversationId ?? '')).toBe(true);
+  });
+
+  it('and through the fallback, so the purge can delete that conversation later', async () => {
+    const { withFallback } = await import('../../lib/conversation/fallback-responder.ts');
+    fake.failNext(3, { status: 500 });
+    const chain = withFallback(responder(), {
+      reply: async () => ({ text: 'respuesta de las FAQ', source: 'faq' as const }),
+    });
+    const reply = await chain.reply(request());
+    expect(reply.source).toBe('faq');
+    expect(reply.conversationId).toMatch(/^conv_/);
+  });
+
+  it('asks reasoning models for low effort (and leaves the parameter out for others)', async () => {
+    await responder().reply(request());
+    expect(fake.requestsTo('POST', '/v1/responses').at(-1)?.body).toMatchObject({
+      reasoning: { effort: 'low' },
+    });
+    const classic = tenant();
+    classic.assistant = { ...classic.assistant, model: 'gpt-4.1-mini' };
+    await responder().reply(request({ tenant: classic }));
+    expect(fake.requestsTo('POST', '/v1/responses').at(-1)?.body).not.toHaveProperty('reasoning');
+  });
+
+  it('reads the platform key per reply, so a rotated key is used at once', async () => {
+    let key = PLATFORM_KEY;
+    const rotating = responder({ platformApiKey: async () => key });
+    await rotating.reply(request());
+    fake.acceptKey('sk-platform-key-ROTATED');
+    key = 'sk-platform-key-ROTATED';
+    await rotating.reply(request({ contact: { key: 'wa:34600000009' } }));
+    const used = fake.requestsTo('POST', '/v1/responses').at(-1)?.keySuffix ?? '';
+    expect(used.length).toBeGreaterThan(3);
+    expect(key.endsWith(used)).toBe(true);
+    expect(PLATFORM_KEY.endsWith(used)).toBe(false);
   });
 });
