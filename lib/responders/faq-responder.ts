@@ -48,9 +48,23 @@ interface BestMatch extends FaqMatch {
   declineReason?: DeclineReason;
 }
 
-function bestMatch(faqs: readonly Faq[], question: string, options: MatchOptions): BestMatch {
+/**
+ * Only the start of a message is scored: a question fits in it, and the fuzzy matching grows with
+ * length × FAQ size (a 65k-character message against a large tenant would take minutes).
+ */
+export const MAX_ANALYSED_CHARS = 600;
+
+function headOf(text: string): string {
+  if (text.length <= MAX_ANALYSED_CHARS) return text;
+  const cut = text.lastIndexOf(' ', MAX_ANALYSED_CHARS);
+  return text.slice(0, cut > MAX_ANALYSED_CHARS / 2 ? cut : MAX_ANALYSED_CHARS);
+}
+
+function bestMatch(faqs: readonly Faq[], fullQuestion: string, options: MatchOptions): BestMatch {
+  const question = headOf(fullQuestion);
   const language = detectLanguage(question, options.fallbackLanguage ?? 'es');
-  if (isPromptInjection(question)) return { language, confidence: 0, declineReason: 'injection' };
+  // Injections are looked for in the whole message (cheap, linear): one hidden at the end counts.
+  if (isPromptInjection(fullQuestion)) return { language, confidence: 0, declineReason: 'injection' };
   if (looksLikeMath(question)) return { language, confidence: 0, declineReason: 'off-topic' };
   const analysis = analyze(question);
   let best: { index: number; score: number } | undefined;
