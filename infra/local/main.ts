@@ -12,6 +12,9 @@ const dataDir = process.env.DATA_DIR ?? '.data';
 const usesGraph = process.env.GRAPH_API_BASE_URL
   ? `Graph API at ${process.env.GRAPH_API_BASE_URL}`
   : 'the built-in WhatsApp simulator (chat page above)';
+// Secrets generated for this data directory are printed so they can be used; real ones given in
+// the environment are not echoed.
+const given = (name: string, value: string) => (process.env[name] ? '(from the environment)' : value);
 const started = Date.now();
 const stack = await startLocalStack({ dataDir, seedDemo: true });
 
@@ -28,16 +31,16 @@ WhatsApp assistant — local stack ready in ${((Date.now() - started) / 1000).to
   SES inbox    ${stack.sesUrl ?? '-'}
   Data         ${dataDir}/  (DynamoDB tables and local keys survive restarts)
 
-  Operator key      ${stack.operatorKey}
-  Meta app secret   ${stack.appSecret}
-  Verify token      ${stack.verifyToken}
+  Operator key      ${given('OPERATOR_API_KEY', stack.operatorKey)}
+  Meta app secret   ${given('META_APP_SECRET', stack.appSecret)}
+  Verify token      ${given('META_VERIFY_TOKEN', stack.verifyToken)}
   Replies go to     ${usesGraph}
   Answers from      ${usesOpenAi}
   Demo tenant       Restaurante La Plaza (phone_number_id 631261586727899, id ${stack.demoClientId ?? '-'})
 
 Try:
   npm run simulate -- "¿Tenéis menú del día?"
-  curl -H "Authorization: Bearer ${stack.operatorKey}" ${stack.url}/clients
+  curl -H "Authorization: Bearer ${given('OPERATOR_API_KEY', stack.operatorKey)}" ${stack.url}/clients
 `);
 
 let stopping = false;

@@ -273,6 +273,16 @@ function invalidParameter(details: string): GraphRequestError {
   return new GraphRequestError(400, 100, `(#100) ${details}`, undefined);
 }
 
+/** No Origin (curl, `npm run simulate`) or one whose host is ours (the chat page). */
+function isSameOrigin(origin: string | undefined, host: string | undefined): boolean {
+  if (!origin) return true;
+  try {
+    return new URL(origin).host === host;
+  } catch {
+    return false;
+  }
+}
+
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -436,8 +446,14 @@ export function createWhatsAppSimulator(options: SimulatorOptions): WhatsAppSimu
   // ---- Graph stand-in -------------------------------------------------------------------------------
 
   async function handleGraph(req: IncomingMessage, res: ServerResponse, subPath: string): Promise<void> {
-    const segments = subPath.split('/').filter(Boolean).map(decodeURIComponent);
     const method = req.method ?? 'GET';
+    let segments: string[];
+    try {
+      segments = subPath.split('/').filter(Boolean).map(decodeURIComponent);
+    } catch {
+      sendJson(res, 400, { error: { message: '(#100) malformed path', type: 'OAuthException', code: 100 } });
+      return;
+    }
     const call: GraphCall = {
       method,
       path: subPath,
@@ -644,6 +660,13 @@ export function createWhatsAppSimulator(options: SimulatorOptions): WhatsAppSimu
       return;
     }
     if (path === '/simulator/api/messages' && method === 'POST') {
+      // The endpoint signs with the App Secret: only the chat page (same origin, JSON) may call it,
+      // not a form or script on another site the developer happens to open.
+      const sameOrigin = isSameOrigin(req.headers.origin, req.headers.host);
+      if (!sameOrigin || !(req.headers['content-type'] ?? '').startsWith('application/json')) {
+        sendJson(res, 403, { error: 'forbidden', message: 'same-origin JSON requests only' });
+        return;
+      }
       let body: unknown;
       try {
         body = await readJson(req);

@@ -419,3 +419,33 @@ describe('the chat page and its API', () => {
     }
   });
 });
+
+describe('the chat API is not callable from other sites', () => {
+  it('refuses a cross-origin or non-JSON post (it signs with the App Secret), and a malformed Graph path is a 400', async () => {
+    const { startStandaloneSimulator } = await import('../../infra/local/whatsapp-simulator.ts');
+    const sim = await startStandaloneSimulator({ appSecret: 'x', webhookUrl: 'http://127.0.0.1:9/webhook' });
+    try {
+      const body = JSON.stringify({ phone_number_id: '631261586727899', from: '34600111222', text: 'hola' });
+      const crossSite = await fetch(`${sim.url}/simulator/api/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', origin: 'https://evil.example' },
+        body,
+      });
+      expect(crossSite.status).toBe(403);
+      const form = await fetch(`${sim.url}/simulator/api/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/plain' },
+        body,
+      });
+      expect(form.status).toBe(403);
+      expect(sim.simulator.inbound).toHaveLength(0);
+      const malformed = await fetch(`${sim.url}/graph/v26.0/%E0%A4%A/messages`, {
+        method: 'POST',
+        body: '{}',
+      });
+      expect(malformed.status).toBe(400);
+    } finally {
+      await sim.stop();
+    }
+  });
+});
