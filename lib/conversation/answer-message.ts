@@ -23,6 +23,11 @@ export interface AnswerDeps {
   retentionHours: number;
   /** How long sending stays paused after Meta's spam limit (131048). */
   spamPauseHours?: number;
+  /**
+   * Time the responder may take (OpenAI with its retries) before it gives up and the FAQ responder
+   * answers; the rest of the function's 90 s is for sending. Default 50 s.
+   */
+  responderBudgetMs?: number;
   now?: () => Date;
 }
 
@@ -265,6 +270,7 @@ async function planReplies(
       ...(contact.openai_conversation_id ? { conversationId: contact.openai_conversation_id } : {}),
     },
     text,
+    deadline: (deps.now?.() ?? new Date()).getTime() + (deps.responderBudgetMs ?? 50_000),
   });
   if (reply.conversationId && reply.conversationId !== contact.openai_conversation_id) {
     contactUpdates.openai_conversation_id = reply.conversationId;

@@ -28,6 +28,8 @@ export interface ResponderRequest {
   };
   /** What the customer wrote (text, caption, button title...). */
   text: string;
+  /** Epoch ms by which the reply must be ready (the rest of the invocation is for sending). */
+  deadline?: number;
 }
 
 export interface ResponderReply {

@@ -42,7 +42,7 @@ const isReasoningModel = (model: string) => /^(gpt-5|o\d)/.test(model);
 const DEFAULT_MAX_NUM_RESULTS = 4;
 
 export function createOpenAiResponder(options: OpenAiResponderOptions = {}): Responder {
-  const policy: RetryPolicy = {
+  const basePolicy: RetryPolicy = {
     ...(options.retries !== undefined ? { retries: options.retries } : {}),
     ...(options.backoffMs !== undefined ? { backoffMs: options.backoffMs } : {}),
     ...(options.maxBackoffMs !== undefined ? { maxBackoffMs: options.maxBackoffMs } : {}),
@@ -52,6 +52,10 @@ export function createOpenAiResponder(options: OpenAiResponderOptions = {}): Res
   return {
     async reply(request: ResponderRequest): Promise<ResponderReply> {
       const { tenant, contact } = request;
+      // Every call of this reply shares the caller's deadline: no attempt starts that cannot end in time.
+      const policy: RetryPolicy = request.deadline
+        ? { ...basePolicy, deadline: request.deadline, attemptMs: timeoutMs }
+        : basePolicy;
       const tenantKey = tenant.openaiApiKey || undefined;
       const platformKey =
         typeof options.platformApiKey === 'function'

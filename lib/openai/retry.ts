@@ -120,16 +120,27 @@ export interface RetryPolicy {
   backoffMs?: number;
   /** Upper bound of one delay, Retry-After included. Default 8 s. */
   maxBackoffMs?: number;
+  /**
+   * Epoch ms after which no attempt may still be running (the caller's own time budget): an
+   * attempt that could not finish in time (see `attemptMs`) is not started.
+   */
+  deadline?: number;
+  /** How long one attempt may take (the client's timeout), to judge the deadline. */
+  attemptMs?: number;
 }
 
-export const DEFAULT_RETRY_POLICY: Required<RetryPolicy> = {
+export const DEFAULT_RETRY_POLICY: Required<Omit<RetryPolicy, 'deadline' | 'attemptMs'>> = {
   retries: 2,
   backoffMs: 500,
   maxBackoffMs: 8_000,
 };
 
 /** Delay before retry number `retry` (1-based): exponential, capped, "equal jitter" (half fixed, half random). */
-export function backoffDelay(retry: number, policy: Required<RetryPolicy>, retryAfterMs?: number): number {
+export function backoffDelay(
+  retry: number,
+  policy: Required<Omit<RetryPolicy, 'deadline' | 'attemptMs'>>,
+  retryAfterMs?: number,
+): number {
   const exponential = Math.min(policy.backoffMs * 2 ** (retry - 1), policy.maxBackoffMs);
   const jittered = exponential / 2 + Math.random() * (exponential / 2);
   return Math.round(Math.min(Math.max(jittered, retryAfterMs ?? 0), policy.maxBackoffMs));
@@ -144,12 +155,22 @@ export async function withOpenAiRetry<T>(
   call: (attempt: number) => Promise<T>,
   policy: RetryPolicy = {},
 ): Promise<T> {
-  const resolved: Required<RetryPolicy> = {
+  const resolved: Required<Omit<RetryPolicy, 'deadline' | 'attemptMs'>> = {
     retries: Math.max(0, policy.retries ?? DEFAULT_RETRY_POLICY.retries),
     backoffMs: Math.max(0, policy.backoffMs ?? DEFAULT_RETRY_POLICY.backoffMs),
     maxBackoffMs: Math.max(0, policy.maxBackoffMs ?? DEFAULT_RETRY_POLICY.maxBackoffMs),
   };
   for (let attempt = 1; ; attempt++) {
+    if (policy.deadline !== undefined && Date.now() + (policy.attemptMs ?? 0) > policy.deadline) {
+      logger.warn('openai call not attempted: no time left', { operation, attempt });
+      throw new OpenAiUnavailableError(
+        'timeout',
+        `OpenAI ${operation}: no time left for attempt ${attempt}`,
+        {
+          attempts: attempt - 1,
+        },
+      );
+    }
     try {
       return await call(attempt);
     } catch (error) {

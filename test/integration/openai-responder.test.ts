@@ -391,3 +391,17 @@ describe('OpenAI responder: what the assistant keeps when OpenAI fails, and key 
     expect(PLATFORM_KEY.endsWith(used)).toBe(false);
   });
 });
+
+describe('OpenAI responder under a deadline', () => {
+  it('starts no attempt that cannot finish before the caller\u2019s deadline, and gives up as a timeout', async () => {
+    fake.failNext(6, { status: 500 });
+    const error = await rejection(
+      responder({ timeoutMs: 200, retries: 5, backoffMs: 50 }).reply(
+        request({ contact: { key: 'wa:1', conversationId: 'conv_x' }, deadline: Date.now() + 450 }),
+      ),
+    );
+    // Stopped by the deadline (not by running out of retries): fewer than the six attempts allowed.
+    expect(error.reason).toBe('timeout');
+    expect(fake.requestsTo('POST', '/v1/responses').length).toBeLessThan(6);
+  });
+});
