@@ -16,7 +16,12 @@ export function createProvisionerHandler(deps: () => Promise<ProvisionDeps>) {
     const processor = new BatchProcessor(EventType.SQS);
     const recordHandler = async (record: SQSRecord) => {
       const job = jobSchema.parse(JSON.parse(record.body));
-      const outcome = await provisionAssistant(job, resolved);
+      const remainingMs = context?.getRemainingTimeInMillis?.();
+      const outcome = await provisionAssistant(
+        job,
+        resolved,
+        remainingMs === undefined ? {} : { remainingMs },
+      );
       logger.info('provisioning job handled', {
         clientId: job.client_id,
         version: job.assistant_version,

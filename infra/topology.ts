@@ -140,7 +140,8 @@ export const functions = {
     table: 'read-write',
     secrets: ['OPENAI_API_KEY'],
     tenantSecrets: 'decrypt',
-    timeoutSeconds: 120,
+    // Upload, store creation and an indexing wait of up to 2 minutes, with a minute to clean up.
+    timeoutSeconds: 240,
     memoryMb: 512,
     batchSize: 1,
     maxConcurrency: 5,

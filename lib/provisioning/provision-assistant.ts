@@ -10,6 +10,8 @@ export interface FaqVectorStores {
     apiKey: string;
     name: string;
     faqs: Faq[];
+    /** How long to wait for indexing; the build cleans up after itself if it runs out. */
+    indexTimeoutMs?: number;
   }): Promise<{ vectorStoreId: string; fileId: string }>;
   delete(args: { apiKey: string; vectorStoreId: string; fileId?: string }): Promise<void>;
 }
@@ -29,7 +31,12 @@ export type ProvisionOutcome = 'ready' | 'superseded' | 'gone' | 'offline';
  * that is no longer current is dropped. On failure the assistant shows `failed` with the reason and
  * the error is rethrown so the queue retries (and finally dead-letters) the job.
  */
-export async function provisionAssistant(job: ProvisionJob, deps: ProvisionDeps): Promise<ProvisionOutcome> {
+export async function provisionAssistant(
+  job: ProvisionJob,
+  deps: ProvisionDeps,
+  /** Time left in this invocation: the indexing wait must end (and clean up) well before it. */
+  budget: { remainingMs?: number } = {},
+): Promise<ProvisionOutcome> {
   const client = await deps.clients.get(job.client_id);
   if (!client) return 'gone';
   if (client.assistant.version !== job.assistant_version) return 'superseded';
@@ -58,6 +65,10 @@ export async function provisionAssistant(job: ProvisionJob, deps: ProvisionDeps)
       apiKey,
       name: `${client.id} v${client.assistant.version}`,
       faqs: client.faqs,
+      // Uploads and store creation take their share first; keep a minute for them and the cleanup.
+      ...(budget.remainingMs !== undefined
+        ? { indexTimeoutMs: Math.max(5_000, Math.min(120_000, budget.remainingMs - 60_000)) }
+        : {}),
     });
   } catch (error) {
     const reason = error instanceof Error ? error.message.slice(0, 300) : 'unknown error';
