@@ -16,6 +16,13 @@ export interface PhoneRoute {
   active: boolean;
 }
 
+/** The profile changed since it was read (optimistic check on `updated_at`): read again and retry. */
+export class ConcurrentChangeError extends ConflictError {
+  constructor() {
+    super('the client was changed by another request; read it again and retry');
+  }
+}
+
 const PROFILE_ONLY = new Set(['pk', 'sk', 'gsi1pk', 'gsi1sk', 'item_type']);
 
 function fromItem(item: Record<string, unknown>): Client {
@@ -183,9 +190,7 @@ export class ClientRepository {
     } catch (error) {
       if (error instanceof TransactionCanceledException) {
         const reasons = error.CancellationReasons ?? [];
-        if (reasons[0]?.Code === 'ConditionalCheckFailed') {
-          throw new ConflictError('the client was changed by another request; read it again and retry');
-        }
+        if (reasons[0]?.Code === 'ConditionalCheckFailed') throw new ConcurrentChangeError();
         if (reasons.some((r) => r.Code === 'ConditionalCheckFailed')) {
           throw new ConflictError(
             `phone_number_id ${next.phone_number_id} already belongs to an active client`,

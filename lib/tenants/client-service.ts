@@ -2,7 +2,7 @@ import { logger } from '../logger.ts';
 import { compileInstructions } from '../provisioning/instructions.ts';
 import type { SecretBox } from '../secrets/secret-box.ts';
 import { type AssistantRecord, type Client, newAssistantId, newClientId, newLandingSlug } from './client.ts';
-import type { ClientRepository } from './client-repository.ts';
+import { type ClientRepository, ConcurrentChangeError } from './client-repository.ts';
 import type { CreateClientInput, UpdateClientInput } from './client-schemas.ts';
 
 /** A request to (re)build a client's assistant at a given version. */
@@ -130,7 +130,25 @@ export class ClientService {
     return this.deps.clients.list(options);
   }
 
-  async update(id: string, changes: UpdateClientInput): Promise<Client> {
+  /**
+   * Background writers (the provisioner, the worker flagging credentials) also touch the profile:
+   * an operator's change that meets one of them is re-applied to the fresh record, a few times.
+   */
+  private async withRetryOnConcurrentChange<T>(operation: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await operation();
+      } catch (error) {
+        if (!(error instanceof ConcurrentChangeError) || attempt >= 3) throw error;
+      }
+    }
+  }
+
+  update(id: string, changes: UpdateClientInput): Promise<Client> {
+    return this.withRetryOnConcurrentChange(() => this.applyUpdate(id, changes));
+  }
+
+  private async applyUpdate(id: string, changes: UpdateClientInput): Promise<Client> {
     const previous = await this.deps.clients.require(id);
     const next: Client = { ...previous, updated_at: this.now() };
     const { whatsapp_access_token, openai_api_key, active, ...plain } = changes;
@@ -171,12 +189,14 @@ export class ClientService {
   }
 
   /** Soft delete: the client is kept, inactive; its messages are acknowledged and not answered. */
-  async deactivate(id: string): Promise<Client> {
-    const previous = await this.deps.clients.require(id);
-    if (!previous.active) return previous;
-    const now = this.now();
-    const next: Client = { ...previous, active: false, deactivated_at: now, updated_at: now };
-    await this.deps.clients.replace(previous, next);
-    return next;
+  deactivate(id: string): Promise<Client> {
+    return this.withRetryOnConcurrentChange(async () => {
+      const previous = await this.deps.clients.require(id);
+      if (!previous.active) return previous;
+      const now = this.now();
+      const next: Client = { ...previous, active: false, deactivated_at: now, updated_at: now };
+      await this.deps.clients.replace(previous, next);
+      return next;
+    });
   }
 }
