@@ -1,4 +1,3 @@
-import { timingSafeEqual } from 'node:crypto';
 import middy from '@middy/core';
 import httpRouterHandler from '@middy/http-router';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
@@ -10,6 +9,7 @@ import { errorResponse, json, parseJsonBody, parseQuery } from '../lib/http/http
 import { sendMessage } from '../lib/queue/sqs-publisher.ts';
 import { eraseContact, type PurgeDeps, runPurge } from '../lib/retention/purge.ts';
 import { buildDependencies, buildPurgeDependencies, once } from '../lib/runtime/dependencies.ts';
+import { secretsMatch } from '../lib/secrets/constant-time.ts';
 import { readPlatformSecret, requirePlatformSecret } from '../lib/secrets/platform-secrets.ts';
 import { toClientView } from '../lib/tenants/client.ts';
 import {
@@ -118,9 +118,7 @@ const handlers: Record<string, Route> = {
 const isOperator = (header: string | undefined, operatorKey: string) => {
   const match = /^Bearer (.+)$/i.exec(header ?? '');
   if (!match) return false;
-  const given = Buffer.from(match[1]!.trim());
-  const expected = Buffer.from(operatorKey);
-  return given.length === expected.length && timingSafeEqual(given, expected);
+  return secretsMatch(match[1]!.trim(), operatorKey);
 };
 
 export function createAdminApiHandler(deps: () => Promise<AdminApiDeps>) {

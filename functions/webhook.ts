@@ -1,4 +1,3 @@
-import { timingSafeEqual } from 'node:crypto';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { awsClients } from '../lib/aws-clients.ts';
 import { parseConfig } from '../lib/config.ts';
@@ -6,6 +5,7 @@ import { errorResponse, json, rawBody } from '../lib/http/http-response.ts';
 import { logger } from '../lib/logger.ts';
 import { type FifoMessage, sendFifoMessages } from '../lib/queue/sqs-publisher.ts';
 import { once } from '../lib/runtime/dependencies.ts';
+import { secretsMatch } from '../lib/secrets/constant-time.ts';
 import { requirePlatformSecret } from '../lib/secrets/platform-secrets.ts';
 import { ClientRepository } from '../lib/tenants/client-repository.ts';
 import { type ReceiveWebhookDeps, receiveWebhook } from '../lib/webhook/receive-webhook.ts';
@@ -17,12 +17,6 @@ interface WebhookHandlerDeps extends ReceiveWebhookDeps {
   verifyToken: string;
 }
 
-const sameSecret = (a: string, b: string) => {
-  const left = Buffer.from(a);
-  const right = Buffer.from(b);
-  return left.length === right.length && timingSafeEqual(left, right);
-};
-
 export function createWebhookHandler(deps: () => Promise<WebhookHandlerDeps>) {
   return async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
     try {
@@ -30,7 +24,7 @@ export function createWebhookHandler(deps: () => Promise<WebhookHandlerDeps>) {
       if (event.requestContext.http.method === 'GET') {
         const query = event.queryStringParameters ?? {};
         const token = query['hub.verify_token'];
-        if (query['hub.mode'] === 'subscribe' && token && sameSecret(token, resolved.verifyToken)) {
+        if (query['hub.mode'] === 'subscribe' && token && secretsMatch(token, resolved.verifyToken)) {
           return {
             statusCode: 200,
             headers: { 'content-type': 'text/plain' },

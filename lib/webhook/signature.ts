@@ -1,4 +1,5 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { secretsMatch } from '../secrets/constant-time.ts';
 
 /**
  * Meta's webhook signature: `X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the raw body>`, keyed
@@ -30,5 +31,5 @@ export function verifyWebhookSignature(
   if (!HEX_DIGEST.test(hex)) return false;
   const received = Buffer.from(hex, 'hex');
   const expected = createHmac('sha256', appSecret).update(rawBody).digest();
-  return received.length === expected.length && timingSafeEqual(received, expected);
+  return secretsMatch(received, expected);
 }
