@@ -19,6 +19,7 @@ const { buildInboundPayload, serializeLikeMeta, startStandaloneSimulator } = awa
   '../infra/local/whatsapp-simulator.ts'
 );
 const { startSqsAndS3 } = await import('../infra/local/emulators.ts');
+const { httpApiEvent } = await import('../infra/local/lambda-events.ts');
 const { startLocalStack } = await import('../infra/local/stack.ts');
 const { createAwsClients } = await import('../lib/aws-clients.ts');
 const { CreateQueueCommand } = await import('@aws-sdk/client-sqs');
@@ -44,16 +45,12 @@ function webhookEvent(i: number) {
       messageId: `wamid.BENCH${i}`,
     }),
   );
-  return {
-    version: '2.0',
-    routeKey: 'POST /webhook',
-    rawPath: '/webhook',
-    rawQueryString: '',
+  return httpApiEvent({
+    method: 'POST',
+    path: '/webhook',
     headers: { 'content-type': 'application/json', 'x-hub-signature-256': signWebhookBody(body, APP_SECRET) },
-    requestContext: { http: { method: 'POST', path: '/webhook' } },
     body,
-    isBase64Encoded: false,
-  } as never;
+  });
 }
 
 async function benchWebhook(label: string, enqueue: (messages: never[]) => Promise<void>, count: number) {

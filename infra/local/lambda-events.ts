@@ -10,6 +10,61 @@ import type { APIGatewayProxyEventV2, SQSEvent } from 'aws-lambda';
 
 const TEXT_TYPES = /^(application\/(json|x-www-form-urlencoded)|text\/)/;
 
+export interface HttpRequestParts {
+  method: string;
+  path: string;
+  headers?: Record<string, string>;
+  query?: Record<string, string>;
+  body?: Buffer | string;
+  routeKey?: string;
+  pathParameters?: Record<string, string>;
+  sourceIp?: string;
+}
+
+/** An API Gateway HTTP API (payload v2) event for a request, as AWS would pass it to a handler. */
+export function httpApiEvent(request: HttpRequestParts): APIGatewayProxyEventV2 {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(request.headers ?? {})) headers[name.toLowerCase()] = value;
+  const query = request.query ?? {};
+  const body =
+    typeof request.body === 'string' ? Buffer.from(request.body) : (request.body ?? Buffer.alloc(0));
+  // API Gateway base64-encodes bodies that are not text; the handlers must decode them.
+  const isText = TEXT_TYPES.test(headers['content-type'] ?? 'application/json');
+  const routeKey = request.routeKey ?? `${request.method} ${request.path}`;
+  const pathParameters = request.pathParameters ?? {};
+  const now = new Date();
+  return {
+    version: '2.0',
+    routeKey,
+    rawPath: request.path,
+    rawQueryString: new URLSearchParams(query).toString(),
+    headers,
+    ...(Object.keys(query).length > 0 ? { queryStringParameters: query } : {}),
+    ...(Object.keys(pathParameters).length > 0 ? { pathParameters } : {}),
+    requestContext: {
+      accountId: '000000000000',
+      apiId: 'local',
+      domainName: headers.host ?? 'localhost',
+      domainPrefix: 'local',
+      http: {
+        method: request.method,
+        path: request.path,
+        protocol: 'HTTP/1.1',
+        sourceIp: request.sourceIp ?? '127.0.0.1',
+        userAgent: headers['user-agent'] ?? '',
+      },
+      requestId: randomUUID(),
+      routeKey,
+      stage: '$default',
+      time: now.toUTCString(),
+      timeEpoch: now.getTime(),
+    },
+    ...(body.length > 0 ? { body: isText ? body.toString('utf8') : body.toString('base64') } : {}),
+    isBase64Encoded: body.length > 0 && !isText,
+  };
+}
+
+/** The event for a request that reached the local stack's HTTP server. */
 export function apiGatewayEvent(
   req: IncomingMessage,
   body: Buffer,
@@ -18,42 +73,20 @@ export function apiGatewayEvent(
   const url = new URL(req.url ?? '/', 'http://local');
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(req.headers)) {
-    if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
+    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(',') : value;
   }
   const query: Record<string, string> = {};
   for (const [name, value] of url.searchParams) query[name] = query[name] ? `${query[name]},${value}` : value;
-  // API Gateway base64-encodes bodies that are not text; the handlers must decode them.
-  const isText = TEXT_TYPES.test(headers['content-type'] ?? 'application/json');
-  const now = new Date();
-  return {
-    version: '2.0',
-    routeKey: match.routeKey,
-    rawPath: url.pathname,
-    rawQueryString: url.searchParams.toString(),
+  return httpApiEvent({
+    method: req.method ?? 'GET',
+    path: url.pathname,
     headers,
-    ...(Object.keys(query).length > 0 ? { queryStringParameters: query } : {}),
-    ...(Object.keys(match.pathParameters).length > 0 ? { pathParameters: match.pathParameters } : {}),
-    requestContext: {
-      accountId: '000000000000',
-      apiId: 'local',
-      domainName: headers.host ?? 'localhost',
-      domainPrefix: 'local',
-      http: {
-        method: req.method ?? 'GET',
-        path: url.pathname,
-        protocol: 'HTTP/1.1',
-        sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
-        userAgent: headers['user-agent'] ?? '',
-      },
-      requestId: randomUUID(),
-      routeKey: match.routeKey,
-      stage: '$default',
-      time: now.toUTCString(),
-      timeEpoch: now.getTime(),
-    },
-    ...(body.length > 0 ? { body: isText ? body.toString('utf8') : body.toString('base64') } : {}),
-    isBase64Encoded: body.length > 0 && !isText,
-  };
+    query,
+    body,
+    routeKey: match.routeKey,
+    pathParameters: match.pathParameters,
+    sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+  });
 }
 
 export function sqsEvent(messages: Message[], queueArn: string): SQSEvent {

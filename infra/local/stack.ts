@@ -15,7 +15,7 @@ import { ensureTable } from '../../lib/storage/table.ts';
 import { ClientRepository } from '../../lib/tenants/client-repository.ts';
 import { allRoutes, type FunctionName, functions, type QueueSpec, queues } from '../topology.ts';
 import { type RunningEmulator, startDynamoDb, startSes, startSqsAndS3 } from './emulators.ts';
-import { apiGatewayEvent, matchPath } from './lambda-events.ts';
+import { apiGatewayEvent, httpApiEvent, matchPath } from './lambda-events.ts';
 import { type QueuePoller, startQueuePoller } from './queue-poller.ts';
 import { rateToMs, startSchedule } from './schedules.ts';
 import { createWhatsAppSimulator } from './whatsapp-simulator.ts';
@@ -343,7 +343,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       if (route) demoClientId = route.client_id;
       else {
         const created = await (modules.adminApi.handler as HttpHandler)(
-          apiGatewayLikePost('/clients', demoClient, env.OPERATOR_API_KEY!),
+          httpApiEvent({
+            method: 'POST',
+            path: '/clients',
+            headers: { authorization: `Bearer ${env.OPERATOR_API_KEY}`, 'content-type': 'application/json' },
+            body: JSON.stringify(demoClient),
+          }),
         );
         if (created.statusCode !== 201) throw new Error(`could not seed the demo tenant: ${created.body}`);
         demoClientId = (JSON.parse(created.body ?? '{}') as { id: string }).id;
@@ -369,30 +374,4 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     await stopAll();
     throw error;
   }
-}
-
-/** A minimal API Gateway v2 POST event (used to seed through the real admin handler). */
-function apiGatewayLikePost(path: string, body: unknown, operatorKey: string): APIGatewayProxyEventV2 {
-  const now = new Date();
-  return {
-    version: '2.0',
-    routeKey: `POST ${path}`,
-    rawPath: path,
-    rawQueryString: '',
-    headers: { authorization: `Bearer ${operatorKey}`, 'content-type': 'application/json' },
-    requestContext: {
-      accountId: '000000000000',
-      apiId: 'local',
-      domainName: 'localhost',
-      domainPrefix: 'local',
-      http: { method: 'POST', path, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'local-stack' },
-      requestId: 'seed',
-      routeKey: `POST ${path}`,
-      stage: '$default',
-      time: now.toUTCString(),
-      timeEpoch: now.getTime(),
-    },
-    body: JSON.stringify(body),
-    isBase64Encoded: false,
-  };
 }

@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { httpApiEvent } from '../../infra/local/lambda-events.ts';
 
-/** An API Gateway HTTP API (v2) event, as AWS would pass it to a handler. */
+/** An API Gateway HTTP API (v2) event, as AWS would pass it to a handler (JSON by default). */
 export function apiEvent(
   method: string,
   path: string,
@@ -12,26 +13,11 @@ export function apiEvent(
   } = {},
 ): APIGatewayProxyEventV2 {
   const body = options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
-  return {
-    version: '2.0',
-    routeKey: `${method} ${path}`,
-    rawPath: path,
-    rawQueryString: new URLSearchParams(options.query ?? {}).toString(),
+  return httpApiEvent({
+    method,
+    path,
     headers: { 'content-type': 'application/json', ...(options.headers ?? {}) },
-    ...(options.query ? { queryStringParameters: options.query } : {}),
-    requestContext: {
-      accountId: '000000000000',
-      apiId: 'test',
-      domainName: 'test',
-      domainPrefix: 'test',
-      http: { method, path, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'vitest' },
-      requestId: 'test',
-      routeKey: `${method} ${path}`,
-      stage: '$default',
-      time: new Date().toUTCString(),
-      timeEpoch: Date.now(),
-    },
+    ...(options.query ? { query: options.query } : {}),
     ...(body !== undefined ? { body } : {}),
-    isBase64Encoded: false,
-  };
+  });
 }

@@ -1,6 +1,6 @@
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { createWebhookHandler } from '../../functions/webhook.ts';
+import { httpApiEvent } from '../../infra/local/lambda-events.ts';
 import { queueEventSchema } from '../../lib/conversation/inbound-event.ts';
 import type { FifoMessage } from '../../lib/queue/sqs-publisher.ts';
 import { signWebhookBody } from '../../lib/webhook/signature.ts';
@@ -78,16 +78,12 @@ describe('webhook robustness', () => {
     const statuses = new Map<number, number>();
     for (let i = 0; i < 600; i++) {
       const body = metaJson(mutate(metaExample(pick(EXAMPLES))));
-      const event = {
-        version: '2.0',
-        routeKey: 'POST /webhook',
-        rawPath: '/webhook',
-        rawQueryString: '',
-        headers: { 'x-hub-signature-256': signWebhookBody(body, SECRET) },
-        requestContext: { http: { method: 'POST', path: '/webhook' } },
+      const event = httpApiEvent({
+        method: 'POST',
+        path: '/webhook',
+        headers: { 'content-type': 'application/json', 'x-hub-signature-256': signWebhookBody(body, SECRET) },
         body,
-        isBase64Encoded: false,
-      } as unknown as APIGatewayProxyEventV2;
+      });
       const res = await handler(event);
       statuses.set(res.statusCode ?? 0, (statuses.get(res.statusCode ?? 0) ?? 0) + 1);
       expect([200, 400]).toContain(res.statusCode);

@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { createWebhookHandler } from '../../functions/webhook.ts';
+import { httpApiEvent } from '../../infra/local/lambda-events.ts';
 import type { QueueEvent } from '../../lib/conversation/inbound-event.ts';
 import { TransientError } from '../../lib/errors.ts';
 import type { FifoMessage } from '../../lib/queue/sqs-publisher.ts';
@@ -38,35 +39,18 @@ function setup(options: { enqueueFails?: boolean } = {}) {
 }
 
 function post(body: string, signature?: string | null, base64 = false): APIGatewayProxyEventV2 {
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  // API Gateway base64-encodes bodies it does not take for text.
+  const headers: Record<string, string> = {
+    'content-type': base64 ? 'application/octet-stream' : 'application/json',
+  };
   const sig = signature === undefined ? signWebhookBody(Buffer.from(body, 'utf8'), APP_SECRET) : signature;
   if (sig !== null) headers['x-hub-signature-256'] = sig;
-  return {
-    version: '2.0',
-    routeKey: 'POST /webhook',
-    rawPath: '/webhook',
-    rawQueryString: '',
-    headers,
-    requestContext: {
-      http: { method: 'POST', path: '/webhook' },
-    } as APIGatewayProxyEventV2['requestContext'],
-    body: base64 ? Buffer.from(body, 'utf8').toString('base64') : body,
-    isBase64Encoded: base64,
-  };
+  const event = httpApiEvent({ method: 'POST', path: '/webhook', headers, body });
+  expect(event.isBase64Encoded).toBe(base64);
+  return event;
 }
 
-function get(query: Record<string, string>): APIGatewayProxyEventV2 {
-  return {
-    version: '2.0',
-    routeKey: 'GET /webhook',
-    rawPath: '/webhook',
-    rawQueryString: new URLSearchParams(query).toString(),
-    headers: {},
-    queryStringParameters: query,
-    requestContext: { http: { method: 'GET', path: '/webhook' } } as APIGatewayProxyEventV2['requestContext'],
-    isBase64Encoded: false,
-  };
-}
+const get = (query: Record<string, string>) => httpApiEvent({ method: 'GET', path: '/webhook', query });
 
 describe('GET /webhook (verification)', () => {
   it('given the right verify token, when Meta subscribes, then it answers 200 with the challenge', async () => {
