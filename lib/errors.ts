@@ -38,12 +38,6 @@ export class UnauthorizedError extends AppError {
   }
 }
 
-export class ForbiddenError extends AppError {
-  constructor(message = 'forbidden') {
-    super(403, 'forbidden', message);
-  }
-}
-
 export class NotFoundError extends AppError {
   constructor(message = 'not found') {
     super(404, 'not_found', message);

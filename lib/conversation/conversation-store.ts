@@ -1,4 +1,3 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   type DynamoDBDocumentClient,
   GetCommand,
@@ -7,7 +6,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { ValidationError } from '../errors.ts';
-import { decodeCursor, encodeCursor, expiresAfterHours } from '../storage/table.ts';
+import { decodeCursor, encodeCursor, expiresAfterHours, isConditionFailure } from '../storage/table.ts';
 import type { ContactRef } from './inbound-event.ts';
 
 /** A customer of a tenant, as the assistant remembers them. */
@@ -170,7 +169,7 @@ export class ConversationStore {
         }),
       );
     } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error; // erased meanwhile
+      if (!isConditionFailure(error)) throw error; // erased meanwhile
     }
   }
 
@@ -235,7 +234,7 @@ export class ConversationStore {
         }),
       );
     } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      if (!isConditionFailure(error)) throw error;
     }
     return contactKey;
   }

@@ -1,6 +1,5 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { expiresAfterHours } from '../storage/table.ts';
+import { expiresAfterHours, isConditionFailure } from '../storage/table.ts';
 
 /**
  * Exactly-once answering. Before any side effect the worker claims the message id (wamid) with a
@@ -63,7 +62,7 @@ export class MessageClaims {
         sent: Number(Attributes?.sent_count ?? 0),
       };
     } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      if (!isConditionFailure(error)) throw error;
       const { Item } = await this.db.send(
         new GetCommand({
           TableName: this.tableName,
@@ -95,7 +94,7 @@ export class MessageClaims {
         }),
       );
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) throw new LostClaimError(messageId);
+      if (isConditionFailure(error)) throw new LostClaimError(messageId);
       throw error;
     }
   }

@@ -7,7 +7,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { contactKeys } from '../conversation/conversation-store.ts';
-import { expiresAfterHours } from '../storage/table.ts';
+import { expiresAfterHours, isConditionFailure } from '../storage/table.ts';
 import { clientKeys } from '../tenants/client.ts';
 
 /**
@@ -309,9 +309,6 @@ export class RetentionStore {
     return Items.map(({ pk: _pk, sk: _sk, item_type: _t, expires_at: _e, ...run }) => run as PurgeRunRecord);
   }
 }
-
-const isConditionFailure = (error: unknown) =>
-  (error as { name?: string }).name === 'ConditionalCheckFailedException';
 
 async function inParallel<T>(items: T[], work: (item: T) => Promise<void>): Promise<void> {
   for (let i = 0; i < items.length; i += PARALLEL_DELETES) {

@@ -1,9 +1,11 @@
 import {
+  ConditionalCheckFailedException,
   CreateTableCommand,
   type CreateTableCommandInput,
   DescribeTableCommand,
   type DynamoDBClient,
   ResourceInUseException,
+  TransactionCanceledException,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 
@@ -90,4 +92,13 @@ export function decodeCursor(cursor: string | undefined): Record<string, unknown
     // fall through
   }
   return undefined;
+}
+
+/** A conditional write (or a transaction item's condition) did not hold. */
+export function isConditionFailure(error: unknown): boolean {
+  return (
+    error instanceof ConditionalCheckFailedException ||
+    (error instanceof TransactionCanceledException &&
+      (error.CancellationReasons ?? []).some((r) => r.Code === 'ConditionalCheckFailed'))
+  );
 }

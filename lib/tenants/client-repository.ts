@@ -1,4 +1,4 @@
-import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   type DynamoDBDocumentClient,
   GetCommand,
@@ -7,7 +7,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { ConflictError, NotFoundError } from '../errors.ts';
-import { tableDesign } from '../storage/table.ts';
+import { isConditionFailure, tableDesign } from '../storage/table.ts';
 import { type AssistantRecord, type Client, clientKeys } from './client.ts';
 
 /** Where a phone_number_id routes: the owning client and whether it is active. */
@@ -49,11 +49,6 @@ function routeItem(client: Pick<Client, 'id' | 'phone_number_id' | 'active'>) {
     active: client.active,
   };
 }
-
-const isConditionFailure = (error: unknown) =>
-  error instanceof ConditionalCheckFailedException ||
-  (error instanceof TransactionCanceledException &&
-    (error.CancellationReasons ?? []).some((r) => r.Code === 'ConditionalCheckFailed'));
 
 /**
  * Clients (tenants) in DynamoDB. A client is two items: its profile and the route of its
@@ -253,7 +248,7 @@ export class ClientRepository {
       );
       return true;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
+      if (isConditionFailure(error)) return false;
       throw error;
     }
   }

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { demoClient } from '../../infra/local/stack.ts';
 
 /** Meta's example webhook bodies (a copy of shared/fixtures/meta-webhooks.json, so the repository stands alone). */
 const fixturePath = join(import.meta.dirname, '../fixtures/meta-webhooks.json');
@@ -21,14 +22,5 @@ export function metaJson(body: unknown): string {
   );
 }
 
-export const laPlazaFaqs = [
-  {
-    q: '¿Cuál es vuestro horario?',
-    a: 'Abrimos de lunes a viernes de 9:00 a 22:00, y sábados de 10:00 a 23:00',
-  },
-  { q: '¿Hacéis reservas?', a: 'Sí, puedes reservar llamando al +34666777888 o a través de nuestra web' },
-  {
-    q: '¿Tenéis menú del día?',
-    a: 'Sí, nuestro menú del día cuesta 12€ e incluye primer plato, segundo, postre y bebida',
-  },
-];
+/** The demo tenant's FAQs (seed 003), as the local stack seeds them. */
+export const laPlazaFaqs = demoClient.faqs;
