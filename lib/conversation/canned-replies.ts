@@ -1,3 +1,6 @@
+import { greetingKind } from '../responders/faq/guards.ts';
+import { normalize } from '../responders/faq/normalize.ts';
+
 /**
  * The few fixed things the assistant says, in Spanish and English (other languages fall back to
  * the tenant's language when it is one of these, else English), and the bot commands customers and
@@ -6,15 +9,6 @@
 export type ReplyLanguage = 'es' | 'en';
 
 export const replyLanguage = (language: string): ReplyLanguage => (language === 'es' ? 'es' : 'en');
-
-const fold = (text: string) =>
-  text
-    .normalize('NFD')
-    .replace(/\p{Diacritic}/gu, '')
-    .toLowerCase()
-    .replace(/[^\p{L}\p{N}\s]/gu, ' ')
-    .replace(/\s+/g, ' ')
-    .trim();
 
 const COMMANDS: Record<string, { command: 'pause' | 'resume'; language: ReplyLanguage }> = {
   'suspender bot': { command: 'pause', language: 'es' },
@@ -31,14 +25,11 @@ const COMMANDS: Record<string, { command: 'pause' | 'resume'; language: ReplyLan
 /** A bot command when the whole message is one (case, accents and punctuation ignored). */
 export function parseBotCommand(text: string | undefined) {
   if (!text || text.length > 40) return undefined;
-  return COMMANDS[fold(text)];
+  return COMMANDS[normalize(text)];
 }
 
-const GREETING =
-  /^(hola|holi|buenas|buenos dias|buenas tardes|buenas noches|hey|hi|hello|good (morning|afternoon|evening))( (que tal|there|buenas))?$/;
-
 /** Whether a message is nothing but a greeting (then the welcome message is answer enough). */
-export const isGreetingOnly = (text: string | undefined): boolean => !!text && GREETING.test(fold(text));
+export const isGreetingOnly = (text: string | undefined): boolean => !!text && greetingKind(text) === 'hello';
 
 export const cannedReplies = {
   paused: {
