@@ -7,7 +7,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { contactKeys } from '../conversation/conversation-store.ts';
-import { expiresAfterHours, isConditionFailure } from '../storage/table.ts';
+import { expiresAfterHours, isConditionFailure, queryPages } from '../storage/table.ts';
 import { clientKeys } from '../tenants/client.ts';
 
 /**
@@ -44,20 +44,13 @@ export class RetentionStore {
 
   /** Every contact of a tenant, page by page. */
   async *contacts(tenantId: string): AsyncGenerator<ContactRecord> {
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': `CLIENT#${tenantId}`, ':prefix': contactKeys.contactPrefix },
-          ProjectionExpression: 'contact_key, last_activity_at, openai_conversation_id',
-          ExclusiveStartKey: start,
-        }),
-      );
-      for (const item of page.Items ?? []) yield item as ContactRecord;
-      start = page.LastEvaluatedKey;
-    } while (start);
+    const pages = queryPages(this.db, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': `CLIENT#${tenantId}`, ':prefix': contactKeys.contactPrefix },
+      ProjectionExpression: 'contact_key, last_activity_at, openai_conversation_id',
+    });
+    for await (const page of pages) for (const item of page.Items ?? []) yield item as ContactRecord;
   }
 
   /**
@@ -206,30 +199,28 @@ export class RetentionStore {
     // Pages through every claim (the filter applies after each page's limit), stopping once `limit`
     // were deleted: a first page of live claims must not hide the expired ones behind it.
     let deleted = 0;
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          FilterExpression: 'expires_at < :now',
-          ExpressionAttributeValues: {
-            ':pk': `CLIENT#${tenantId}`,
-            ':prefix': 'CLAIM#',
-            ':now': nowEpochSeconds,
-          },
-          ProjectionExpression: 'pk, sk',
-          Limit: 500,
-          ExclusiveStartKey: start,
-        }),
-      );
-      const condition = { expression: 'expires_at < :now', values: { ':now': nowEpochSeconds } };
+    let more = false;
+    const condition = { expression: 'expires_at < :now', values: { ':now': nowEpochSeconds } };
+    const pages = queryPages(this.db, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      FilterExpression: 'expires_at < :now',
+      ExpressionAttributeValues: {
+        ':pk': `CLIENT#${tenantId}`,
+        ':prefix': 'CLAIM#',
+        ':now': nowEpochSeconds,
+      },
+      ProjectionExpression: 'pk, sk',
+      Limit: 500,
+    });
+    for await (const page of pages) {
       await inParallel((page.Items ?? []).slice(0, limit - deleted), async (item) => {
         if (await this.deleteItem({ pk: item.pk, sk: item.sk }, condition)) deleted++;
       });
-      start = page.LastEvaluatedKey;
-    } while (start && deleted < limit);
-    return { deleted, more: start !== undefined };
+      more = page.LastEvaluatedKey !== undefined;
+      if (deleted >= limit) break;
+    }
+    return { deleted, more };
   }
 
   /** Deletes whatever is left in a tenant's partition except its profile (claims, pointers...). */

@@ -8,6 +8,12 @@ import {
   TransactionCanceledException,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  QueryCommand,
+  type QueryCommandInput,
+  type QueryCommandOutput,
+} from '@aws-sdk/lib-dynamodb';
 
 /**
  * The one DynamoDB table. Every tenant-owned item has the tenant id as the first segment of its
@@ -101,4 +107,17 @@ export function isConditionFailure(error: unknown): boolean {
     (error instanceof TransactionCanceledException &&
       (error.CancellationReasons ?? []).some((r) => r.Code === 'ConditionalCheckFailed'))
   );
+}
+
+/** Every page of a query, following LastEvaluatedKey (stop early by leaving the loop). */
+export async function* queryPages(
+  db: DynamoDBDocumentClient,
+  input: QueryCommandInput,
+): AsyncGenerator<QueryCommandOutput> {
+  let start = input.ExclusiveStartKey;
+  do {
+    const page = await db.send(new QueryCommand({ ...input, ExclusiveStartKey: start }));
+    yield page;
+    start = page.LastEvaluatedKey;
+  } while (start);
 }

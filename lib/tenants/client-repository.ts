@@ -2,12 +2,11 @@ import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   type DynamoDBDocumentClient,
   GetCommand,
-  QueryCommand,
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { ConflictError, NotFoundError } from '../errors.ts';
-import { isConditionFailure, tableDesign } from '../storage/table.ts';
+import { isConditionFailure, queryPages, tableDesign } from '../storage/table.ts';
 import { type AssistantRecord, type Client, clientKeys } from './client.ts';
 
 /** Where a phone_number_id routes: the owning client and whether it is active. */
@@ -110,23 +109,18 @@ export class ClientRepository {
   /** Every client, oldest first (paged internally; the operator's list is small). */
   async list(options: { activeOnly: boolean }): Promise<Client[]> {
     const clients: Client[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: tableDesign.listIndex.name,
-          KeyConditionExpression: 'gsi1pk = :p',
-          ExpressionAttributeValues: { ':p': clientKeys.listPartition },
-          ExclusiveStartKey: start,
-        }),
-      );
+    const pages = queryPages(this.db, {
+      TableName: this.tableName,
+      IndexName: tableDesign.listIndex.name,
+      KeyConditionExpression: 'gsi1pk = :p',
+      ExpressionAttributeValues: { ':p': clientKeys.listPartition },
+    });
+    for await (const page of pages) {
       for (const item of page.Items ?? []) {
         const client = fromItem(item);
         if (!options.activeOnly || client.active) clients.push(client);
       }
-      start = page.LastEvaluatedKey;
-    } while (start);
+    }
     return clients;
   }
 
