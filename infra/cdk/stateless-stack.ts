@@ -10,6 +10,7 @@ import { FunctionSchedule } from './constructs/function-schedule.ts';
 import { HttpApiRoutes } from './constructs/http-api.ts';
 import { mediaBucketName } from './constructs/media-bucket.ts';
 import { OperationsDashboard } from './constructs/operations-dashboard.ts';
+import { fallbackRate, graphErrorRate, productMetric } from './constructs/product-metrics.ts';
 import { grantMediaAccess, grantTableAccess, nagResourceName } from './grants.ts';
 import type { DeploySettings } from './settings.ts';
 import type { StatefulStack } from './stateful-stack.ts';
@@ -30,6 +31,10 @@ const tableIndexNames = (createTableInput('x').GlobalSecondaryIndexes ?? []).fla
 
 /** Webhook p99 above this for 15 minutes breaks Meta's "under 1% over 1 s" expectation. */
 const WEBHOOK_P99_MS = 1000;
+/** Alarm thresholds on the product's own metrics. */
+const FALLBACK_RATE_PERCENT = 20;
+const GRAPH_ERROR_RATE_PERCENT = 10;
+const SIGNATURE_REJECTIONS = 20;
 
 /**
  * The code and what drives and watches it: one function per topology entry with exactly the grants
@@ -99,6 +104,8 @@ export class StatelessStack extends Stack {
       'The HTTP API answered 5xx five times in 5 minutes (Meta retries failed webhook deliveries)',
     );
 
+    this.productAlarms();
+
     new OperationsDashboard(this, 'Operations', {
       dashboardName: namePrefix,
       api: this.http.api,
@@ -108,6 +115,42 @@ export class StatelessStack extends Stack {
     });
 
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn });
+  }
+
+  /** Alarms on what the functions report (lib/observability/metric-catalog.ts). */
+  private productAlarms(): void {
+    this.alarms.above(
+      'fallback-rate',
+      fallbackRate(),
+      FALLBACK_RATE_PERCENT,
+      `Over ${FALLBACK_RATE_PERCENT}% of answers came from the FAQ responder because OpenAI failed, for 15 minutes (key, quota or outage: docs/runbook.md)`,
+      3,
+    );
+    this.alarms.above(
+      'graph-error-rate',
+      graphErrorRate(),
+      GRAPH_ERROR_RATE_PERCENT,
+      `Over ${GRAPH_ERROR_RATE_PERCENT}% of replies failed at the Graph API for 15 minutes (throughput, window, spam limits)`,
+      3,
+    );
+    this.alarms.above(
+      'graph-token-invalid',
+      productMetric('GraphErrors', { dimension: 'token_invalid' }),
+      1,
+      "A tenant's WhatsApp access token was refused (error 190): its replies stop until the token is replaced",
+    );
+    this.alarms.above(
+      'webhook-signature-rejected',
+      productMetric('SignatureRejected'),
+      SIGNATURE_REJECTIONS,
+      `${SIGNATURE_REJECTIONS}+ webhook POSTs with a wrong signature in 5 minutes: the App Secret changed at Meta but not here, or someone is probing`,
+    );
+    this.alarms.above(
+      'provisioning-failures',
+      productMetric('ProvisioningFailures'),
+      1,
+      'An assistant build failed: the tenant answers from the FAQ responder until it is rebuilt',
+    );
   }
 
   /** One topology function: its environment, grants, trigger and schedule, all from its spec. */

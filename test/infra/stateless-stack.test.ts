@@ -9,6 +9,7 @@ import {
   type QueueSpec,
   queues,
 } from '../../infra/topology.ts';
+import { METRICS_NAMESPACE, metricCatalog, RESPONDERS } from '../../lib/observability/metric-catalog.ts';
 import {
   isStatefulReference,
   logicalId,
@@ -444,5 +445,59 @@ describe('alarms and dashboard', () => {
 
   it('has one dashboard', () => {
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+  });
+
+  /** The metrics (namespace, name, dimensions) an alarm's math or metric reads. */
+  const metricsOf = (alarm: Record<string, unknown>) => {
+    const stats = (
+      (alarm.Metrics as Array<{ MetricStat?: { Metric: Record<string, unknown> } }>) ?? []
+    ).flatMap((m) => (m.MetricStat ? [m.MetricStat.Metric] : []));
+    return alarm.MetricName
+      ? [{ Namespace: alarm.Namespace, MetricName: alarm.MetricName, Dimensions: alarm.Dimensions }, ...stats]
+      : stats;
+  };
+  const alarmNamed = (suffix: string) => {
+    const alarm = alarms().find((a) => String(a.AlarmName).endsWith(`-${suffix}`));
+    expect(alarm, suffix).toBeDefined();
+    return alarm as Record<string, unknown>;
+  };
+
+  it('alarms on the fallback rate from the answers every responder reports, in the namespace the functions emit to', () => {
+    const alarm = alarmNamed('fallback-rate');
+    expect(alarm).toMatchObject({ Threshold: 20, EvaluationPeriods: 3 });
+    const read = metricsOf(alarm);
+    expect(read.every((m) => m.Namespace === METRICS_NAMESPACE && m.MetricName === 'MessagesAnswered')).toBe(
+      true,
+    );
+    const responders = read.flatMap((m) =>
+      (m.Dimensions as Array<{ Name: string; Value: string }>)
+        .filter((d) => d.Name === 'responder')
+        .map((d) => d.Value),
+    );
+    expect(new Set(responders)).toEqual(new Set(RESPONDERS));
+    expect(fnProps('assistant').Environment.Variables.POWERTOOLS_METRICS_NAMESPACE).toBe(METRICS_NAMESPACE);
+  });
+
+  it('alarms on the Graph error rate over sent replies, on refused tokens, rejected signatures and failed builds', () => {
+    const rate = metricsOf(alarmNamed('graph-error-rate')).map((m) => m.MetricName);
+    expect(new Set(rate)).toEqual(new Set(['GraphErrors', 'RepliesSent']));
+    expect(metricsOf(alarmNamed('graph-token-invalid'))[0]).toMatchObject({
+      MetricName: 'GraphErrors',
+      Dimensions: expect.arrayContaining([
+        { Name: 'kind', Value: 'token_invalid' },
+        { Name: 'service', Value: 'assistant' },
+      ]),
+    });
+    expect(metricsOf(alarmNamed('webhook-signature-rejected'))[0]).toMatchObject({
+      MetricName: 'SignatureRejected',
+      Dimensions: [{ Name: 'service', Value: 'webhook' }],
+    });
+    expect(metricsOf(alarmNamed('provisioning-failures'))[0]?.MetricName).toBe('ProvisioningFailures');
+  });
+
+  it('shows every metric of the catalogue on the dashboard', () => {
+    const dashboard = Object.values(resourcesOfType(template, 'AWS::CloudWatch::Dashboard')).map(props)[0];
+    const body = JSON.stringify(dashboard?.DashboardBody);
+    for (const name of Object.keys(metricCatalog)) expect(body, name).toContain(name);
   });
 });

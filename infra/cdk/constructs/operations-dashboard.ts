@@ -9,7 +9,15 @@ import {
   TextWidget,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
+import { RESPONDERS } from '../../../lib/observability/metric-catalog.ts';
 import type { AppFunction } from './app-function.ts';
+import {
+  answeredByResponder,
+  fallbackRate,
+  graphErrorRate,
+  graphErrorsByKind,
+  productMetric,
+} from './product-metrics.ts';
 import type { QueueWithDlq } from './queue-with-dlq.ts';
 
 export interface OperationsDashboardProps {
@@ -52,6 +60,7 @@ export class OperationsDashboard extends Construct {
         }),
       ],
     ];
+    rows.push(...productRows());
     for (const { fn, spec } of props.functions) {
       rows.push([
         new TextWidget({ markdown: `### ${spec.entry}\n${spec.description}`, width: 6, height: 6 }),
@@ -104,4 +113,58 @@ export class OperationsDashboard extends Construct {
       widgets: rows,
     });
   }
+}
+
+/** What the product did: deliveries, answers by responder, latency, tokens, Graph errors. */
+function productRows(): IWidget[][] {
+  return [
+    [
+      new GraphWidget({
+        title: 'Webhook: deliveries, enqueued, refused',
+        left: [
+          productMetric('WebhookDeliveries'),
+          productMetric('MessagesEnqueued'),
+          productMetric('StatusesEnqueued'),
+        ],
+        right: [productMetric('SignatureRejected'), productMetric('ItemsDropped')],
+        width: 8,
+      }),
+      new GraphWidget({
+        title: 'Answers by responder',
+        left: Object.values(answeredByResponder()),
+        right: [productMetric('DuplicatesSuppressed'), productMetric('StatusesRecorded')],
+        stacked: true,
+        width: 8,
+      }),
+      new GraphWidget({
+        title: 'Responder latency p99 (ms)',
+        left: RESPONDERS.map((r) => productMetric('ResponderLatency', { dimension: r, statistic: 'p99' })),
+        width: 8,
+      }),
+    ],
+    [
+      new GraphWidget({
+        title: 'Fallback and Graph error rates (%)',
+        left: [fallbackRate(), graphErrorRate()],
+        width: 8,
+      }),
+      new GraphWidget({
+        title: 'Graph send failures by kind',
+        left: Object.values(graphErrorsByKind()),
+        right: [productMetric('RepliesSent')],
+        width: 8,
+      }),
+      new GraphWidget({
+        title: 'OpenAI tokens; provisioning and purge',
+        left: [productMetric('OpenAIInputTokens'), productMetric('OpenAIOutputTokens')],
+        right: [
+          productMetric('AssistantsProvisioned'),
+          productMetric('ProvisioningFailures'),
+          productMetric('PurgeRuns'),
+          productMetric('PurgeItemsDeleted'),
+        ],
+        width: 8,
+      }),
+    ],
+  ];
 }

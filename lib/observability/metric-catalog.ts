@@ -1,0 +1,99 @@
+/**
+ * Every CloudWatch metric the functions emit (Embedded Metric Format through Powertools Metrics),
+ * with its unit and the one low-cardinality dimension it may carry besides `service`. The functions
+ * emit from this list and the CDK dashboard and alarms read from it, so a renamed metric cannot leave
+ * an alarm watching nothing. No metric carries personal data or a per-customer dimension; the tenant
+ * id travels as metadata (searchable in the logs, not a dimension).
+ */
+export const METRICS_NAMESPACE = 'WaAssistant';
+
+/** Who produced an answer: OpenAI, the FAQ responder, the FAQ responder after OpenAI failed, or a decline. */
+export const RESPONDERS = ['openai', 'faq', 'fallback', 'declined'] as const;
+export type ResponderKind = (typeof RESPONDERS)[number];
+
+/** Graph send failures by kind (the sender port's error kinds). */
+export const GRAPH_ERROR_KINDS = [
+  'rate_limited',
+  'pair_rate_limited',
+  'window_closed',
+  'token_invalid',
+  'spam_paused',
+  'ambiguous',
+  'permanent',
+] as const;
+export type GraphErrorKind = (typeof GRAPH_ERROR_KINDS)[number];
+
+type Unit = 'Count' | 'Milliseconds';
+
+interface MetricDefinition {
+  /** The function (Powertools service name) that emits it. */
+  service: 'webhook' | 'assistant' | 'provisioner' | 'purge';
+  unit: Unit;
+  dimension?: 'responder' | 'kind';
+  description: string;
+}
+
+export const metricCatalog = {
+  WebhookDeliveries: { service: 'webhook', unit: 'Count', description: 'Signed webhook POSTs accepted' },
+  SignatureRejected: {
+    service: 'webhook',
+    unit: 'Count',
+    description: 'Webhook POSTs refused for a missing or wrong X-Hub-Signature-256',
+  },
+  MessagesEnqueued: {
+    service: 'webhook',
+    unit: 'Count',
+    description: 'Customer messages put on the inbound queue',
+  },
+  StatusesEnqueued: {
+    service: 'webhook',
+    unit: 'Count',
+    description: 'Delivery statuses put on the inbound queue',
+  },
+  ItemsDropped: {
+    service: 'webhook',
+    unit: 'Count',
+    description: 'Messages or statuses of a delivery refused as invalid (logged at WARN)',
+  },
+  MessagesAnswered: {
+    service: 'assistant',
+    unit: 'Count',
+    dimension: 'responder',
+    description: 'Customer messages answered, by responder',
+  },
+  ResponderLatency: {
+    service: 'assistant',
+    unit: 'Milliseconds',
+    dimension: 'responder',
+    description: 'Time to compose an answer, by responder',
+  },
+  OpenAIInputTokens: { service: 'assistant', unit: 'Count', description: 'OpenAI input tokens billed' },
+  OpenAIOutputTokens: { service: 'assistant', unit: 'Count', description: 'OpenAI output tokens billed' },
+  GraphErrors: {
+    service: 'assistant',
+    unit: 'Count',
+    dimension: 'kind',
+    description: 'Graph API send failures, by kind',
+  },
+  RepliesSent: {
+    service: 'assistant',
+    unit: 'Count',
+    description: 'Message parts accepted by the Graph API',
+  },
+  DuplicatesSuppressed: {
+    service: 'assistant',
+    unit: 'Count',
+    description: 'Redelivered messages recognised by their claim and not answered again',
+  },
+  StatusesRecorded: { service: 'assistant', unit: 'Count', description: 'Delivery statuses recorded' },
+  AssistantsProvisioned: { service: 'provisioner', unit: 'Count', description: 'Assistant versions built' },
+  ProvisioningFailures: {
+    service: 'provisioner',
+    unit: 'Count',
+    description: 'Assistant builds that failed',
+  },
+  PurgeRuns: { service: 'purge', unit: 'Count', description: 'Purge runs finished' },
+  PurgeItemsDeleted: { service: 'purge', unit: 'Count', description: 'Items deleted by purge runs' },
+} as const satisfies Record<string, MetricDefinition>;
+
+export type MetricName = keyof typeof metricCatalog;
