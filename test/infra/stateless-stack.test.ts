@@ -128,9 +128,10 @@ describe('environment: names, ARNs and URLs only', () => {
 });
 
 describe('IAM: exactly the actions each function needs', () => {
-  it('pins the webhook: read the table, send to the inbound queue, read its two secrets', () => {
+  it('pins the webhook: read the table (routes in batches), send to the inbound queue, read its two secrets', () => {
     expect(roleActions(template, roleId('webhook'))).toMatchInlineSnapshot(`
       [
+        "dynamodb:BatchGetItem",
         "dynamodb:GetItem",
         "dynamodb:Query",
         "logs:CreateLogStream",
@@ -271,6 +272,20 @@ describe('IAM: exactly the actions each function needs', () => {
       else if (spec.tenantSecrets === 'decrypt') expect(kms).toEqual(['kms:Decrypt']);
       else expect(kms).toEqual([]);
     }
+  });
+
+  it('grants BatchGetItem, on the table itself only, to the functions the topology names (the webhook)', () => {
+    for (const [name, spec] of topologyFunctions) {
+      const batchGets = roleStatements(template, roleId(name)).filter((statement) =>
+        [statement.Action].flat().includes('dynamodb:BatchGetItem'),
+      );
+      expect(batchGets.length > 0, name).toBe(spec.tableBatchGet === true);
+      for (const statement of batchGets) {
+        const resources = [statement.Resource].flat().map((r) => JSON.stringify(r));
+        expect(resources.some((r) => r.includes('/index/'))).toBe(false);
+      }
+    }
+    expect((functions as Record<string, FunctionSpec>).webhook!.tableBatchGet).toBe(true);
   });
 
   it('grants write actions on the table only to read-write functions', () => {
@@ -475,7 +490,8 @@ describe('alarms and dashboard', () => {
         .map((d) => d.Value),
     );
     expect(new Set(responders)).toEqual(new Set(RESPONDERS));
-    expect(fnProps('assistant').Environment.Variables.POWERTOOLS_METRICS_NAMESPACE).toBe(METRICS_NAMESPACE);
+    const variables = (fnProps('assistant').Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(variables.POWERTOOLS_METRICS_NAMESPACE).toBe(METRICS_NAMESPACE);
   });
 
   it('alarms on the Graph error rate over sent replies, on refused tokens, rejected signatures and failed builds', () => {
