@@ -1,10 +1,11 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { awsClients } from '../lib/aws-clients.ts';
+import { createDynamoClients } from '../lib/aws/dynamo-clients.ts';
+import { createSqsClient } from '../lib/aws/sqs-client.ts';
 import { parseConfig } from '../lib/config.ts';
 import { errorResponse, json, rawBody } from '../lib/http/http-response.ts';
 import { logger } from '../lib/logger.ts';
-import { type FifoMessage, sendFifoMessages } from '../lib/queue/sqs-publisher.ts';
-import { once } from '../lib/runtime/dependencies.ts';
+import { type FifoMessage, publishFifoMessages } from '../lib/queue/sqs-publisher.ts';
+import { once } from '../lib/runtime/once.ts';
 import { secretsMatch } from '../lib/secrets/constant-time.ts';
 import { requirePlatformSecret } from '../lib/secrets/platform-secrets.ts';
 import { ClientRepository } from '../lib/tenants/client-repository.ts';
@@ -46,14 +47,15 @@ export function createWebhookHandler(deps: () => Promise<WebhookHandlerDeps>) {
 }
 
 const staticDeps = once(() => {
-  const config = parseConfig();
-  const { dynamo, sqs } = awsClients();
+  const config = parseConfig(undefined, ['TABLE_NAME', 'INBOUND_QUEUE_URL']);
+  const { dynamo } = createDynamoClients(config);
+  const sqs = createSqsClient(config);
   const clients = new ClientRepository(dynamo, config.TABLE_NAME);
   const queueUrl = config.INBOUND_QUEUE_URL;
-  if (!queueUrl) throw new Error('INBOUND_QUEUE_URL is not configured');
   return {
-    router: createCachedTenantRouter((id) => clients.findRoute(id)),
-    enqueue: (messages: FifoMessage[]) => sendFifoMessages(sqs, queueUrl, messages),
+    // Batched route reads (BatchGetItem): a delivery's numbers cost a request per 100, not one each.
+    router: createCachedTenantRouter(clients),
+    enqueue: (messages: FifoMessage[]) => publishFifoMessages(sqs, queueUrl, messages),
   };
 });
 

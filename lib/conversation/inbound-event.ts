@@ -1,57 +1,117 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import en from 'zod/v4/locales/en.js';
+
+// zod/mini loads no locale: the English messages of classic zod, for the consumer's rejections.
+z.config(en());
 
 /**
  * The contract of the inbound queue: what the webhook (and the QR runner) put on it, what the
  * assistant function reads. Versioned so producers and consumers can be deployed apart.
  */
 
-export const contactRefSchema = z.object({
-  /** Our key for the contact within the tenant: the business-scoped user id, else the wa_id. */
-  key: z.string().min(1),
-  wa_id: z.string().optional(),
-  user_id: z.string().optional(),
-  name: z.string().optional(),
-});
+/*
+ * Each schema is built by a function marked free of side effects, and each export is a call marked
+ * pure: a bundle that takes only the encoding below (the webhook's) leaves the schemas out, instead
+ * of building them at every cold start (esbuild cannot tell that zod's calls have none).
+ */
 
-export const inboundMessageEventSchema = z.object({
-  v: z.literal(1),
-  kind: z.literal('message'),
-  tenant_id: z.string().min(1),
-  phone_number_id: z.string().min(1),
-  contact: contactRefSchema,
-  message: z.object({
-    id: z.string().min(1),
-    type: z.string().min(1),
-    /** Epoch seconds, as Meta sends it. */
-    timestamp: z.number().int(),
-    /** The readable text of the message (body, caption, button title...), when it has one. */
-    text: z.string().optional(),
-    context_id: z.string().optional(),
-  }),
-  received_at: z.string(),
-});
+/**
+ * Free text (a message's text, a contact's name) as the consumer gets it: well-formed. A lone
+ * surrogate is not a character and has no UTF-8 form, so DynamoDB and OpenAI cannot take it; it
+ * becomes U+FFFD, whichever producer let it through.
+ */
+const freeText = /* @__NO_SIDE_EFFECTS__ */ () =>
+  z.string().check(z.overwrite((value) => value.toWellFormed()));
+const nonEmpty = /* @__NO_SIDE_EFFECTS__ */ () => z.string().check(z.minLength(1));
+const epochSeconds = /* @__NO_SIDE_EFFECTS__ */ () => z.number().check(z.int());
 
-export const statusEventSchema = z.object({
-  v: z.literal(1),
-  kind: z.literal('status'),
-  tenant_id: z.string().min(1),
-  phone_number_id: z.string().min(1),
-  contact_key: z.string().optional(),
-  status: z.object({
-    message_id: z.string().min(1),
-    status: z.string().min(1),
-    timestamp: z.number().int(),
-    error_codes: z.array(z.number()).default([]),
-  }),
-  received_at: z.string(),
-});
+/* @__NO_SIDE_EFFECTS__ */
+function contactRef() {
+  return z.object({
+    /** Our key for the contact within the tenant: the business-scoped user id, else the wa_id. */
+    key: nonEmpty(),
+    wa_id: z.optional(z.string()),
+    user_id: z.optional(z.string()),
+    name: z.optional(freeText()),
+  });
+}
 
-export const queueEventSchema = z.discriminatedUnion('kind', [inboundMessageEventSchema, statusEventSchema]);
+export const contactRefSchema = /* @__PURE__ */ contactRef();
+
+/* @__NO_SIDE_EFFECTS__ */
+function inboundMessageEvent() {
+  return z.object({
+    v: z.literal(1),
+    kind: z.literal('message'),
+    tenant_id: nonEmpty(),
+    phone_number_id: nonEmpty(),
+    contact: contactRefSchema,
+    message: z.object({
+      id: nonEmpty(),
+      type: nonEmpty(),
+      /** Epoch seconds, as Meta sends it. */
+      timestamp: epochSeconds(),
+      /** The readable text of the message (body, caption, button title...), when it has one. */
+      text: z.optional(freeText()),
+      context_id: z.optional(z.string()),
+    }),
+    received_at: z.string(),
+  });
+}
+
+export const inboundMessageEventSchema = /* @__PURE__ */ inboundMessageEvent();
+
+/* @__NO_SIDE_EFFECTS__ */
+function statusEvent() {
+  return z.object({
+    v: z.literal(1),
+    kind: z.literal('status'),
+    tenant_id: nonEmpty(),
+    phone_number_id: nonEmpty(),
+    contact_key: z.optional(z.string()),
+    status: z.object({
+      message_id: nonEmpty(),
+      status: nonEmpty(),
+      timestamp: epochSeconds(),
+      error_codes: z._default(z.array(z.number()), []),
+    }),
+    received_at: z.string(),
+  });
+}
+
+export const statusEventSchema = /* @__PURE__ */ statusEvent();
+
+/* @__NO_SIDE_EFFECTS__ */
+function queueEvent() {
+  return z.discriminatedUnion('kind', [inboundMessageEventSchema, statusEventSchema]);
+}
+
+export const queueEventSchema = /* @__PURE__ */ queueEvent();
 
 export type ContactRef = z.infer<typeof contactRefSchema>;
 export type InboundMessageEvent = z.infer<typeof inboundMessageEventSchema>;
 export type StatusEvent = z.infer<typeof statusEventSchema>;
 export type QueueEvent = z.infer<typeof queueEventSchema>;
+
+/**
+ * Code units SQS refuses in a body (#x9 | #xA | #xD | #x20–#xD7FF | #xE000–#xFFFD are taken) and
+ * surrogates: SQS takes valid pairs (#x10000–#x10FFFF) but fauxqs, the local emulator, checks code
+ * units and refuses them, so they are escaped too.
+ */
+const NOT_CARRIED_BY_SQS = /[^\t\n\r\u0020-\ud7ff\ue000-\ufffd]/g;
+
+/**
+ * The queue body of an event: JSON in which every code unit SQS cannot carry (a customer can send
+ * U+FFFF, U+FFFE or control characters, which Meta escapes as \uXXXX) is written as a JSON \uXXXX
+ * escape. Only string contents can hold such code units, so the body stays valid JSON, and the
+ * plain JSON.parse the consumer does restores every string exactly: nothing is lost in transit.
+ */
+export function encodeQueueEvent(event: QueueEvent): string {
+  return JSON.stringify(event).replace(
+    NOT_CARRIED_BY_SQS,
+    (unit) => `\\u${unit.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
 
 /** FIFO group: one per tenant and contact, so a contact's messages are answered in order. */
 export const messageGroupId = (tenantId: string, contactKey: string) => `${tenantId}:${contactKey}`;

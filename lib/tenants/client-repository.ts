@@ -1,12 +1,22 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
+  BatchGetCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   TransactWriteCommand,
+  type TransactWriteCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { ConflictError, NotFoundError } from '../errors.ts';
-import { isConditionFailure, queryPages, tableDesign } from '../storage/table.ts';
+import { ConflictError, clipped, NotFoundError, PayloadTooLargeError, TransientError } from '../errors.ts';
+import {
+  dynamoLimits,
+  isConditionFailure,
+  isStorableKey,
+  itemSizeBytes,
+  queryPages,
+  tableDesign,
+} from '../storage/table.ts';
 import { type AssistantRecord, type Client, clientKeys } from './client.ts';
 
 /** Where a phone_number_id routes: the owning client and whether it is active. */
@@ -15,11 +25,41 @@ export interface PhoneRoute {
   active: boolean;
 }
 
+/** Keys one BatchGetItem request may ask for (DynamoDB's limit). */
+export const ROUTES_PER_BATCH = 100;
+/**
+ * Requests per batch of route keys: the first and up to 4 more for the keys DynamoDB left
+ * unprocessed (throttling), after 25, 50, 100 and 200 ms at most (full jitter): a batch gives up
+ * within ~0.4 s of sleeping, so a throttled delivery is answered 503 (Meta retries) well within the
+ * webhook's 10 s rather than timing out.
+ */
+const ROUTE_BATCH_ATTEMPTS = 5;
+const ROUTE_BATCH_BACKOFF_MS = 25;
+
 /** The profile changed since it was read (optimistic check on `updated_at`): read again and retry. */
 export class ConcurrentChangeError extends ConflictError {
   constructor() {
     super('the client was changed by another request; read it again and retry');
   }
+}
+
+type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+/** A route write of a transaction; `conflict` when its failed condition means the number is taken. */
+interface RouteWrite {
+  item: TransactItem;
+  conflict?: string;
+}
+
+/** What a failed claim of the number means, in the words of the change that claimed it. */
+function claimConflict(previous: Client, next: Client): string {
+  const number = next.phone_number_id;
+  if (previous.phone_number_id !== number)
+    return `phone_number_id ${number} already belongs to an active client`;
+  if (!previous.active) {
+    return `cannot reactivate the client: its phone_number_id ${number} now belongs to another active client; reactivate it with another phone_number_id`;
+  }
+  return `phone_number_id ${number} belongs to another active client`;
 }
 
 const PROFILE_ONLY = new Set(['pk', 'sk', 'gsi1pk', 'gsi1sk', 'item_type']);
@@ -38,6 +78,20 @@ function profileItem(client: Client) {
     gsi1sk: `${client.created_at}#${client.id}`,
     ...client,
   };
+}
+
+/**
+ * The profile is one item: refuse (413) what DynamoDB would refuse (a 500). The schemas' limits keep
+ * every accepted client well below it; this names the cause should a record still outgrow it.
+ */
+function assertProfileFits(client: Client) {
+  const bytes = itemSizeBytes(profileItem(client));
+  if (bytes > dynamoLimits.itemBytes) {
+    throw new PayloadTooLargeError(
+      `the client record would take ${bytes} bytes, more than the ${dynamoLimits.itemBytes} a record holds: shorten faqs`,
+      [{ field: 'faqs', message: 'the client record is too large' }],
+    );
+  }
 }
 
 function routeItem(client: Pick<Client, 'id' | 'phone_number_id' | 'active'>) {
@@ -61,6 +115,7 @@ export class ClientRepository {
 
   /** Stores a new client; ConflictError when its number already belongs to an active client. */
   async create(client: Client): Promise<void> {
+    assertProfileFits(client);
     try {
       await this.db.send(
         new TransactWriteCommand({
@@ -94,15 +149,18 @@ export class ClientRepository {
   }
 
   async get(clientId: string): Promise<Client | undefined> {
+    const key = clientKeys.profile(clientId);
+    // An id too long for a key names no client (and DynamoDB would refuse the read).
+    if (!isStorableKey(key)) return undefined;
     const { Item } = await this.db.send(
-      new GetCommand({ TableName: this.tableName, Key: clientKeys.profile(clientId), ConsistentRead: true }),
+      new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }),
     );
     return Item ? fromItem(Item) : undefined;
   }
 
   async require(clientId: string): Promise<Client> {
     const client = await this.get(clientId);
-    if (!client) throw new NotFoundError(`client ${clientId} not found`);
+    if (!client) throw new NotFoundError(`client ${clipped(clientId)} not found`);
     return client;
   }
 
@@ -128,10 +186,12 @@ export class ClientRepository {
     phoneNumberId: string,
     options: { consistent?: boolean } = {},
   ): Promise<PhoneRoute | undefined> {
+    const key = clientKeys.phoneRoute(phoneNumberId);
+    if (!isStorableKey(key)) return undefined;
     const { Item } = await this.db.send(
       new GetCommand({
         TableName: this.tableName,
-        Key: clientKeys.phoneRoute(phoneNumberId),
+        Key: key,
         ConsistentRead: options.consistent === true,
       }),
     );
@@ -140,11 +200,74 @@ export class ClientRepository {
   }
 
   /**
+   * The routes of many numbers at once (BatchGetItem, ROUTES_PER_BATCH keys a request, one request
+   * after another; callers wanting parallel requests pass ROUTES_PER_BATCH ids a call). A number
+   * with no route (or too long to be a key) is absent from the map. Eventually consistent, like
+   * findRoute by default. Keys DynamoDB leaves unprocessed are asked again with backoff; TransientError
+   * when some stay unprocessed.
+   */
+  async findRoutes(phoneNumberIds: readonly string[]): Promise<Map<string, PhoneRoute>> {
+    const idOfPk = new Map<string, string>();
+    const keys: Array<Record<string, string>> = [];
+    for (const id of phoneNumberIds) {
+      const key = clientKeys.phoneRoute(id);
+      // BatchGetItem refuses a request that repeats a key.
+      if (!isStorableKey(key) || idOfPk.has(key.pk)) continue;
+      idOfPk.set(key.pk, id);
+      keys.push(key);
+    }
+    const routes = new Map<string, PhoneRoute>();
+    for (let start = 0; start < keys.length; start += ROUTES_PER_BATCH) {
+      await this.getRouteBatch(keys.slice(start, start + ROUTES_PER_BATCH), idOfPk, routes);
+    }
+    return routes;
+  }
+
+  /** One BatchGetItem of at most ROUTES_PER_BATCH route keys, its unprocessed keys retried. */
+  private async getRouteBatch(
+    keys: Array<Record<string, unknown>>,
+    idOfPk: Map<string, string>,
+    into: Map<string, PhoneRoute>,
+  ): Promise<void> {
+    let pending = keys;
+    for (let attempt = 1; ; attempt++) {
+      const { Responses, UnprocessedKeys } = await this.db.send(
+        new BatchGetCommand({
+          RequestItems: {
+            [this.tableName]: {
+              Keys: pending,
+              // The key (to tell which number an item answers) and the route's own fields.
+              ProjectionExpression: '#pk, #client, #active',
+              ExpressionAttributeNames: { '#pk': 'pk', '#client': 'client_id', '#active': 'active' },
+            },
+          },
+        }),
+      );
+      for (const item of Responses?.[this.tableName] ?? []) {
+        const id = typeof item.pk === 'string' ? idOfPk.get(item.pk) : undefined;
+        if (id !== undefined && typeof item.client_id === 'string') {
+          into.set(id, { client_id: item.client_id, active: item.active === true });
+        }
+      }
+      pending = UnprocessedKeys?.[this.tableName]?.Keys ?? [];
+      if (pending.length === 0) return;
+      if (attempt >= ROUTE_BATCH_ATTEMPTS) {
+        throw new TransientError(
+          `${pending.length} phone routes stayed unprocessed after ${attempt} BatchGetItem requests`,
+        );
+      }
+      await sleep(Math.random() * ROUTE_BATCH_BACKOFF_MS * 2 ** (attempt - 1));
+    }
+  }
+
+  /**
    * Replaces a client's profile with `next` (optimistic: only if `previous.updated_at` is still
    * current) and moves or updates its phone route in the same transaction.
    */
   async replace(previous: Client, next: Client): Promise<void> {
-    const items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']> = [
+    assertProfileFits(next);
+    const routeWrites = await this.routeWrites(previous, next);
+    const items: TransactItem[] = [
       {
         Put: {
           TableName: this.tableName,
@@ -153,41 +276,94 @@ export class ClientRepository {
           ExpressionAttributeValues: { ':seen': previous.updated_at },
         },
       },
+      ...routeWrites.map((write) => write.item),
     ];
-    if (previous.phone_number_id !== next.phone_number_id) {
-      items.push({
-        Delete: {
-          TableName: this.tableName,
-          Key: clientKeys.phoneRoute(previous.phone_number_id),
-          ConditionExpression: 'attribute_not_exists(pk) OR client_id = :id',
-          ExpressionAttributeValues: { ':id': previous.id },
-        },
-      });
-    }
-    items.push({
-      Put: {
-        TableName: this.tableName,
-        Item: routeItem(next),
-        ConditionExpression: next.active
-          ? 'attribute_not_exists(pk) OR active = :false OR client_id = :id'
-          : 'attribute_not_exists(pk) OR client_id = :id',
-        ExpressionAttributeValues: next.active ? { ':false': false, ':id': next.id } : { ':id': next.id },
-      },
-    });
     try {
       await this.db.send(new TransactWriteCommand({ TransactItems: items }));
     } catch (error) {
       if (error instanceof TransactionCanceledException) {
-        const reasons = error.CancellationReasons ?? [];
-        if (reasons[0]?.Code === 'ConditionalCheckFailed') throw new ConcurrentChangeError();
-        if (reasons.some((r) => r.Code === 'ConditionalCheckFailed')) {
-          throw new ConflictError(
-            `phone_number_id ${next.phone_number_id} already belongs to an active client`,
-          );
-        }
+        const failed = (error.CancellationReasons ?? []).findIndex(
+          (r) => r.Code === 'ConditionalCheckFailed',
+        );
+        if (failed === 0) throw new ConcurrentChangeError();
+        const write = routeWrites[failed - 1];
+        if (write?.conflict) throw new ConflictError(write.conflict);
+        // A route changed hands between our read and the write: read everything again.
+        if (write) throw new ConcurrentChangeError();
       }
       throw error;
     }
+  }
+
+  /**
+   * The phone-route writes of a change. An active client holds its number's route; a deleted one
+   * holds it only until another client takes the number. From then on that route is none of its
+   * business: edits of the deleted client leave it alone, and only a change that claims a number
+   * (moving to it, or reactivating) can conflict.
+   */
+  private async routeWrites(previous: Client, next: Client): Promise<RouteWrite[]> {
+    const moved = previous.phone_number_id !== next.phone_number_id;
+    const writes: RouteWrite[] = [];
+    if (moved && (await this.ownsRoute(previous))) writes.push(this.releaseRoute(previous));
+    if (next.active) {
+      writes.push(this.claimRoute(next, claimConflict(previous, next)));
+    } else if (moved || previous.active) {
+      const route = await this.findRoute(next.phone_number_id, { consistent: true });
+      if (!route || route.client_id === next.id) writes.push(this.keepInactiveRoute(next));
+      else if (moved && route.active) {
+        throw new ConflictError(
+          `phone_number_id ${next.phone_number_id} already belongs to an active client`,
+        );
+      }
+    }
+    return writes;
+  }
+
+  private async ownsRoute(client: Client): Promise<boolean> {
+    return (await this.findRoute(client.phone_number_id, { consistent: true }))?.client_id === client.id;
+  }
+
+  /** Deletes the route of a number the client leaves, while it is still the client's. */
+  private releaseRoute(client: Client): RouteWrite {
+    return {
+      item: {
+        Delete: {
+          TableName: this.tableName,
+          Key: clientKeys.phoneRoute(client.phone_number_id),
+          ConditionExpression: 'client_id = :id',
+          ExpressionAttributeValues: { ':id': client.id },
+        },
+      },
+    };
+  }
+
+  /** Routes the number to the (active) client unless another active client has it. */
+  private claimRoute(client: Client, conflict: string): RouteWrite {
+    return {
+      item: {
+        Put: {
+          TableName: this.tableName,
+          Item: routeItem(client),
+          ConditionExpression: 'attribute_not_exists(pk) OR active = :false OR client_id = :id',
+          ExpressionAttributeValues: { ':false': false, ':id': client.id },
+        },
+      },
+      conflict,
+    };
+  }
+
+  /** Marks the number's route inactive while it is free or still the (inactive) client's own. */
+  private keepInactiveRoute(client: Client): RouteWrite {
+    return {
+      item: {
+        Put: {
+          TableName: this.tableName,
+          Item: routeItem(client),
+          ConditionExpression: 'attribute_not_exists(pk) OR client_id = :id',
+          ExpressionAttributeValues: { ':id': client.id },
+        },
+      },
+    };
   }
 
   /** Updates a few top-level attributes without touching the rest (used by the worker). */
