@@ -1,16 +1,20 @@
 import middy from '@middy/core';
 import httpRouterHandler from '@middy/http-router';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { functions } from '../infra/topology.ts';
-import { awsClients } from '../lib/aws-clients.ts';
+import { createSqsClient } from '../lib/aws/sqs-client.ts';
 import type { ConversationStore } from '../lib/conversation/conversation-store.ts';
-import { NotFoundError, UnauthorizedError, ValidationError } from '../lib/errors.ts';
+import { contactKeys, messageKeys } from '../lib/conversation/keys.ts';
+import { clipped, NotFoundError, UnauthorizedError, ValidationError } from '../lib/errors.ts';
 import { errorResponse, json, parseJsonBody, parseQuery } from '../lib/http/http-response.ts';
 import { sendMessage } from '../lib/queue/sqs-publisher.ts';
 import { eraseContact, type PurgeDeps, runPurge } from '../lib/retention/purge.ts';
 import { buildDependencies, buildPurgeDependencies, once } from '../lib/runtime/dependencies.ts';
 import { secretsMatch } from '../lib/secrets/constant-time.ts';
 import { readPlatformSecret, requirePlatformSecret } from '../lib/secrets/platform-secrets.ts';
+import { DynamoStatsStore, type StatsReader } from '../lib/stats/dynamo-stats-store.ts';
+import { statsReport } from '../lib/stats/stats-report.ts';
+import { statsQuerySchema } from '../lib/stats/stats-schemas.ts';
+import { isStorableKey, useCursorSecret } from '../lib/storage/table.ts';
 import { toClientView } from '../lib/tenants/client.ts';
 import {
   createClientSchema,
@@ -21,6 +25,7 @@ import {
   updateClientSchema,
 } from '../lib/tenants/client-schemas.ts';
 import { ClientService } from '../lib/tenants/client-service.ts';
+import { functions } from '../lib/topology.ts';
 
 /** The operator's HTTP API. Every route but /health needs `Authorization: Bearer <operator key>`. */
 
@@ -28,7 +33,14 @@ export interface AdminApiDeps {
   service: ClientService;
   conversations: ConversationStore;
   purge: PurgeDeps;
+  /**
+   * The per-tenant statistics of GET /admin/stats. Optional only so that deps built for the other
+   * routes (tests) need not build it; production always has it, and without it the route fails (500).
+   */
+  stats?: StatsReader;
   operatorKey: string;
+  /** The clock of the statistics window (tests fix it). */
+  now?: () => Date;
 }
 
 /** A forced purge runs inside the request: it stops after this long and says `complete: false`. */
@@ -48,6 +60,17 @@ const pathParam = (event: APIGatewayProxyEventV2, name: string): string => {
     throw new ValidationError(`path parameter ${name} is not valid URL encoding`);
   }
 };
+
+/**
+ * A contact whose keys DynamoDB could not hold has no conversation (its reads would be refused with
+ * a 500): answer 404 before asking.
+ */
+function requireStorableContact(clientId: string, contact: string): void {
+  const storable =
+    isStorableKey(contactKeys.contact(clientId, contact)) &&
+    isStorableKey({ pk: messageKeys.partition(clientId, contact) });
+  if (!storable) throw new NotFoundError(`no conversation with ${clipped(contact)}`);
+}
 
 const handlers: Record<string, Route> = {
   'GET /health': async () => json(200, { status: 'ok' }),
@@ -89,15 +112,22 @@ const handlers: Record<string, Route> = {
     const client = await service.get(pathParam(event, 'id'));
     const contact = pathParam(event, 'contact');
     const page = parseQuery(event, paginationQuerySchema);
+    requireStorableContact(client.id, contact);
     const stored = await conversations.getContact(client.id, contact);
-    if (!stored) throw new NotFoundError(`no conversation with ${contact}`);
+    if (!stored) throw new NotFoundError(`no conversation with ${clipped(contact)}`);
     const result = await conversations.listMessages(client.id, contact, page);
     return json(200, { contact, messages: result.items, next_cursor: result.next_cursor });
   },
-  'DELETE /clients/{id}/conversations/{contact}': async (event, { purge }) =>
-    json(200, await eraseContact(pathParam(event, 'id'), pathParam(event, 'contact'), purge)),
-  'POST /admin/purge': async (event, { purge }) => {
+  'DELETE /clients/{id}/conversations/{contact}': async (event, { service, purge }) => {
+    const client = await service.get(pathParam(event, 'id'));
+    const contact = pathParam(event, 'contact');
+    requireStorableContact(client.id, contact);
+    return json(200, await eraseContact(client.id, contact, purge));
+  },
+  'POST /admin/purge': async (event, { service, purge }) => {
     const request = parseJsonBody(event, purgeRequestSchema, { optional: true });
+    // An unknown client is the caller's mistake (404), not a failed purge run to record and log.
+    if (request.client_id) await service.get(request.client_id);
     const run = await runPurge(
       {
         trigger: 'manual',
@@ -112,6 +142,12 @@ const handlers: Record<string, Route> = {
   'GET /admin/purges': async (event, { purge }) => {
     const { limit } = parseQuery(event, purgeListQuerySchema);
     return json(200, { runs: await purge.store.listRuns(limit) });
+  },
+  'GET /admin/stats': async (event, { service, stats, now }) => {
+    const { active_only } = parseQuery(event, statsQuerySchema);
+    if (!stats) throw new Error('the statistics reader is not configured');
+    const clients = await service.list({ activeOnly: active_only });
+    return json(200, await statsReport(clients, stats, now?.() ?? new Date()));
   },
 };
 
@@ -138,6 +174,8 @@ export function createAdminApiHandler(deps: () => Promise<AdminApiDeps>) {
           ) {
             throw new UnauthorizedError('missing or invalid operator key');
           }
+          // Every instance derives the same cursor key from the secret they share.
+          useCursorSecret(resolved.operatorKey);
           return await routeHandler(event, resolved);
         } catch (error) {
           return errorResponse(error);
@@ -157,11 +195,12 @@ export function createAdminApiHandler(deps: () => Promise<AdminApiDeps>) {
 }
 
 const staticDeps = once(async (): Promise<Omit<AdminApiDeps, 'operatorKey'>> => {
-  const base = buildDependencies();
-  const { sqs } = awsClients();
+  const base = buildDependencies(['PROVISION_QUEUE_URL']);
+  const sqs = createSqsClient(base.config);
   const provisionQueueUrl = base.config.PROVISION_QUEUE_URL;
   return {
     conversations: base.conversations,
+    stats: new DynamoStatsStore(base.dynamo, base.config.TABLE_NAME),
     purge: buildPurgeDependencies(base),
     service: new ClientService({
       clients: base.clients,
@@ -169,7 +208,6 @@ const staticDeps = once(async (): Promise<Omit<AdminApiDeps, 'operatorKey'>> => 
       defaultModel: base.config.OPENAI_MODEL,
       platformHasOpenAi: async () => (await readPlatformSecret('OPENAI_API_KEY')) !== undefined,
       enqueueProvisioning: async (job) => {
-        if (!provisionQueueUrl) throw new Error('PROVISION_QUEUE_URL is not configured');
         await sendMessage(sqs, provisionQueueUrl, job);
       },
     }),

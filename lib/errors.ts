@@ -50,11 +50,30 @@ export class ConflictError extends AppError {
   }
 }
 
+/** The request is understood but too large to store (e.g. a client record beyond DynamoDB's 400 KB). */
+export class PayloadTooLargeError extends AppError {
+  constructor(message: string, details?: unknown) {
+    super(413, 'payload_too_large', message, { details });
+  }
+}
+
+/** The body is not in the media type the route reads (JSON bodies must say `application/json`). */
+export class UnsupportedMediaTypeError extends AppError {
+  constructor(message: string) {
+    super(415, 'unsupported_media_type', message);
+  }
+}
+
 /** A dependency failed in a way that a later attempt may not (SQS, DynamoDB, a 5xx upstream). */
 export class TransientError extends AppError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(503, 'transient_failure', message, options);
   }
+}
+
+/** A caller's value as it may appear in an error message: ids and contacts may be of any length. */
+export function clipped(value: string, max = 64): string {
+  return value.length > max ? `${value.slice(0, max)}…` : value;
 }
 
 /** Body of an error response: the message only when it is safe to expose. */

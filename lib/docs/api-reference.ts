@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { allRoutes } from '../../infra/topology.ts';
+import { statsQuerySchema, statsReportSchema } from '../stats/stats-schemas.ts';
 import {
   createClientSchema,
   listClientsQuerySchema,
@@ -8,6 +8,7 @@ import {
   purgeRequestSchema,
   updateClientSchema,
 } from '../tenants/client-schemas.ts';
+import { allRoutes } from '../topology.ts';
 
 /**
  * Renders docs/api.md from the topology (routes) and the zod schemas (bodies and queries), so the
@@ -15,94 +16,113 @@ import {
  * fails when the file is stale.
  */
 
-const routeDocs: Record<string, { summary: string; body?: z.ZodType; query?: z.ZodType; responses: string }> =
-  {
-    'GET /health': { summary: 'Liveness of the API.', responses: '200 `{"status":"ok"}`' },
-    'GET /webhook': {
-      summary: "Meta's subscription check: `hub.mode=subscribe`, `hub.verify_token`, `hub.challenge`.",
-      responses: '200 with the challenge as text when the token matches; 403 otherwise',
-    },
-    'POST /webhook': {
-      summary:
-        'Deliveries from Meta for every tenant. Signed with `X-Hub-Signature-256` (HMAC-SHA256 of the raw body with the App Secret). Every entry, change, message and status is routed by `metadata.phone_number_id` and queued.',
-      responses:
-        '200 once queued (also for unknown numbers and inactive tenants); 401 bad or missing signature; 400 malformed body; 5xx when the queue is unavailable (Meta retries)',
-    },
-    'POST /clients': {
-      summary:
-        "Creates a client (tenant) and its assistant from its FAQs. With OpenAI configured (the tenant's key or the platform's) the assistant is `pending` until its vector store is built, then `ready`.",
-      body: createClientSchema,
-      responses:
-        '201 the client; 400 with `details[]` (one reason per field); 401; 409 the number belongs to an active client',
-    },
-    'GET /clients': {
-      summary: 'Lists clients, oldest first.',
-      query: listClientsQuerySchema,
-      responses: '200 `{"clients":[…],"count":n}`; 400 bad query; 401',
-    },
-    'GET /clients/{id}': { summary: 'One client.', responses: '200; 401; 404' },
-    'PATCH /clients/{id}': {
-      summary:
-        'Changes some fields. Changing `faqs`, `name`, `business_hours`, `language`, `openai_model` or `openai_api_key` rebuilds the assistant as a new version. `null` removes a stored secret. `active: true` reactivates a deleted client.',
-      body: updateClientSchema,
-      responses: '200 the client; 400; 401; 404; 409 number taken, or the client changed meanwhile (retry)',
-    },
-    'DELETE /clients/{id}': {
-      summary:
-        'Soft delete: `active: false`; the client and its data are kept; its messages are acknowledged and no longer answered.',
-      responses: '200 the client; 401; 404',
-    },
-    'GET /clients/{id}/conversations': {
-      summary:
-        'The client\'s contacts with first and last activity and bot state (paused by "suspender bot").',
-      query: paginationQuerySchema,
-      responses: '200 `{"conversations":[…],"next_cursor":…}`; 400; 401; 404',
-    },
-    'GET /clients/{id}/conversations/{contact}/messages': {
-      summary:
-        "One contact's messages, inbound and outbound, newest first. `{contact}` is the WhatsApp id of the webhook: the business-scoped `user_id` when the customer has one, else the `wa_id` (URL-encode it).",
-      query: paginationQuerySchema,
-      responses:
-        '200 `{"contact":…,"messages":[…],"next_cursor":…}`; 400; 401; 404 unknown client or contact',
-    },
-    'DELETE /clients/{id}/conversations/{contact}': {
-      summary:
-        "A customer's right to erasure: deletes the contact's messages, conversation state and OpenAI conversation. The next message from that customer starts a new conversation.",
-      responses:
-        '200 `{"contact","messages_deleted","conversations_deleted","openai_conversations_deleted"}`; 401; 404 unknown client or contact; 409 a purge run is erasing it right now',
-    },
-    'POST /admin/purge': {
-      summary:
-        "Runs the retention purge now (the daily schedule runs it too). Without a body it applies every client's `retention_hours`; `client_id` narrows it to one client and `older_than_hours` overrides the retention. It stops after 20 s and says `complete: false`: call again to go on.",
-      body: purgeRequestSchema,
-      responses:
-        '200 `{"run_id","status","scope","messages_deleted","conversations_deleted","openai_conversations_deleted","idempotency_records_deleted","media_objects_deleted","vector_stores_deleted","clients_erased","tenants_scanned","errors","complete"}`; 400; 401; 404 unknown client',
-    },
-    'GET /admin/purges': {
-      summary: 'Recent purge runs (scheduled and forced), newest first, with their reports. Kept 90 days.',
-      query: purgeListQuerySchema,
-      responses:
-        '200 `{"runs":[{"run_id","trigger","status","started_at","finished_at","scope","report"}]}`; 400; 401',
-    },
-  };
+interface RouteDoc {
+  summary: string;
+  body?: z.ZodType;
+  query?: z.ZodType;
+  /** The schema of the success body, where the route has one (rendered as its output). */
+  response?: z.ZodType;
+  responses: string;
+}
 
-const schemaBlock = (schema: z.ZodType) =>
-  [
-    '```json',
-    JSON.stringify(z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }), null, 2),
-    '```',
-  ].join('\n');
+const routeDocs: Record<string, RouteDoc> = {
+  'GET /health': { summary: 'Liveness of the API.', responses: '200 `{"status":"ok"}`' },
+  'GET /webhook': {
+    summary: "Meta's subscription check: `hub.mode=subscribe`, `hub.verify_token`, `hub.challenge`.",
+    responses: '200 with the challenge as text when the token matches; 403 otherwise',
+  },
+  'POST /webhook': {
+    summary:
+      'Deliveries from Meta for every tenant. Signed with `X-Hub-Signature-256` (HMAC-SHA256 of the raw body with the App Secret). Every entry, change, message and status is routed by `metadata.phone_number_id` and queued.',
+    responses:
+      '200 once queued (also for unknown numbers and inactive tenants); 401 bad or missing signature; 400 malformed body; 5xx when the queue is unavailable (Meta retries)',
+  },
+  'POST /clients': {
+    summary:
+      "Creates a client (tenant) and its assistant from its FAQs. With OpenAI configured (the tenant's key or the platform's) the assistant is `pending` until its vector store is built, then `ready`.",
+    body: createClientSchema,
+    responses:
+      '201 the client; 400 with `details[]` (one reason per field); 401; 409 the number belongs to an active client; 413 the client would not fit its record; 415 not JSON',
+  },
+  'GET /clients': {
+    summary: 'Lists clients, oldest first.',
+    query: listClientsQuerySchema,
+    responses: '200 `{"clients":[…],"count":n}`; 400 bad query; 401',
+  },
+  'GET /clients/{id}': { summary: 'One client.', responses: '200; 401; 404' },
+  'PATCH /clients/{id}': {
+    summary:
+      'Changes some fields. Changing `faqs`, `name`, `business_hours`, `language`, `openai_model` or `openai_api_key` rebuilds the assistant as a new version. `null` removes a stored secret. `active: true` reactivates a deleted client. A deleted client stays editable after another client took its number; only moving to a number or reactivating claims one.',
+    body: updateClientSchema,
+    responses:
+      '200 the client; 400; 401; 404; 409 the number it claims belongs to an active client, or the client changed meanwhile (retry); 413; 415 not JSON',
+  },
+  'DELETE /clients/{id}': {
+    summary:
+      'Soft delete: `active: false`; the client and its data are kept; its messages are acknowledged and no longer answered.',
+    responses: '200 the client; 401; 404',
+  },
+  'GET /clients/{id}/conversations': {
+    summary:
+      'The client\'s contacts with first and last activity and bot state (paused by "suspender bot"). `next_cursor` is opaque (sealed): pass it back as `cursor` to get the next page; an altered one answers 400.',
+    query: paginationQuerySchema,
+    responses: '200 `{"conversations":[…],"next_cursor":…}`; 400; 401; 404',
+  },
+  'GET /clients/{id}/conversations/{contact}/messages': {
+    summary:
+      "One contact's messages, inbound and outbound, newest first. `{contact}` is the WhatsApp id of the webhook: the business-scoped `user_id` when the customer has one, else the `wa_id` (URL-encode it).",
+    query: paginationQuerySchema,
+    responses: '200 `{"contact":…,"messages":[…],"next_cursor":…}`; 400; 401; 404 unknown client or contact',
+  },
+  'DELETE /clients/{id}/conversations/{contact}': {
+    summary:
+      "A customer's right to erasure: deletes the contact's messages, conversation state and OpenAI conversation. The next message from that customer starts a new conversation.",
+    responses:
+      '200 `{"contact","messages_deleted","conversations_deleted","openai_conversations_deleted"}`; 401; 404 unknown client or contact; 409 a purge run is erasing it right now',
+  },
+  'POST /admin/purge': {
+    summary:
+      "Runs the retention purge now (the daily schedule runs it too). Without a body it applies every client's `retention_hours`; `client_id` narrows it to one client and `older_than_hours` overrides the retention. It stops after 20 s and says `complete: false`: call again to go on.",
+    body: purgeRequestSchema,
+    responses:
+      '200 `{"run_id","status","scope","messages_deleted","conversations_deleted","openai_conversations_deleted","idempotency_records_deleted","media_objects_deleted","vector_stores_deleted","clients_erased","tenants_scanned","errors","complete"}`; 400; 401; 404 unknown client (no run is recorded); 415 a body that is not JSON',
+  },
+  'GET /admin/purges': {
+    summary: 'Recent purge runs (scheduled and forced), newest first, with their reports. Kept 90 days.',
+    query: purgeListQuerySchema,
+    responses:
+      '200 `{"runs":[{"run_id","trigger","status","started_at","finished_at","scope","report"}]}`; 400; 401',
+  },
+  'GET /admin/stats': {
+    summary:
+      "Each client's counters over the last 24 hourly buckets (the current UTC hour so far and the 23 whole hours before it; `since` says where that starts), and their totals: messages received, answers by responder, fallbacks (answers the FAQ responder gave because OpenAI failed), OpenAI tokens, last message time. Deactivated clients are listed with `active: false` unless `active_only=true`. Counts only: no contacts, no text.",
+    query: statsQuerySchema,
+    response: statsReportSchema,
+    responses: '200 the report (below); 400 bad query; 401',
+  },
+};
+
+/** Requests are documented as the caller writes them (`input`), responses as the API writes them. */
+const schemaBlock = (schema: z.ZodType, io: 'input' | 'output' = 'input') =>
+  ['```json', JSON.stringify(z.toJSONSchema(schema, { io, unrepresentable: 'any' }), null, 2), '```'].join(
+    '\n',
+  );
 
 export function renderApiReference(): string {
   const out = [
     '# API reference',
     '',
-    '<!-- Generated by `npm run docs:api` from infra/topology.ts and the zod schemas. Do not edit by hand. -->',
+    '<!-- Generated by `npm run docs:api` from lib/topology.ts and the zod schemas. Do not edit by hand. -->',
     '',
     'Operator routes need `Authorization: Bearer <OPERATOR_API_KEY>`. Errors are JSON:',
     '`{"error": "<code>", "message": "<reason>", "details": [{"field": "…", "message": "…"}]}`',
     '(details on validation errors only; 5xx bodies carry no internals). Secrets sent to the API are',
     'stored encrypted and never returned: responses say `has_whatsapp_access_token` / `has_openai_api_key`.',
+    '',
+    'Bodies are JSON sent with `Content-Type: application/json` (a `charset` must be UTF-8), else 415.',
+    'Free text (names, FAQs, messages) must be valid Unicode without NUL characters. Lengths count',
+    'UTF-16 code units (an emoji counts 2); byte limits count UTF-8. Ids and contacts that no record',
+    'could have (longer than a DynamoDB key allows) answer 404.',
     '',
   ];
   for (const route of allRoutes()) {
@@ -118,6 +138,7 @@ export function renderApiReference(): string {
       if (doc.query) out.push('Query:', '', schemaBlock(doc.query), '');
       if (doc.body) out.push('Body:', '', schemaBlock(doc.body), '');
       out.push(`Responses: ${doc.responses}`, '');
+      if (doc.response) out.push('Response (200):', '', schemaBlock(doc.response, 'output'), '');
     }
   }
   return `${out.join('\n').trimEnd()}\n`;

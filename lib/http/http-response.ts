@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type * as z from 'zod';
-import { errorBody, ValidationError } from '../errors.ts';
+import { errorBody, UnsupportedMediaTypeError, ValidationError } from '../errors.ts';
 import { logger } from '../logger.ts';
 
 /** HTTP helpers shared by the API Gateway (v2) handlers. */
@@ -40,7 +40,40 @@ export function validationError(error: z.ZodError, what: string): ValidationErro
   );
 }
 
-/** Parses and validates a JSON body. */
+/** A request header by name; API Gateway lowercases names, other callers may not. */
+export function header(event: APIGatewayProxyEventV2, name: string): string | undefined {
+  const wanted = name.toLowerCase();
+  for (const [key, value] of Object.entries(event.headers ?? {})) {
+    if (key.toLowerCase() === wanted) return value;
+  }
+  return undefined;
+}
+
+/**
+ * A body is read as JSON only when the caller says it is: `application/json`, with no charset or
+ * UTF-8 (the body is decoded as UTF-8, as RFC 8259 requires). Anything else is a 415, not a guess.
+ */
+export function requireJsonContentType(event: APIGatewayProxyEventV2): void {
+  const sent = header(event, 'content-type');
+  const [type, ...parameters] = (sent ?? '').split(';').map((part) => part.trim().toLowerCase());
+  if (type !== 'application/json') {
+    const got = sent ? `"${sent.slice(0, 100)}"` : 'none';
+    throw new UnsupportedMediaTypeError(
+      `the request body must be JSON sent with Content-Type: application/json (got ${got})`,
+    );
+  }
+  const charset = parameters
+    .find((parameter) => parameter.startsWith('charset='))
+    ?.slice('charset='.length)
+    .replace(/^"(.*)"$/, '$1');
+  if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
+    throw new UnsupportedMediaTypeError(
+      `JSON bodies must be UTF-8: send Content-Type: application/json or application/json; charset=utf-8 (got charset ${charset.slice(0, 40)})`,
+    );
+  }
+}
+
+/** Parses and validates a JSON body (an optional body may be absent, with any Content-Type). */
 export function parseJsonBody<S extends z.ZodType>(
   event: APIGatewayProxyEventV2,
   schema: S,
@@ -50,6 +83,8 @@ export function parseJsonBody<S extends z.ZodType>(
   if (text.trim() === '') {
     if (!options.optional) throw new ValidationError('request body is required (JSON)');
     text = '{}';
+  } else {
+    requireJsonContentType(event);
   }
   let value: unknown;
   try {

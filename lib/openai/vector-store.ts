@@ -1,9 +1,15 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { toFile } from 'openai';
+import * as z from 'zod';
 import { logger } from '../logger.ts';
 import type { Faq } from '../tenants/client-schemas.ts';
 import { createOpenAiClient } from './openai-client.ts';
-import { OpenAiUnavailableError, type RetryPolicy, withOpenAiRetry } from './retry.ts';
+import {
+  type OpenAiFailureReason,
+  OpenAiUnavailableError,
+  type RetryPolicy,
+  withOpenAiRetry,
+} from './retry.ts';
 
 /**
  * A tenant's FAQs as an OpenAI vector store, for the responder's `file_search` tool: the FAQs are
@@ -42,19 +48,122 @@ export function renderFaqMarkdown(name: string, faqs: Faq[]): string {
   return `# ${name.replace(/\s+/g, ' ').trim()}: frequently asked questions\n\n${blocks.join('\n\n')}\n`;
 }
 
+/** The steps of a build, as the operator reads them in `assistant_status_reason`. */
+const STEPS = {
+  upload: 'the FAQ file upload',
+  store: 'the vector store creation',
+  indexing: 'the indexing of the FAQ file',
+} as const;
+
+export type FaqVectorStoreStep = keyof typeof STEPS;
+
+/**
+ * A build failed at `step`. The message is ours (what failed and OpenAI's HTTP status, never
+ * OpenAI's own text, which is long, changes and may echo input): safe to store and show. OpenAI's
+ * text stays on `cause` for the log.
+ */
+export class FaqVectorStoreError extends OpenAiUnavailableError {
+  readonly step: FaqVectorStoreStep;
+
+  constructor(
+    step: FaqVectorStoreStep,
+    reason: OpenAiFailureReason,
+    message: string,
+    options: { cause?: unknown; upstreamStatus?: number; attempts?: number } = {},
+  ) {
+    super(reason, message, options);
+    this.step = step;
+  }
+}
+
+/** What OpenAI's failure means for a step, in our words. */
+function describeFailure(step: FaqVectorStoreStep, error: OpenAiUnavailableError): string {
+  const what = STEPS[step];
+  const status = error.upstreamStatus ? ` (HTTP ${error.upstreamStatus})` : '';
+  switch (error.reason) {
+    case 'timeout':
+      return `OpenAI did not answer ${what} in time`;
+    case 'connection':
+      return `OpenAI could not be reached for ${what}`;
+    case 'rate_limited':
+      return `OpenAI rate-limited ${what}${status}`;
+    case 'quota_exceeded':
+      return `OpenAI refused ${what}: the key's quota is used up${status}`;
+    case 'server_error':
+      return `OpenAI failed ${what}${status}`;
+    default:
+      return `OpenAI refused ${what}${status}`;
+  }
+}
+
+/**
+ * OpenAI's answers are checked for what we use before we use it: an id goes into the next URL and
+ * into the client record, so a missing one is an error, not a call to `…/vector_stores/undefined`.
+ */
+const openAiId = z.string().regex(/^[\w-]{1,200}$/);
+const expected = {
+  created: { schema: z.object({ id: openAiId }), lacking: 'an id' },
+  attached: {
+    schema: z.object({ status: z.string(), last_error: z.object({ code: z.string().optional() }).nullish() }),
+    lacking: 'a status',
+  },
+} as const;
+
+/**
+ * One step: its OpenAI call under the retry policy, a failure named after the step (in our words,
+ * OpenAI's error on `cause`), and the answer checked against what the step needs from it.
+ */
+async function runStep<S extends z.ZodType>(
+  step: FaqVectorStoreStep,
+  operation: string,
+  call: () => Promise<unknown>,
+  answer: { schema: S; lacking: string },
+  policy: RetryPolicy,
+): Promise<z.infer<S>> {
+  let result: unknown;
+  try {
+    result = await withOpenAiRetry(operation, call, policy);
+  } catch (error) {
+    if (!(error instanceof OpenAiUnavailableError)) throw error;
+    throw new FaqVectorStoreError(step, error.reason, describeFailure(step, error), {
+      cause: error,
+      attempts: error.attempts,
+      ...(error.upstreamStatus ? { upstreamStatus: error.upstreamStatus } : {}),
+    });
+  }
+  const parsed = answer.schema.safeParse(result);
+  if (parsed.success) return parsed.data as z.infer<S>;
+  logger.warn('openai answer not understood', {
+    operation,
+    issues: parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.code}`),
+  });
+  // Retryable like a 5xx: a later attempt (an SQS redelivery) may get a proper answer.
+  throw new FaqVectorStoreError(
+    step,
+    'server_error',
+    `OpenAI answered ${STEPS[step]} without ${answer.lacking}`,
+    {
+      attempts: 1,
+    },
+  );
+}
+
 export async function createFaqVectorStore(options: CreateFaqVectorStoreOptions): Promise<FaqVectorStore> {
   const client = clientFor(options);
   const markdown = renderFaqMarkdown(options.name, options.faqs);
   const upload = await toFile(Buffer.from(markdown, 'utf8'), 'faqs.md', { type: 'text/markdown' });
 
-  const file = await withOpenAiRetry(
+  const file = await runStep(
+    'upload',
     'files.create',
     () => client.files.create({ file: upload, purpose: 'assistants' }),
+    expected.created,
     options,
   );
   let vectorStoreId: string | undefined;
   try {
-    const store = await withOpenAiRetry(
+    const store = await runStep(
+      'store',
       'vectorStores.create',
       () =>
         client.vectorStores.create({
@@ -62,6 +171,7 @@ export async function createFaqVectorStore(options: CreateFaqVectorStoreOptions)
           file_ids: [file.id],
           ...(options.metadata ? { metadata: options.metadata } : {}),
         }),
+      expected.created,
       options,
     );
     vectorStoreId = store.id;
@@ -98,21 +208,35 @@ async function waitUntilIndexed(
   const deadline = Date.now() + (options.indexTimeoutMs ?? 120_000);
   const interval = options.pollIntervalMs ?? 1_000;
   for (;;) {
-    const attached = await withOpenAiRetry(
+    const attached = await runStep(
+      'indexing',
       'vectorStores.files.retrieve',
       () => client.vectorStores.files.retrieve(fileId, { vector_store_id: vectorStoreId }),
+      expected.attached,
       options,
     );
     if (attached.status === 'completed') return;
     if (attached.status === 'failed' || attached.status === 'cancelled') {
-      throw new OpenAiUnavailableError(
+      // OpenAI's error code stays in the log; the reason says what happened in our words.
+      logger.warn('faq file not indexed', {
+        vectorStoreId,
+        fileId,
+        status: attached.status,
+        code: attached.last_error?.code,
+      });
+      throw new FaqVectorStoreError(
+        'indexing',
         'bad_request',
-        `the FAQ file could not be indexed (${attached.status}${attached.last_error ? `: ${attached.last_error.code}` : ''})`,
-        { attempts: 1 },
+        `OpenAI could not index the FAQ file (${attached.status})`,
+        {
+          attempts: 1,
+        },
       );
     }
     if (Date.now() + interval > deadline) {
-      throw new OpenAiUnavailableError('timeout', 'the FAQ file was not indexed in time', { attempts: 1 });
+      throw new FaqVectorStoreError('indexing', 'timeout', 'the FAQ file was not indexed in time', {
+        attempts: 1,
+      });
     }
     await sleep(interval);
   }

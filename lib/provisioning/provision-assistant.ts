@@ -1,10 +1,15 @@
 import { logger } from '../logger.ts';
+import { noTelemetry, type Telemetry } from '../observability/telemetry.ts';
+import { FaqVectorStoreError } from '../openai/vector-store.ts';
 import type { SecretBox } from '../secrets/secret-box.ts';
 import type { ClientRepository } from '../tenants/client-repository.ts';
 import type { Faq } from '../tenants/client-schemas.ts';
 import type { ProvisionJob } from '../tenants/client-service.ts';
 
-/** The OpenAI vector-store operations the provisioner needs (lib/openai/vector-store.ts). */
+/**
+ * The OpenAI vector-store operations the provisioner needs (lib/openai/vector-store.ts). A failed
+ * build rejects with a FaqVectorStoreError, whose message is fit for the operator.
+ */
 export interface FaqVectorStores {
   create(args: {
     apiKey: string;
@@ -21,6 +26,8 @@ export interface ProvisionDeps {
   secrets: SecretBox;
   vectorStores: FaqVectorStores;
   platformOpenAiKey(): Promise<string | undefined>;
+  /** Counts versions built and builds failed; default: nowhere. */
+  telemetry?: Telemetry;
   now?: () => Date;
 }
 
@@ -36,6 +43,24 @@ export async function provisionAssistant(
   deps: ProvisionDeps,
   /** Time left in this invocation: the indexing wait must end (and clean up) well before it. */
   budget: { remainingMs?: number } = {},
+): Promise<ProvisionOutcome> {
+  const telemetry = deps.telemetry ?? noTelemetry;
+  try {
+    const outcome = await provisionVersion(job, deps, budget);
+    // An offline assistant is provisioned too: ready, answered by the FAQ responder.
+    if (outcome === 'ready' || outcome === 'offline') telemetry.count('AssistantsProvisioned');
+    return outcome;
+  } catch (error) {
+    // Every failed attempt counts (the queue retries it): a build failing over and over shows.
+    telemetry.count('ProvisioningFailures');
+    throw error;
+  }
+}
+
+async function provisionVersion(
+  job: ProvisionJob,
+  deps: ProvisionDeps,
+  budget: { remainingMs?: number },
 ): Promise<ProvisionOutcome> {
   const client = await deps.clients.get(job.client_id);
   if (!client) return 'gone';
@@ -71,7 +96,8 @@ export async function provisionAssistant(
         : {}),
     });
   } catch (error) {
-    const reason = error instanceof Error ? error.message.slice(0, 300) : 'unknown error';
+    const reason = buildFailureReason(error);
+    logBuildFailure(client.id, client.assistant.version, error);
     await deps.clients.setAssistant(
       client.id,
       {
@@ -108,4 +134,34 @@ export async function provisionAssistant(
       );
   }
   return 'ready';
+}
+
+/**
+ * Why a build failed, as the operator reads it in `assistant_status_reason`: our own words (the
+ * step and OpenAI's HTTP status), never upstream text or our internals; those go to the log.
+ */
+function buildFailureReason(error: unknown): string {
+  if (error instanceof FaqVectorStoreError) return error.message;
+  return 'an internal error (see the provisioner logs)';
+}
+
+/** The whole story for the log: the step, OpenAI's status and its own message (clipped). */
+function logBuildFailure(clientId: string, version: number, error: unknown) {
+  if (error instanceof FaqVectorStoreError) {
+    const upstream = error.cause instanceof Error ? error.cause.cause : undefined;
+    logger.warn('assistant build failed; the queue retries it', {
+      clientId,
+      version,
+      step: error.step,
+      reason: error.reason,
+      upstreamStatus: error.upstreamStatus,
+      upstreamMessage: upstream instanceof Error ? upstream.message.slice(0, 1000) : undefined,
+    });
+    return;
+  }
+  logger.error('assistant build failed; the queue retries it', {
+    clientId,
+    version,
+    error: error instanceof Error ? error : String(error),
+  });
 }

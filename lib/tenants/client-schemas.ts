@@ -5,14 +5,59 @@ import * as z from 'zod';
  * `npm run docs:api` renders them into docs/api.md.
  */
 
-const trimmed = (max: number) => z.string().trim().min(1).max(max);
+/** Bytes of a string in UTF-8, as DynamoDB (items, keys) and KMS (plaintexts) count them. */
+const utf8Bytes = (value: string): number => Buffer.byteLength(value, 'utf8');
+
+/**
+ * Text that is stored and shown again (names, FAQs, messages to customers). NUL and unpaired
+ * surrogates are refused: they are no valid Unicode text, UTF-8 encoders silently turn surrogates
+ * into U+FFFD (the stored text would differ from the accepted one) and NUL truncates text in C-based
+ * consumers. `max` counts UTF-16 code units, as JavaScript's `length` does (an emoji counts 2).
+ */
+const storedText = (max: number) =>
+  z
+    .string()
+    .trim()
+    .min(1)
+    .max(max)
+    .refine((value) => !value.includes('\u0000'), 'must not contain NUL characters')
+    .refine((value) => value.isWellFormed(), 'must be valid Unicode text (it has an unpaired surrogate)');
 
 export const faqSchema = z
   .object({
-    q: trimmed(500).describe('The question, as a customer would ask it'),
-    a: trimmed(2000).describe('The answer the assistant gives'),
+    q: storedText(500).describe('The question, as a customer would ask it'),
+    a: storedText(2000).describe('The answer the assistant gives'),
   })
   .strict();
+
+/**
+ * All questions and answers of a client together, in UTF-8 bytes. A client is one DynamoDB item
+ * (at most 400 KB, 409,600 bytes, counted in UTF-8) that holds the FAQs once, plus its assistant's
+ * instructions, which inline them only up to 12,000 characters. With every other field at its limit
+ * in 3- and 4-byte characters (two 4 KB secrets as ciphertext, name, welcome message, hours,
+ * instructions) a client with 256 KiB of FAQs takes about 280 KB: a test stores exactly that.
+ */
+export const MAX_FAQ_BYTES = 256 * 1024;
+
+const faqBytes = (faqs: readonly Faq[]) =>
+  faqs.reduce((sum, faq) => sum + utf8Bytes(faq.q) + utf8Bytes(faq.a), 0);
+
+const faqsSchema = z
+  .array(faqSchema)
+  .min(1, 'at least one FAQ is required')
+  .max(500)
+  .superRefine((faqs, ctx) => {
+    const bytes = faqBytes(faqs);
+    if (bytes > MAX_FAQ_BYTES) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `the questions and answers take ${bytes} bytes (UTF-8); at most ${MAX_FAQ_BYTES} bytes fit in a client`,
+      });
+    }
+  })
+  .describe(
+    `The business's FAQs; questions and answers together at most ${MAX_FAQ_BYTES} bytes of UTF-8 (an emoji takes 4, most accented letters 2)`,
+  );
 
 export const languageSchema = z
   .string()
@@ -29,22 +74,30 @@ const phoneNumberId = z
   .regex(/^\d{5,32}$/, 'must be the numeric phone number id Meta shows for the number')
   .describe("Meta's phone_number_id for the number; routes its webhooks to this client");
 
+/** KMS encrypts at most 4,096 bytes of plaintext: a longer secret could be accepted but never stored. */
+const MAX_SECRET_BYTES = 4096;
+
 const secret = (what: string) =>
   z
     .string()
     .trim()
     .min(8, `${what} looks too short`)
-    .max(4096)
+    .max(MAX_SECRET_BYTES)
+    .refine(
+      (value) => utf8Bytes(value) <= MAX_SECRET_BYTES,
+      `must be at most ${MAX_SECRET_BYTES} bytes (UTF-8)`,
+    )
+    .refine((value) => !value.includes('\u0000') && value.isWellFormed(), 'must be valid text without NUL')
     .describe(`${what}; stored encrypted, never returned`);
 
 export const createClientSchema = z
   .object({
-    name: trimmed(200).describe('Business name'),
+    name: storedText(200).describe('Business name'),
     phone_number: e164,
     phone_number_id: phoneNumberId,
-    faqs: z.array(faqSchema).min(1, 'at least one FAQ is required').max(500),
-    welcome_message: trimmed(1000).optional().describe("Sent on a contact's first message"),
-    business_hours: trimmed(500).optional().describe('Opening hours, free text'),
+    faqs: faqsSchema,
+    welcome_message: storedText(1000).optional().describe("Sent on a contact's first message"),
+    business_hours: storedText(500).optional().describe('Opening hours, free text'),
     email: z.email().max(320).optional().describe('Contact e-mail of the business'),
     language: languageSchema.default('es'),
     bot_enabled: z.boolean().default(true).describe('Automatic replies on or off for the whole tenant'),
@@ -85,14 +138,13 @@ export const updateClientSchema = createClientSchema
   .strict()
   .refine((value) => Object.keys(value).length > 0, { message: 'the body must change at least one field' });
 
-export const listClientsQuerySchema = z
-  .object({
-    active_only: z
-      .enum(['true', 'false'], { message: 'must be "true" or "false"' })
-      .optional()
-      .transform((v) => v === 'true'),
-  })
-  .strict();
+/** `?active_only=true` leaves deactivated clients out (GET /clients, GET /admin/stats). */
+export const activeOnlyParam = z
+  .enum(['true', 'false'], { message: 'must be "true" or "false"' })
+  .optional()
+  .transform((v) => v === 'true');
+
+export const listClientsQuerySchema = z.object({ active_only: activeOnlyParam }).strict();
 
 export const paginationQuerySchema = z
   .object({
@@ -103,7 +155,13 @@ export const paginationQuerySchema = z
 
 export const purgeRequestSchema = z
   .object({
-    client_id: z.string().min(1).max(64).optional().describe('Only this client'),
+    client_id: z
+      .string()
+      .min(1)
+      .max(64)
+      .refine((value) => value.isWellFormed(), 'must be valid Unicode text')
+      .optional()
+      .describe('Only this client'),
     older_than_hours: z
       .number()
       .int()

@@ -10,6 +10,7 @@
  * fake.failNext(2, { status: 429 });                   // next 2 POST /v1/responses answer 429
  * fake.failNext(1, { delayMs: 500 });                  // next one answers after 500 ms
  * fake.failNext(1, { status: 500 }, { method: 'POST', path: '/v1/files' }); // another path
+ * fake.failNext(1, { omitId: true }, { method: 'POST', path: '/v1/files' }); // 200 without `id`
  * fake.requests;                                       // every request: method, path, body, keySuffix, status
  * fake.conversations / fake.vectorStores / fake.files; // the state, by id
  * fake.reset();                                        // back to a fresh server (same url)
@@ -36,7 +37,10 @@ import type { AddressInfo } from 'node:net';
 /** The key every fake accepts unless told otherwise. */
 export const FAKE_OPENAI_KEY = 'sk-fake-openai-platform-key';
 
-/** A scripted failure: an HTTP error, a slow answer (then normal), or a dropped connection. */
+/**
+ * A scripted failure: an HTTP error, a slow answer (then normal), a dropped connection, or a normal
+ * answer (the work done) whose object lacks its `id`, as a broken proxy or API change could send.
+ */
 export type FakeFailure =
   | {
       status: number;
@@ -48,7 +52,8 @@ export type FakeFailure =
       headers?: Record<string, string>;
     }
   | { delayMs: number }
-  | { drop: true };
+  | { drop: true }
+  | { omitId: true };
 
 /** Which requests a failure applies to. Default: POST /v1/responses. */
 export interface FailureMatch {
@@ -801,15 +806,18 @@ export async function startFakeOpenAi(options: { keys?: string[] } = {}): Promis
     }
 
     const scripted = failures.find((f) => f.remaining > 0 && pathMatches(f.match, method, path));
+    let omitId = false;
     if (scripted) {
       scripted.remaining -= 1;
       const failure = scripted.failure;
-      if ('drop' in failure) {
+      if ('omitId' in failure) {
+        record.injected = true;
+        omitId = true;
+      } else if ('drop' in failure) {
         record.injected = true;
         req.socket.destroy();
         return;
-      }
-      if ('delayMs' in failure) {
+      } else if ('delayMs' in failure) {
         await wait(failure.delayMs, res);
         // The client gave up (timeout): do nothing, as if the work never happened.
         if (res.destroyed || req.socket.destroyed) return;
@@ -832,6 +840,10 @@ export async function startFakeOpenAi(options: { keys?: string[] } = {}): Promis
 
     try {
       const result = await route(method, path, record.body, key, key.slice(-6));
+      if (omitId && result.json && typeof result.json === 'object') {
+        const { id: _omitted, ...withoutId } = result.json as Record<string, unknown>;
+        result.json = withoutId;
+      }
       answer(result.status ?? 200, result);
     } catch (error) {
       if (error instanceof HttpError) answerError(error);

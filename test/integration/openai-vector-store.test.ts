@@ -114,4 +114,33 @@ describe('FAQ vector store', () => {
     expect((error as OpenAiUnavailableError).reason).toBe('auth');
     expect(fake.requests).toHaveLength(1);
   });
+
+  it.each([
+    ['the upload', '/v1/files', 'the FAQ file upload'],
+    ['the store creation', '/v1/vector_stores', 'the vector store creation'],
+  ])(
+    'given OpenAI answers %s without an id, then it fails in our words and never calls …/undefined',
+    async (_, path, step) => {
+      fake.failNext(1, { omitId: true }, { method: 'POST', path });
+
+      const error = await createFaqVectorStore({ ...base(), name: 'Casa Pepe', faqs }).catch(
+        (e: unknown) => e,
+      );
+
+      expect(error).toBeInstanceOf(OpenAiUnavailableError);
+      expect((error as Error).message).toBe(`OpenAI answered ${step} without an id`);
+      expect(fake.requests.some((r) => r.path.includes('undefined'))).toBe(false);
+      if (path === '/v1/vector_stores') expect(fake.files.size).toBe(0); // the upload is cleaned up
+    },
+  );
+
+  it('given OpenAI refuses the upload with a long message, then the error says what failed with the status only', async () => {
+    const upstream = `Upstream prose that must not reach an operator: ${'x'.repeat(400)}`;
+    fake.failNext(1, { status: 400, message: upstream }, { method: 'POST', path: '/v1/files' });
+
+    const error = await createFaqVectorStore({ ...base(), name: 'Casa Pepe', faqs }).catch((e: unknown) => e);
+
+    expect((error as Error).message).toBe('OpenAI refused the FAQ file upload (HTTP 400)');
+    expect((error as OpenAiUnavailableError).reason).toBe('bad_request');
+  });
 });

@@ -1,4 +1,8 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { SQSEvent } from 'aws-lambda';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createProvisionerHandler } from '../../functions/provisioner.ts';
+import { logger } from '../../lib/logger.ts';
+import { InMemoryTelemetry } from '../../lib/observability/telemetry.ts';
 import { createFaqVectorStore, deleteFaqVectorStore } from '../../lib/openai/vector-store.ts';
 import { type ProvisionDeps, provisionAssistant } from '../../lib/provisioning/provision-assistant.ts';
 import { createLocalSecretBox } from '../../lib/secrets/secret-box.ts';
@@ -43,6 +47,7 @@ afterAll(async () => {
 });
 
 beforeEach(async () => {
+  openai.reset(); // scripted failures a test left unused must not reach the next one
   client = await service.create({
     name: 'Restaurante La Plaza',
     phone_number: '+34666777888',
@@ -98,5 +103,99 @@ describe('the provisioner', () => {
     const stored = await clients.get(client.id);
     expect(stored?.assistant.status).toBe('failed');
     expect(stored?.assistant.status_reason).toContain('vector store build failed');
+  });
+
+  it('given OpenAI refusing the upload with a long message, then the reason says what failed in our words and the log keeps OpenAI\u2019s', async () => {
+    const upstream = `Incorrect API key provided: sk-ab*****cdef. ${'Upstream prose. '.repeat(30)}`;
+    openai.failNext(1, { status: 401, message: upstream }, { method: 'POST', path: '/v1/files' });
+    const warn = vi.spyOn(logger, 'warn');
+    try {
+      await expect(
+        provisionAssistant({ client_id: client.id, assistant_version: 1 }, deps),
+      ).rejects.toThrow();
+      const reason = (await clients.get(client.id))?.assistant.status_reason;
+      expect(reason).toBe(
+        'vector store build failed, retrying: OpenAI refused the FAQ file upload (HTTP 401)',
+      );
+      expect(JSON.stringify(warn.mock.calls)).toContain('Upstream prose.');
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
+  it('given OpenAI answering the store creation without an id, then the build fails with a reason and calls no …/undefined path', async () => {
+    openai.failNext(1, { omitId: true }, { method: 'POST', path: '/v1/vector_stores' });
+    await expect(provisionAssistant({ client_id: client.id, assistant_version: 1 }, deps)).rejects.toThrow();
+    const stored = await clients.get(client.id);
+    expect(stored?.assistant.status).toBe('failed');
+    expect(stored?.assistant.status_reason).toBe(
+      'vector store build failed, retrying: OpenAI answered the vector store creation without an id',
+    );
+    expect(openai.requests.some((r) => r.path.includes('undefined'))).toBe(false);
+  });
+
+  it('given an internal error, then the reason says so without its text', async () => {
+    const failing: ProvisionDeps = {
+      ...deps,
+      vectorStores: {
+        ...deps.vectorStores,
+        create: async () => Promise.reject(new TypeError('secret internals')),
+      },
+    };
+    await expect(
+      provisionAssistant({ client_id: client.id, assistant_version: 1 }, failing),
+    ).rejects.toThrow();
+    const reason = (await clients.get(client.id))?.assistant.status_reason;
+    expect(reason).toBe('vector store build failed, retrying: an internal error (see the provisioner logs)');
+  });
+});
+
+/** An SQS delivery of provisioning jobs, as the provision queue sends them. */
+const jobs = (...bodies: Array<{ client_id: string; assistant_version: number }>): SQSEvent => ({
+  Records: bodies.map((body, i) => ({
+    messageId: `job${i}`,
+    receiptHandle: `r${i}`,
+    body: JSON.stringify(body),
+    attributes: {
+      ApproximateReceiveCount: '1',
+      SentTimestamp: '0',
+      SenderId: 's',
+      ApproximateFirstReceiveTimestamp: '0',
+    },
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: 'arn:aws:sqs:us-east-1:1:provision',
+    awsRegion: 'us-east-1',
+  })),
+});
+
+describe('the provisioner function', () => {
+  it('given a batch of one job that builds and one that fails, then each is counted and flushed with its tenant as metadata', async () => {
+    const telemetry = new InMemoryTelemetry();
+    const handler = createProvisionerHandler(async () => deps, { telemetry });
+    openai.failNext(1, { status: 400 }, { method: 'POST', path: '/v1/files' });
+    const other = await service.create({
+      name: 'Clínica Dental Sonrisa',
+      phone_number: '+34666777999',
+      phone_number_id: String(numberSeq++),
+      faqs: laPlazaFaqs,
+      language: 'es',
+      bot_enabled: true,
+      retention_hours: 24,
+    });
+
+    const result = await handler(
+      jobs({ client_id: other.id, assistant_version: 1 }, { client_id: client.id, assistant_version: 1 }),
+    );
+
+    // The records run side by side: whichever uploads first meets the scripted failure.
+    expect(result.batchItemFailures).toHaveLength(1);
+    expect(telemetry.total('ProvisioningFailures')).toBe(1);
+    expect(telemetry.total('AssistantsProvisioned')).toBe(1);
+    expect(telemetry.flushes).toHaveLength(2);
+    expect(telemetry.flushes).toEqual(
+      expect.arrayContaining([{ tenant_id: other.id }, { tenant_id: client.id }]),
+    );
   });
 });

@@ -1,0 +1,116 @@
+import { type DynamoDBDocumentClient, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
+import { queryByRange } from '../conversation/keys.ts';
+import { expiresAfterHours, isConditionFailure, queryPages, tableDesign } from '../storage/table.ts';
+import { forEachConcurrently } from '../webhook/for-each-concurrently.ts';
+import {
+  addCounters,
+  type ConversationStats,
+  countersOfHour,
+  type Increments,
+  incrementsOf,
+  type MessageTally,
+  noCounters,
+  type TenantCounters,
+} from './conversation-stats.ts';
+import { type HourId, type HourWindow, hourOf, startOfHour } from './hour-buckets.ts';
+import { statsKeys } from './stats-keys.ts';
+
+/**
+ * The statistics in DynamoDB: one item per tenant per UTC hour (stats-keys.ts), its counters added
+ * with `ADD`, so parallel workers never lose a count and no read precedes a write. Each item expires
+ * (TTL) two days after its hour began: a day past the 24-hour window it serves, never read after.
+ */
+
+export interface StatsReader {
+  /** Each tenant's counters summed over the hours of `window`; a tenant with none gets zeros. */
+  sumWindow(tenantIds: readonly string[], window: HourWindow): Promise<Map<string, TenantCounters>>;
+}
+
+/** Hours an hour's item is kept after the hour began. */
+export const STATS_RETENTION_HOURS = 48;
+
+/** Tenants read at once by the operator's report: one small query each, kind to the table's capacity. */
+const READ_CONCURRENCY = 8;
+
+const ITEM_TYPE = 'tenant_stats_hour';
+const LAST_MESSAGE_AT = 'last_message_at';
+
+export class DynamoStatsStore implements ConversationStats, StatsReader {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  /**
+   * One UpdateItem per tally. `last_message_at` may only move forward, and DynamoDB has no `max()`
+   * in update expressions: the write sets it under the condition that it is newer than the stored
+   * one. When a later message of the same hour was recorded first (out of order, rare), the
+   * condition fails, nothing at all is written, and the tally is written again without the time.
+   * So every count is added exactly once per call, and the time is the latest ever recorded.
+   */
+  async record(tenantId: string, tally: MessageTally): Promise<void> {
+    const increments = incrementsOf(tally);
+    const hour = hourOf(tally.at);
+    if (increments.messages_in) {
+      try {
+        await this.db.send(new UpdateCommand(this.hourUpdate(tenantId, hour, increments, tally.at)));
+        return;
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+      }
+    }
+    if (Object.keys(increments).length === 0) return;
+    await this.db.send(new UpdateCommand(this.hourUpdate(tenantId, hour, increments)));
+  }
+
+  /** The write of one tally; with `messageAt`, it also moves `last_message_at` forward (or fails). */
+  private hourUpdate(tenantId: string, hour: HourId, increments: Increments, messageAt?: Date) {
+    const names: Record<string, string> = { '#type': 'item_type', '#expires': tableDesign.ttlAttribute };
+    const values: Record<string, unknown> = {
+      ':type': ITEM_TYPE,
+      ':expires': expiresAfterHours(STATS_RETENTION_HOURS, startOfHour(hour)),
+    };
+    const sets = ['#type = :type', '#expires = :expires'];
+    const adds = Object.entries(increments).map(([counter, value], index) => {
+      names[`#c${index}`] = counter;
+      values[`:c${index}`] = value;
+      return `#c${index} :c${index}`;
+    });
+    const input: UpdateCommandInput = {
+      TableName: this.tableName,
+      Key: statsKeys.hour(tenantId, hour),
+      UpdateExpression: `SET ${sets.join(', ')}`,
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+    };
+    if (messageAt) {
+      names['#last'] = LAST_MESSAGE_AT;
+      values[':last'] = messageAt.toISOString();
+      input.UpdateExpression += ', #last = :last';
+      input.ConditionExpression = 'attribute_not_exists(#last) OR #last <= :last';
+    }
+    if (adds.length > 0) input.UpdateExpression += ` ADD ${adds.join(', ')}`;
+    return input;
+  }
+
+  async sumWindow(tenantIds: readonly string[], window: HourWindow): Promise<Map<string, TenantCounters>> {
+    const sums = new Map<string, TenantCounters>();
+    await forEachConcurrently(tenantIds, READ_CONCURRENCY, async (tenantId) => {
+      sums.set(tenantId, await this.sumHours(tenantId, window.first, window.last));
+    });
+    return sums;
+  }
+
+  /** One query over the tenant's hours (at most a few KB: 24 items of a few counters). */
+  private async sumHours(tenantId: string, first: HourId, last: HourId): Promise<TenantCounters> {
+    let sum = noCounters();
+    const pages = queryPages(this.db, {
+      TableName: this.tableName,
+      ...queryByRange(statsKeys.hours(tenantId, first, last)),
+    });
+    for await (const page of pages) {
+      for (const item of page.Items ?? []) sum = addCounters(sum, countersOfHour(item));
+    }
+    return sum;
+  }
+}
