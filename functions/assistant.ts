@@ -3,8 +3,11 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { type AnswerDeps, handleQueueEvent } from '../lib/conversation/answer-message.ts';
 import { queueEventSchema } from '../lib/conversation/inbound-event.ts';
 import { logger } from '../lib/logger.ts';
+import { EmfTelemetry } from '../lib/observability/emf-telemetry.ts';
+import type { FlushableTelemetry } from '../lib/observability/telemetry.ts';
 import { buildDependencies, buildResponder, buildSender, once } from '../lib/runtime/dependencies.ts';
 import { readPlatformSecret } from '../lib/secrets/platform-secrets.ts';
+import { DynamoStatsStore } from '../lib/stats/dynamo-stats-store.ts';
 
 /**
  * SQS FIFO consumer: answers each queued message exactly once. A failed record fails the rest of
@@ -13,9 +16,18 @@ import { readPlatformSecret } from '../lib/secrets/platform-secrets.ts';
 /** OpenAI's worst case (three attempts of 15 s plus backoff) and a Graph send with its retries. */
 const MIN_TIME_FOR_A_RECORD_MS = 55_000;
 
-export function createAssistantHandler(deps: () => Promise<AnswerDeps>) {
+/**
+ * `telemetry` (EMF in production) is given to the use case and flushed after every record, with the
+ * record's tenant as metadata; without one, the deps' own telemetry (if any) is used as it is.
+ */
+export function createAssistantHandler(
+  deps: () => Promise<AnswerDeps>,
+  options: { telemetry?: FlushableTelemetry } = {},
+) {
+  const { telemetry } = options;
   return async (event: SQSEvent, context?: Context): Promise<SQSBatchResponse> => {
     const resolved = await deps();
+    const answerDeps = telemetry ? { ...resolved, telemetry } : resolved;
     const processor = new SqsFifoPartialProcessorAsync();
     const recordHandler = async (record: SQSRecord) => {
       const remaining = context?.getRemainingTimeInMillis?.();
@@ -27,12 +39,18 @@ export function createAssistantHandler(deps: () => Promise<AnswerDeps>) {
         // A producer bug: fail it so it ends in the dead-letter queue instead of being dropped.
         throw new Error(`queue message ${record.messageId} does not match the inbound contract`);
       }
-      const outcome = await handleQueueEvent(parsed.data, resolved);
-      logger.info('queue event handled', {
-        kind: parsed.data.kind,
-        tenantId: parsed.data.tenant_id,
-        outcome,
-      });
+      try {
+        const outcome = await handleQueueEvent(parsed.data, answerDeps);
+        logger.info('queue event handled', {
+          kind: parsed.data.kind,
+          tenantId: parsed.data.tenant_id,
+          outcome,
+        });
+      } finally {
+        // Also after a failure: the Graph error that sends the record back is worth counting.
+        // The tenant id only: never a contact id or message text.
+        telemetry?.flush({ tenant_id: parsed.data.tenant_id });
+      }
     };
     return processPartialResponse(event, recordHandler, processor, {
       ...(context ? { context } : {}),
@@ -50,7 +68,11 @@ const productionDeps = once(async (): Promise<AnswerDeps> => {
     responder: await buildResponder(base.config),
     platformWhatsAppToken: () => readPlatformSecret('WHATSAPP_ACCESS_TOKEN'),
     retentionHours: base.config.RETENTION_HOURS,
+    stats: new DynamoStatsStore(base.dynamo, base.config.TABLE_NAME),
   };
 });
 
-export const handler = createAssistantHandler(productionDeps);
+/** Once per process, like the clients: values are buffered per record and flushed after it. */
+const telemetry = new EmfTelemetry('assistant');
+
+export const handler = createAssistantHandler(productionDeps, { telemetry });

@@ -2,6 +2,8 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import * as z from 'zod';
 import { logger } from '../lib/logger.ts';
+import { EmfTelemetry } from '../lib/observability/emf-telemetry.ts';
+import type { FlushableTelemetry } from '../lib/observability/telemetry.ts';
 import { type ProvisionDeps, provisionAssistant } from '../lib/provisioning/provision-assistant.ts';
 import { buildDependencies, buildVectorStores, once } from '../lib/runtime/dependencies.ts';
 import { readPlatformSecret } from '../lib/secrets/platform-secrets.ts';
@@ -10,23 +12,33 @@ import { readPlatformSecret } from '../lib/secrets/platform-secrets.ts';
 
 const jobSchema = z.object({ client_id: z.string().min(1), assistant_version: z.number().int().min(1) });
 
-export function createProvisionerHandler(deps: () => Promise<ProvisionDeps>) {
+/** `telemetry` (EMF in production) is flushed after every job, with the job's tenant as metadata. */
+export function createProvisionerHandler(
+  deps: () => Promise<ProvisionDeps>,
+  options: { telemetry?: FlushableTelemetry } = {},
+) {
+  const { telemetry } = options;
   return async (event: SQSEvent, context?: Context): Promise<SQSBatchResponse> => {
     const resolved = await deps();
+    const provisionDeps = telemetry ? { ...resolved, telemetry } : resolved;
     const processor = new BatchProcessor(EventType.SQS);
     const recordHandler = async (record: SQSRecord) => {
       const job = jobSchema.parse(JSON.parse(record.body));
       const remainingMs = context?.getRemainingTimeInMillis?.();
-      const outcome = await provisionAssistant(
-        job,
-        resolved,
-        remainingMs === undefined ? {} : { remainingMs },
-      );
-      logger.info('provisioning job handled', {
-        clientId: job.client_id,
-        version: job.assistant_version,
-        outcome,
-      });
+      try {
+        const outcome = await provisionAssistant(
+          job,
+          provisionDeps,
+          remainingMs === undefined ? {} : { remainingMs },
+        );
+        logger.info('provisioning job handled', {
+          clientId: job.client_id,
+          version: job.assistant_version,
+          outcome,
+        });
+      } finally {
+        telemetry?.flush({ tenant_id: job.client_id });
+      }
     };
     return processPartialResponse(event, recordHandler, processor, {
       ...(context ? { context } : {}),
@@ -45,4 +57,6 @@ const productionDeps = once(async (): Promise<ProvisionDeps> => {
   };
 });
 
-export const handler = createProvisionerHandler(productionDeps);
+const telemetry = new EmfTelemetry('provisioner');
+
+export const handler = createProvisionerHandler(productionDeps, { telemetry });

@@ -1,5 +1,4 @@
-import { greetingKind } from '../responders/faq/guards.ts';
-import { normalize } from '../responders/faq/normalize.ts';
+import { normalize } from '../text/normalize.ts';
 
 /**
  * The few fixed things the assistant says, in Spanish and English (other languages fall back to
@@ -27,9 +26,6 @@ export function parseBotCommand(text: string | undefined) {
   if (!text || text.length > 40) return undefined;
   return COMMANDS[normalize(text)];
 }
-
-/** Whether a message is nothing but a greeting (then the welcome message is answer enough). */
-export const isGreetingOnly = (text: string | undefined): boolean => !!text && greetingKind(text) === 'hello';
 
 export const cannedReplies = {
   paused: {

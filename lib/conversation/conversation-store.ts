@@ -8,54 +8,8 @@ import {
 import { ValidationError } from '../errors.ts';
 import { decodeCursor, encodeCursor, expiresAfterHours, isConditionFailure } from '../storage/table.ts';
 import type { ContactRef } from './inbound-event.ts';
-
-/** A customer of a tenant, as the assistant remembers them. */
-export interface Contact {
-  contact_key: string;
-  wa_id?: string;
-  user_id?: string;
-  name?: string;
-  first_seen_at: string;
-  last_activity_at: string;
-  last_inbound_at?: string;
-  bot_paused: boolean;
-  welcomed_at?: string;
-  openai_conversation_id?: string;
-  /** Set when Meta said the 24-hour customer-service window is closed (131047). */
-  window_closed_at?: string;
-}
-
-export interface StoredMessage {
-  id: string;
-  direction: 'inbound' | 'outbound';
-  type: string;
-  text?: string;
-  at: string;
-  /** Inbound: when the customer sent it, per Meta (second precision). */
-  sent_at?: string;
-  status?: string;
-  error_codes?: number[];
-  source?: string;
-  in_reply_to?: string;
-}
-
-export const contactKeys = {
-  contact: (tenantId: string, contactKey: string) => ({
-    pk: `CLIENT#${tenantId}`,
-    sk: `CONTACT#${contactKey}`,
-  }),
-  contactPrefix: 'CONTACT#',
-  messagesPartition: (tenantId: string, contactKey: string) => `CLIENT#${tenantId}#CONTACT#${contactKey}`,
-  message: (tenantId: string, contactKey: string, at: string, messageId: string) => ({
-    pk: contactKeys.messagesPartition(tenantId, contactKey),
-    sk: `MSG#${at}#${messageId}`,
-  }),
-  /** Finds an outbound message from its wamid when a status update arrives. */
-  outboundPointer: (tenantId: string, messageId: string) => ({
-    pk: `CLIENT#${tenantId}`,
-    sk: `OUT#${messageId}`,
-  }),
-};
+import { contactKeys, type KeyPrefix, messageKeys, queryByPrefix } from './keys.ts';
+import type { Contact, ContactChanges, ConversationRecords, StoredMessage } from './ports.ts';
 
 /** Contacts outlive their messages by this much so the purge, not TTL, erases them. */
 export const CONTACT_TTL_MARGIN_HOURS = 72;
@@ -92,7 +46,7 @@ function toMessage(item: Record<string, unknown>): StoredMessage {
  * Contacts and their messages in DynamoDB, partitioned by tenant. Every item carries the TTL
  * attribute; the purge removes what TTL has not yet.
  */
-export class ConversationStore {
+export class ConversationStore implements ConversationRecords {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly tableName: string,
@@ -148,14 +102,8 @@ export class ConversationStore {
   }
 
   /** Sets a few attributes of an existing contact (bot state, conversation id, window). */
-  async updateContact(
-    tenantId: string,
-    contactKey: string,
-    values: Partial<
-      Pick<Contact, 'bot_paused' | 'welcomed_at' | 'openai_conversation_id' | 'window_closed_at'>
-    >,
-  ): Promise<void> {
-    const entries = Object.entries(values).filter(([, v]) => v !== undefined);
+  async updateContact(tenantId: string, contactKey: string, changes: ContactChanges): Promise<void> {
+    const entries = Object.entries(changes).filter(([, v]) => v !== undefined);
     if (entries.length === 0) return;
     try {
       await this.db.send(
@@ -185,7 +133,7 @@ export class ConversationStore {
       new PutCommand({
         TableName: this.tableName,
         Item: {
-          ...contactKeys.message(tenantId, contactKey, message.at, message.id),
+          ...messageKeys.message(tenantId, contactKey, message.at, message.id),
           item_type: 'message',
           ...message,
           expires_at: expires,
@@ -197,10 +145,10 @@ export class ConversationStore {
         new PutCommand({
           TableName: this.tableName,
           Item: {
-            ...contactKeys.outboundPointer(tenantId, message.id),
+            ...messageKeys.outboundPointer(tenantId, message.id),
             item_type: 'outbound_pointer',
             contact_key: contactKey,
-            message_sk: contactKeys.message(tenantId, contactKey, message.at, message.id).sk,
+            message_sk: messageKeys.message(tenantId, contactKey, message.at, message.id).sk,
             expires_at: expires,
           },
         }),
@@ -216,7 +164,7 @@ export class ConversationStore {
     errorCodes: number[],
   ): Promise<string | undefined> {
     const { Item } = await this.db.send(
-      new GetCommand({ TableName: this.tableName, Key: contactKeys.outboundPointer(tenantId, messageId) }),
+      new GetCommand({ TableName: this.tableName, Key: messageKeys.outboundPointer(tenantId, messageId) }),
     );
     if (!Item) return undefined;
     const contactKey = String(Item.contact_key);
@@ -225,7 +173,7 @@ export class ConversationStore {
       await this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: { pk: contactKeys.messagesPartition(tenantId, contactKey), sk: String(Item.message_sk) },
+          Key: { pk: messageKeys.partition(tenantId, contactKey), sk: String(Item.message_sk) },
           UpdateExpression: 'SET #status = :status, status_rank = :rank, error_codes = :codes',
           ConditionExpression:
             'attribute_exists(pk) AND (attribute_not_exists(status_rank) OR status_rank < :rank)',
@@ -241,12 +189,7 @@ export class ConversationStore {
 
   /** A contact's messages, newest first. */
   async listMessages(tenantId: string, contactKey: string, page: { limit: number; cursor?: string }) {
-    const result = await this.queryPage(
-      contactKeys.messagesPartition(tenantId, contactKey),
-      'MSG#',
-      page,
-      false,
-    );
+    const result = await this.queryPage(messageKeys.messages(tenantId, contactKey), page, false);
     return {
       items: result.items.map((item) => {
         const { status_rank: _r, ...message } = toMessage(item) as StoredMessage & { status_rank?: number };
@@ -258,31 +201,25 @@ export class ConversationStore {
 
   /** A tenant's contacts (ordered by contact key). */
   async listContacts(tenantId: string, page: { limit: number; cursor?: string }) {
-    const result = await this.queryPage(`CLIENT#${tenantId}`, contactKeys.contactPrefix, page, true);
+    const result = await this.queryPage(contactKeys.contacts(tenantId), page, true);
     return { items: result.items.map(toContact), next_cursor: result.next_cursor };
   }
 
   /** One page of a partition's items under a sort-key prefix; cursors only work on their own list. */
-  private async queryPage(
-    pk: string,
-    prefix: string,
-    page: { limit: number; cursor?: string },
-    forward: boolean,
-  ) {
+  private async queryPage(list: KeyPrefix, page: { limit: number; cursor?: string }, forward: boolean) {
     const start = decodeCursor(page.cursor);
     // A cursor is exactly the key of an item of this list; anything else would reach DynamoDB.
     const valid =
       start !== undefined &&
       Object.keys(start).length === 2 &&
-      start.pk === pk &&
+      start.pk === list.pk &&
       typeof start.sk === 'string' &&
-      start.sk.startsWith(prefix);
+      start.sk.startsWith(list.skPrefix);
     if (page.cursor && !valid) throw new ValidationError('cursor is not valid for this list');
     const result = await this.db.send(
       new QueryCommand({
         TableName: this.tableName,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-        ExpressionAttributeValues: { ':pk': pk, ':prefix': prefix },
+        ...queryByPrefix(list),
         ScanIndexForward: forward,
         Limit: page.limit,
         ExclusiveStartKey: start,

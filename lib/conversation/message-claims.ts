@@ -1,5 +1,7 @@
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { expiresAfterHours, isConditionFailure } from '../storage/table.ts';
+import { claimKeys } from './keys.ts';
+import { type ClaimResult, type ClaimStore, type ContactUpdates, LostClaimError } from './ports.ts';
 
 /**
  * Exactly-once answering. Before any side effect the worker claims the message id (wamid) with a
@@ -11,29 +13,19 @@ import { expiresAfterHours, isConditionFailure } from '../storage/table.ts';
 /** Meta retries for up to 7 days: keep claims a day longer. */
 export const CLAIM_RETENTION_HOURS = 8 * 24;
 
-export const claimKeys = (tenantId: string, messageId: string) => ({
-  pk: `CLIENT#${tenantId}`,
-  sk: `CLAIM#${messageId}`,
-});
-
-export type ClaimResult =
-  | { outcome: 'claimed'; plan?: string[]; contactUpdates?: Record<string, unknown>; sent: number }
-  | { outcome: 'done' }
-  | { outcome: 'busy'; leaseUntil: number };
-
-export class MessageClaims {
+export class MessageClaims implements ClaimStore {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly tableName: string,
     private readonly leaseMs: number,
   ) {}
 
-  async claim(tenantId: string, messageId: string, owner: string, now = Date.now()): Promise<ClaimResult> {
+  async claim(tenantId: string, messageId: string, owner: string, now: number): Promise<ClaimResult> {
     try {
       const { Attributes } = await this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: claimKeys(tenantId, messageId),
+          Key: claimKeys.claim(tenantId, messageId),
           UpdateExpression:
             'SET #state = :working, lease_owner = :owner, lease_until = :until, attempts = if_not_exists(attempts, :zero) + :one, ' +
             'claimed_at = if_not_exists(claimed_at, :nowIso), expires_at = :expires, item_type = :type',
@@ -54,7 +46,7 @@ export class MessageClaims {
         }),
       );
       const plan = Attributes?.reply_plan as string[] | undefined;
-      const contactUpdates = Attributes?.contact_updates as Record<string, unknown> | undefined;
+      const contactUpdates = Attributes?.contact_updates as ContactUpdates | undefined;
       return {
         outcome: 'claimed',
         ...(plan ? { plan } : {}),
@@ -66,7 +58,7 @@ export class MessageClaims {
       const { Item } = await this.db.send(
         new GetCommand({
           TableName: this.tableName,
-          Key: claimKeys(tenantId, messageId),
+          Key: claimKeys.claim(tenantId, messageId),
           ConsistentRead: true,
         }),
       );
@@ -86,7 +78,7 @@ export class MessageClaims {
       await this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: claimKeys(tenantId, messageId),
+          Key: claimKeys.claim(tenantId, messageId),
           UpdateExpression: update,
           ConditionExpression: 'lease_owner = :owner AND #state = :working',
           ExpressionAttributeNames: { '#state': 'state' },
@@ -99,9 +91,14 @@ export class MessageClaims {
     }
   }
 
-  /** Stores the replies the worker is about to send (before the first one goes out). */
   /** Stores the replies about to be sent and the contact changes they imply (before any send). */
-  savePlan(tenantId: string, messageId: string, owner: string, plan: string[], contactUpdates: object = {}) {
+  savePlan(
+    tenantId: string,
+    messageId: string,
+    owner: string,
+    plan: string[],
+    contactUpdates: ContactUpdates,
+  ) {
     return this.guarded(
       tenantId,
       messageId,
@@ -112,16 +109,16 @@ export class MessageClaims {
   }
 
   /** Records that the first `sent` planned replies went out; also extends the lease. */
-  markSent(tenantId: string, messageId: string, owner: string, sent: number, leaseFrom = Date.now()) {
+  markSent(tenantId: string, messageId: string, owner: string, sent: number, now: number) {
     return this.guarded(tenantId, messageId, owner, 'SET sent_count = :sent, lease_until = :until', {
       ':sent': sent,
-      ':until': leaseFrom + this.leaseMs,
+      ':until': now + this.leaseMs,
     });
   }
 
   /** The message is handled for good (answered, or deliberately not answered). */
-  complete(tenantId: string, messageId: string, owner: string, outcome: string) {
-    return this.guarded(
+  async complete(tenantId: string, messageId: string, owner: string, outcome: string) {
+    await this.guarded(
       tenantId,
       messageId,
       owner,
@@ -137,17 +134,10 @@ export class MessageClaims {
   }
 
   /** Gives the message back (a retryable failure): the next delivery may claim it at once. */
-  release(tenantId: string, messageId: string, owner: string) {
-    return this.guarded(tenantId, messageId, owner, 'SET lease_until = :zero', { ':zero': 0 }).catch(
+  async release(tenantId: string, messageId: string, owner: string) {
+    // Best effort: if it fails, the lease simply runs out and the redelivery waits for that.
+    await this.guarded(tenantId, messageId, owner, 'SET lease_until = :zero', { ':zero': 0 }).catch(
       () => undefined,
     );
-  }
-}
-
-/** Another worker took the message over (our lease ran out): stop without side effects. */
-export class LostClaimError extends Error {
-  constructor(messageId: string) {
-    super(`lost the claim on message ${messageId}`);
-    this.name = 'LostClaimError';
   }
 }

@@ -1,10 +1,15 @@
-import type { AssistantRecord } from '../tenants/client.ts';
+import type { AssistantRecord, Client } from '../tenants/client.ts';
 import type { Faq } from '../tenants/client-schemas.ts';
+import type { ContactRef } from './inbound-event.ts';
 
 /**
- * Ports of the conversation use case: what it needs from the outside world. Adapters live in
- * lib/openai, lib/responders and lib/whatsapp; tests pass fakes or point the adapters at local servers.
+ * Ports of the conversation use case: what it needs from the outside world, and the errors they
+ * may answer with. Adapters live in lib/openai, lib/responders, lib/whatsapp, lib/tenants and beside
+ * this file (DynamoDB); tests pass in-memory fakes (test/fakes/conversation-ports.ts) or point the
+ * adapters at local servers.
  */
+
+// Responder
 
 /** What a responder knows about the tenant it answers for. */
 export interface ResponderTenant {
@@ -32,6 +37,15 @@ export interface ResponderRequest {
   deadline?: number;
 }
 
+/** Why a responder declined: an attempt to change its rules, a question off the business's topics, or no FAQ close enough. */
+export type DeclineReason = 'injection' | 'off-topic' | 'low-confidence';
+
+/** Model tokens billed for a reply, as the Responses API's `usage` counts them. */
+export interface TokenUsage {
+  inputTokens: number;
+  outputTokens: number;
+}
+
 export interface ResponderReply {
   text: string;
   source: 'openai' | 'faq';
@@ -39,13 +53,30 @@ export interface ResponderReply {
   conversationId?: string;
   /** The FAQ responder's confidence in [0, 1]; below its threshold it declines. */
   confidence?: number;
-  /** Why the OpenAI responder was not used for this reply (fallback). */
+  /** Why the OpenAI responder failed and the fallback answered instead. */
   fallbackReason?: string;
+  /**
+   * Set when the reply is a polite decline rather than an answer. Only the FAQ responder can tell:
+   * the OpenAI model declines in its own words, with no machine-readable verdict.
+   */
+  declined?: DeclineReason;
+  /** Tokens billed for this reply, those of a failed attempt the fallback replaced included. */
+  usage?: TokenUsage;
 }
 
 export interface Responder {
+  /**
+   * Composes the reply. A primary responder that cannot serve the tenant at all (nothing configured,
+   * e.g. no API key anywhere) rejects with an error whose `notConfigured` is true: the fallback then
+   * answers as the normal responder, not as a fallback after a failure (fallback-responder.ts).
+   */
   reply(request: ResponderRequest): Promise<ResponderReply>;
 }
+
+// WhatsApp sender
+
+/** The most a WhatsApp text message may hold; longer replies are split (lib/text/split.ts). */
+export const MAX_TEXT_LENGTH = 4096;
 
 /** Who a WhatsApp message goes to: the business-scoped user id when known, else the phone (wa_id). */
 export interface Recipient {
@@ -71,7 +102,202 @@ export interface MarkReadRequest {
 }
 
 export interface WhatsAppSender {
-  /** Sends one text message (≤ 4096 characters); resolves with the new message's wamid. */
+  /**
+   * Sends one text message (at most MAX_TEXT_LENGTH characters); resolves with the new message's
+   * wamid. Rejects with a {@link SendFailure} once retrying within the call is no longer worth it.
+   */
   sendText(request: SendTextRequest): Promise<{ messageId: string }>;
+  /** Marks a customer's message read; rejects with a {@link SendFailure}. */
   markRead(request: MarkReadRequest): Promise<void>;
+  /**
+   * What an error code of a failed delivery status means (statuses reach us through the webhook
+   * with the platform's own codes, the same ones a send fails with); undefined when unknown.
+   */
+  deliveryFailureKind(errorCode: number): SendFailureKind | undefined;
+}
+
+/**
+ * Why a send failed, in the use case's terms. The sender adapter translates its platform's verdicts
+ * (Meta's error codes, HTTP statuses, network failures) into these, so the use case never reads a
+ * platform code.
+ */
+export type SendFailureKind =
+  /** A throughput limit (the platform's or this number's): a later attempt may succeed. */
+  | 'rate_limited'
+  /** Too many messages to this one customer: a later attempt, after a longer wait, may succeed. */
+  | 'pair_rate_limited'
+  /** A server error, or a network failure before the request reached the platform: retry. */
+  | 'unavailable'
+  /**
+   * The request may have reached the platform (a timeout, a connection lost after sending): the
+   * message may have gone out, and there is no idempotency key, so it must never be sent again.
+   */
+  | 'ambiguous'
+  /** More than 24 h since the customer wrote: only templates could reach them; do not retry. */
+  | 'window_closed'
+  /** The number is spam-limited: stop sending for the tenant for a while; do not retry. */
+  | 'spam_paused'
+  /** The access token expired or was revoked: nothing more can be sent with it. */
+  | 'token_invalid'
+  /** Anything else (bad request, permissions, unsupported recipient): retrying cannot help. */
+  | 'permanent';
+
+const RETRYABLE_KINDS: ReadonlySet<SendFailureKind> = new Set([
+  'rate_limited',
+  'pair_rate_limited',
+  'unavailable',
+]);
+
+/** The error a {@link WhatsAppSender} rejects with. Adapters may subclass it with their details. */
+export class SendFailure extends Error {
+  readonly kind: SendFailureKind;
+  /**
+   * The platform's verdict in a few words, safe for logs and for the operator (never a secret or
+   * message text): the Graph adapter gives "Graph API error <code>".
+   */
+  readonly detail: string;
+  /** How long the platform asked to wait before the next attempt, when it said. */
+  readonly retryAfterMs?: number;
+
+  constructor(
+    message: string,
+    options: { kind: SendFailureKind; detail: string; retryAfterMs?: number; cause?: unknown },
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.kind = options.kind;
+    this.detail = options.detail;
+    if (options.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
+  }
+
+  /** A later attempt may succeed (rate limits, unavailability): the message goes back to the queue. */
+  get retryable(): boolean {
+    return RETRYABLE_KINDS.has(this.kind);
+  }
+}
+
+// Tenants
+
+/** The tenants the use case answers for (lib/tenants/client-repository.ts in production). */
+export interface ClientDirectory {
+  get(clientId: string): Promise<Client | undefined>;
+  /** Who owns a phone_number_id; `consistent` reads past any replication lag. */
+  findRoute(
+    phoneNumberId: string,
+    options: { consistent: boolean },
+  ): Promise<{ client_id: string; active: boolean } | undefined>;
+  /**
+   * Sets a few attributes of a client; with `onlyIfTokenCiphertext`, only while that is still the
+   * stored WhatsApp token (null: while none is stored). Resolves false when the condition failed.
+   */
+  patch(
+    clientId: string,
+    values: Partial<Client>,
+    options?: { onlyIfTokenCiphertext?: string | null },
+  ): Promise<boolean>;
+}
+
+// Contacts and messages
+
+/** A customer of a tenant, as the assistant remembers them. */
+export interface Contact {
+  contact_key: string;
+  wa_id?: string;
+  user_id?: string;
+  name?: string;
+  first_seen_at: string;
+  last_activity_at: string;
+  last_inbound_at?: string;
+  bot_paused: boolean;
+  welcomed_at?: string;
+  openai_conversation_id?: string;
+  /** Set when the platform said the 24-hour customer-service window is closed. */
+  window_closed_at?: string;
+}
+
+/** What the use case may change on a contact. */
+export type ContactChanges = Partial<
+  Pick<Contact, 'bot_paused' | 'welcomed_at' | 'openai_conversation_id' | 'window_closed_at'>
+>;
+
+/** Contact changes a reply plan implies; applied only once the plan is stored on the claim. */
+export type ContactUpdates = Omit<ContactChanges, 'window_closed_at'>;
+
+export interface StoredMessage {
+  id: string;
+  direction: 'inbound' | 'outbound';
+  type: string;
+  text?: string;
+  at: string;
+  /** Inbound: when the customer sent it, per Meta (second precision). */
+  sent_at?: string;
+  status?: string;
+  error_codes?: number[];
+  source?: string;
+  in_reply_to?: string;
+}
+
+/** Contacts and their messages (lib/conversation/conversation-store.ts in production). */
+export interface ConversationRecords {
+  /** Records inbound activity of a contact (creating it on first contact) and returns its state. */
+  touchInbound(tenantId: string, ref: ContactRef, at: Date, retentionHours: number): Promise<Contact>;
+  /** Sets a few attributes of an existing contact; nothing happens when it was erased meanwhile. */
+  updateContact(tenantId: string, contactKey: string, changes: ContactChanges): Promise<void>;
+  /** Stores a message; idempotent for the same id and time (a redelivery overwrites itself). */
+  putMessage(
+    tenantId: string,
+    contactKey: string,
+    message: StoredMessage,
+    retentionHours: number,
+  ): Promise<void>;
+  /**
+   * Applies a delivery status to an outbound message (statuses only move forward); resolves with
+   * the contact the message went to, undefined when the message is unknown.
+   */
+  applyStatus(
+    tenantId: string,
+    messageId: string,
+    status: string,
+    errorCodes: number[],
+  ): Promise<string | undefined>;
+}
+
+// Message claims
+
+export type ClaimResult =
+  | { outcome: 'claimed'; plan?: string[]; contactUpdates?: ContactUpdates; sent: number }
+  | { outcome: 'done' }
+  | { outcome: 'busy'; leaseUntil: number };
+
+/**
+ * Exactly-once answering (lib/conversation/message-claims.ts in production). A claim is a lease on
+ * a message id: if the worker dies, the lease runs out and a redelivery may take over, resuming the
+ * stored plan from the part after the last one sent. Every write after the claim holds only while
+ * the caller still owns the lease; otherwise it rejects with {@link LostClaimError}.
+ */
+export interface ClaimStore {
+  /** Takes the message (new, or a dead worker's expired lease); 'done' and 'busy' otherwise. */
+  claim(tenantId: string, messageId: string, owner: string, now: number): Promise<ClaimResult>;
+  /** Stores the replies about to be sent and the contact changes they imply (before any send). */
+  savePlan(
+    tenantId: string,
+    messageId: string,
+    owner: string,
+    plan: string[],
+    contactUpdates: ContactUpdates,
+  ): Promise<void>;
+  /** Records that the first `sent` planned replies went out; also extends the lease from `now`. */
+  markSent(tenantId: string, messageId: string, owner: string, sent: number, now: number): Promise<void>;
+  /** The message is handled for good (answered, or deliberately not answered). Never rejects for a lost claim. */
+  complete(tenantId: string, messageId: string, owner: string, outcome: string): Promise<void>;
+  /** Gives the message back after a retryable failure: the next delivery may claim it at once. */
+  release(tenantId: string, messageId: string, owner: string): Promise<void>;
+}
+
+/** Another worker took the message over (our lease ran out): stop without side effects. */
+export class LostClaimError extends Error {
+  constructor(messageId: string) {
+    super(`lost the claim on message ${messageId}`);
+    this.name = 'LostClaimError';
+  }
 }

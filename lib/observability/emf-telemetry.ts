@@ -1,6 +1,6 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { METRICS_NAMESPACE, type MetricName, metricCatalog } from './metric-catalog.ts';
-import type { Telemetry } from './telemetry.ts';
+import type { FlushableTelemetry } from './telemetry.ts';
 
 interface Pending {
   name: MetricName;
@@ -16,7 +16,7 @@ interface Pending {
  * EMF document's dimensions apply to every metric in it. `POWERTOOLS_METRICS_DISABLED=true` (tests,
  * the local stack) silences it.
  */
-export class EmfTelemetry implements Telemetry {
+export class EmfTelemetry implements FlushableTelemetry {
   private pending = new Map<string, Pending>();
   private readonly metrics: Metrics;
 

@@ -5,23 +5,32 @@
  * an alarm watching nothing. No metric carries personal data or a per-customer dimension; the tenant
  * id travels as metadata (searchable in the logs, not a dimension).
  */
+import type { SendFailureKind } from '../conversation/ports.ts';
+
 export const METRICS_NAMESPACE = 'WaAssistant';
 
 /** Who produced an answer: OpenAI, the FAQ responder, the FAQ responder after OpenAI failed, or a decline. */
 export const RESPONDERS = ['openai', 'faq', 'fallback', 'declined'] as const;
 export type ResponderKind = (typeof RESPONDERS)[number];
 
-/** Graph send failures by kind (the sender port's error kinds). */
-export const GRAPH_ERROR_KINDS = [
-  'rate_limited',
-  'pair_rate_limited',
-  'window_closed',
-  'token_invalid',
-  'spam_paused',
-  'ambiguous',
-  'permanent',
-] as const;
-export type GraphErrorKind = (typeof GRAPH_ERROR_KINDS)[number];
+/**
+ * Graph send failures by kind: exactly the sender port's failure kinds, one dashboard series each.
+ * `satisfies` makes this fail to compile when a kind is added to the port and not here (or the
+ * reverse), so an alarm can never watch a kind nobody emits.
+ */
+const GRAPH_ERROR_MEANINGS = {
+  rate_limited: 'throughput limit: retried',
+  pair_rate_limited: 'too many messages to one customer: retried later',
+  unavailable: 'server error or network failure before the request left: retried',
+  ambiguous: 'outcome unknown (timeout after sending): never repeated',
+  window_closed: '24-hour window closed: not retried',
+  spam_paused: 'spam limit: the tenant pauses sending',
+  token_invalid: 'access token expired or revoked: tenant flagged',
+  permanent: 'anything else: not retried',
+} as const satisfies Record<SendFailureKind, string>;
+
+export type GraphErrorKind = keyof typeof GRAPH_ERROR_MEANINGS;
+export const GRAPH_ERROR_KINDS = Object.keys(GRAPH_ERROR_MEANINGS) as readonly GraphErrorKind[];
 
 type Unit = 'Count' | 'Milliseconds';
 

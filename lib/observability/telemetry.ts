@@ -11,13 +11,23 @@ export interface Telemetry {
   duration(name: MetricName, milliseconds: number, dimension?: ResponderKind): void;
 }
 
-/** Records nothing: for code paths (scripts, tools) that need no metrics. */
-export const noTelemetry: Telemetry = { count() {}, duration() {} };
+/**
+ * Telemetry that holds what was recorded until the unit of work ends (an SQS record, a run): the
+ * function entry calls `flush` with ids as metadata (the tenant id; never a contact or text).
+ */
+export interface FlushableTelemetry extends Telemetry {
+  flush(metadata?: Record<string, string>): void;
+}
 
-/** Keeps every recorded value in memory: tests read `totals` and `samples`. */
-export class InMemoryTelemetry implements Telemetry {
+/** Records nothing: for code paths (scripts, tools, tests) that need no metrics. */
+export const noTelemetry: FlushableTelemetry = { count() {}, duration() {}, flush() {} };
+
+/** Keeps every recorded value in memory: tests read `totals`, `samples` and `flushes`. */
+export class InMemoryTelemetry implements FlushableTelemetry {
   readonly totals = new Map<string, number>();
   readonly samples: Array<{ name: MetricName; value: number; dimension?: string }> = [];
+  /** The metadata of every flush, in order (values stay in `totals`, so tests can read them after). */
+  readonly flushes: Array<Record<string, string>> = [];
 
   count(name: MetricName, value = 1, dimension?: string): void {
     const key = dimension ? `${name}:${dimension}` : name;
@@ -27,6 +37,10 @@ export class InMemoryTelemetry implements Telemetry {
 
   duration(name: MetricName, milliseconds: number, dimension?: string): void {
     this.samples.push({ name, value: milliseconds, ...(dimension ? { dimension } : {}) });
+  }
+
+  flush(metadata: Record<string, string> = {}): void {
+    this.flushes.push({ ...metadata });
   }
 
   total(name: MetricName, dimension?: string): number {

@@ -29,7 +29,8 @@ const clients = new Map<string, OpenAI>();
 
 export function createOpenAiClient(options: OpenAiClientOptions): OpenAI {
   if (!options.apiKey) throw new Error('an OpenAI API key is required');
-  const baseURL = options.baseURL || process.env.OPENAI_BASE_URL || undefined;
+  // Unset: the SDK itself honours OPENAI_BASE_URL (how the tests reach the fake server).
+  const baseURL = options.baseURL || undefined;
   const timeout = options.timeoutMs ?? DEFAULT_OPENAI_TIMEOUT_MS;
   const maxRetries = options.maxRetries ?? 0;
   const keyOwner = options.keyOwner ?? 'platform';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type OpenAI from 'openai';
 import type { ResponseCreateParamsNonStreaming } from 'openai/resources/responses/responses';
-import type { Responder, ResponderReply, ResponderRequest } from '../conversation/ports.ts';
+import type { Responder, ResponderReply, ResponderRequest, TokenUsage } from '../conversation/ports.ts';
 import { logger } from '../logger.ts';
 import { createOpenAiClient } from './openai-client.ts';
 import { OpenAiUnavailableError, type RetryPolicy, withOpenAiRetry } from './retry.ts';
@@ -162,13 +162,14 @@ export function createOpenAiResponder(options: OpenAiResponderOptions = {}): Res
         }
 
         const text = response.output_text?.trim() ?? '';
+        const usage = usageOf(response);
         logger.info('openai reply', {
           tenantId: tenant.id,
           responseId: response.id,
           status: response.status,
           conversationCreated: created,
-          inputTokens: response.usage?.input_tokens,
-          outputTokens: response.usage?.output_tokens,
+          inputTokens: usage?.inputTokens,
+          outputTokens: usage?.outputTokens,
           replyLength: text.length,
         });
         // A cut-off answer (token limit) must not reach the customer as if it were complete.
@@ -178,13 +179,21 @@ export function createOpenAiResponder(options: OpenAiResponderOptions = {}): Res
             `OpenAI returned no complete text (status ${response.status ?? 'unknown'}${
               response.incomplete_details?.reason ? `, ${response.incomplete_details.reason}` : ''
             })`,
-            { attempts: 1 },
+            // Billed all the same: the fallback's reply carries these tokens to the metrics.
+            { attempts: 1, ...(usage ? { usage } : {}) },
           );
         }
-        return { text, source: 'openai', conversationId };
+        return { text, source: 'openai', conversationId, ...(usage ? { usage } : {}) };
       }
     },
   };
+}
+
+/** The tokens a response was billed for, when OpenAI reported them. */
+function usageOf(response: OpenAI.Responses.Response): TokenUsage | undefined {
+  const usage = response.usage;
+  if (!usage) return undefined;
+  return { inputTokens: usage.input_tokens ?? 0, outputTokens: usage.output_tokens ?? 0 };
 }
 
 /** Whether OpenAI confirms the conversation no longer exists (404 on retrieve). */

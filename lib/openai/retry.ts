@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
+import type { TokenUsage } from '../conversation/ports.ts';
 import { AppError } from '../errors.ts';
 import { logger } from '../logger.ts';
 
@@ -47,17 +48,28 @@ export class OpenAiUnavailableError extends AppError {
    * reply failed): the caller stores it anyway, so the purge can delete it later.
    */
   conversationId?: string;
+  /** Tokens OpenAI billed before the failure (a reply cut off or empty): still counted. */
+  readonly usage?: TokenUsage;
 
   constructor(
     reason: OpenAiFailureReason,
     message: string,
-    options: { cause?: unknown; upstreamStatus?: number; attempts?: number } = {},
+    options: { cause?: unknown; upstreamStatus?: number; attempts?: number; usage?: TokenUsage } = {},
   ) {
     super(503, 'openai_unavailable', message, { cause: options.cause });
     this.reason = reason;
     this.upstreamStatus = options.upstreamStatus;
     this.attempts = options.attempts ?? 0;
     this.retryable = RETRYABLE_REASONS.has(reason);
+    if (options.usage) this.usage = options.usage;
+  }
+
+  /**
+   * No key anywhere (neither the tenant's nor the platform's): OpenAI is not configured rather than
+   * failing, so the fallback's answer is the normal one (see the Responder port).
+   */
+  get notConfigured(): boolean {
+    return this.reason === 'no_api_key';
   }
 }
 

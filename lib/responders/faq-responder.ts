@@ -1,7 +1,8 @@
-import type { Responder, ResponderReply, ResponderRequest } from '../conversation/ports.ts';
+import type { DeclineReason, Responder, ResponderReply, ResponderRequest } from '../conversation/ports.ts';
 import { logger } from '../logger.ts';
 import type { Faq } from '../tenants/client-schemas.ts';
-import { type GreetingKind, greetingKind, isPromptInjection, looksLikeMath } from './faq/guards.ts';
+import { type GreetingKind, greetingKind } from '../text/greetings.ts';
+import { isPromptInjection, looksLikeMath } from './faq/guards.ts';
 import { detectLanguage } from './faq/language.ts';
 import type { Lang } from './faq/lexicon.ts';
 import { type Analysis, analyze, scoreFaqs } from './faq/matcher.ts';
@@ -35,7 +36,7 @@ export interface FaqMatch {
 }
 
 export type FaqIntent = 'faq' | 'greeting' | 'hours' | 'decline';
-export type DeclineReason = 'injection' | 'off-topic' | 'low-confidence';
+export type { DeclineReason } from '../conversation/ports.ts';
 
 export interface FaqClassification extends FaqMatch {
   intent: FaqIntent;
@@ -152,10 +153,11 @@ export function createFaqResponder(options: { threshold?: number } = {}): Respon
         language: result.language,
         declineReason: result.declineReason,
       });
-      const reply = (replyText: string): ResponderReply => ({
+      const reply = (replyText: string, declined?: DeclineReason): ResponderReply => ({
         text: replyText,
         source: 'faq',
         confidence: result.confidence,
+        ...(declined ? { declined } : {}),
       });
       switch (result.intent) {
         case 'faq':
@@ -165,7 +167,10 @@ export function createFaqResponder(options: { threshold?: number } = {}): Respon
         case 'hours':
           return reply(hoursMessage(result.language, tenant.name, tenant.business_hours ?? ''));
         case 'decline':
-          return reply(declineMessage(result.language, tenant.name));
+          return reply(
+            declineMessage(result.language, tenant.name),
+            result.declineReason ?? 'low-confidence',
+          );
       }
     },
   };

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ConflictError, NotFoundError } from '../errors.ts';
 import { logger } from '../logger.ts';
+import { noTelemetry, type Telemetry } from '../observability/telemetry.ts';
 import type { SecretBox } from '../secrets/secret-box.ts';
 import type { Client } from '../tenants/client.ts';
 import type { ClientRepository } from '../tenants/client-repository.ts';
@@ -32,6 +33,8 @@ export interface PurgeDeps {
   };
   platformOpenAiKey(): Promise<string | undefined>;
   media?: MediaStore;
+  /** Counts runs and what they deleted; default: nowhere. */
+  telemetry?: Telemetry;
   now?: () => Date;
 }
 
@@ -56,6 +59,29 @@ export interface PurgeReport {
   tenants_scanned: number;
   errors: number;
   complete: boolean;
+}
+
+/** The counters of a report that count deletions (a client erased counts as one). */
+const DELETION_COUNTERS = [
+  'messages_deleted',
+  'conversations_deleted',
+  'openai_conversations_deleted',
+  'idempotency_records_deleted',
+  'media_objects_deleted',
+  'vector_stores_deleted',
+  'clients_erased',
+] as const satisfies ReadonlyArray<keyof PurgeReport>;
+
+/** Everything a run deleted, all kinds together. */
+export function deletionsIn(report: PurgeReport): number {
+  return DELETION_COUNTERS.reduce((sum, counter) => sum + report[counter], 0);
+}
+
+/** A run counts once it finished (completed or partial); what it deleted counts even if it failed. */
+function reportRun(telemetry: Telemetry, report: PurgeReport, finished: boolean) {
+  if (finished) telemetry.count('PurgeRuns');
+  const deleted = deletionsIn(report);
+  if (deleted > 0) telemetry.count('PurgeItemsDeleted', deleted);
 }
 
 const emptyReport = (): PurgeReport => ({
@@ -113,6 +139,38 @@ const addTo =
     (report[key] as number) += deleted;
   };
 
+/** Deletes a contact's messages received before `beforeIso` (all when undefined), within the budget. */
+const drainMessages = (
+  tenantId: string,
+  contactKey: string,
+  beforeIso: string | undefined,
+  deps: PurgeDeps,
+  report: PurgeReport,
+  budget: Budget,
+) =>
+  budget.drain(
+    200,
+    (limit) => deps.store.deleteMessages(tenantId, contactKey, beforeIso, limit),
+    addTo(report, 'messages_deleted'),
+  );
+
+/** Deletes a tenant's media older than `cutoff` (all when undefined), within the budget; true when done. */
+async function drainMedia(
+  tenantId: string,
+  cutoff: Date | undefined,
+  deps: PurgeDeps,
+  report: PurgeReport,
+  budget: Budget,
+): Promise<boolean> {
+  const { media } = deps;
+  if (!media) return true;
+  return budget.drain(
+    1000,
+    (limit) => media.deleteOlderThan(tenantId, cutoff, limit),
+    addTo(report, 'media_objects_deleted'),
+  );
+}
+
 /** How long a run holds a contact it is erasing before another may take over (it may have died). */
 const ERASURE_LEASE_MS = 5 * 60_000;
 
@@ -141,11 +199,7 @@ async function eraseContactData(
       if (apiKey && (await deps.openai.deleteConversation(apiKey, conversationId)))
         report.openai_conversations_deleted++;
     }
-    const finished = await budget.drain(
-      200,
-      (limit) => deps.store.deleteMessages(client.id, contactKey, idleBeforeIso, limit),
-      addTo(report, 'messages_deleted'),
-    );
+    const finished = await drainMessages(client.id, contactKey, idleBeforeIso, deps, report, budget);
     if (!finished) {
       await deps.store.releaseContact(client.id, contactKey, runId);
       return 'budget';
@@ -200,11 +254,7 @@ async function purgeTenant(
         if (outcome === 'budget') return false;
         if (outcome === 'busy') skipped.count++;
       } else {
-        const finished = await budget.drain(
-          200,
-          (limit) => deps.store.deleteMessages(client.id, contact.contact_key, cutoffIso, limit),
-          addTo(report, 'messages_deleted'),
-        );
+        const finished = await drainMessages(client.id, contact.contact_key, cutoffIso, deps, report, budget);
         if (!finished) return false;
       }
     } catch (error) {
@@ -223,16 +273,7 @@ async function purgeTenant(
     addTo(report, 'idempotency_records_deleted'),
   );
   if (!claimsDone) return false;
-  const { media } = deps;
-  if (media) {
-    const mediaDone = await budget.drain(
-      1000,
-      (limit) => media.deleteOlderThan(client.id, cutoff, limit),
-      addTo(report, 'media_objects_deleted'),
-    );
-    if (!mediaDone) return false;
-  }
-  return true;
+  return drainMedia(client.id, cutoff, deps, report, budget);
 }
 
 /** Everything a client deleted more than the grace period ago left behind. */
@@ -248,15 +289,7 @@ async function eraseClient(
     return false;
   // A contact not erased still holds its OpenAI conversation id: keep the client until it is.
   if (skipped.count > 0) return false;
-  const { media } = deps;
-  if (media) {
-    const mediaDone = await budget.drain(
-      1000,
-      (limit) => media.deleteOlderThan(client.id, undefined, limit),
-      addTo(report, 'media_objects_deleted'),
-    );
-    if (!mediaDone) return false;
-  }
+  if (!(await drainMedia(client.id, undefined, deps, report, budget))) return false;
   const leftoversDone = await budget.drain(
     200,
     (limit) => deps.store.deleteTenantLeftovers(client.id, limit),
@@ -327,11 +360,13 @@ export async function runPurge(
     report.errors++;
     logger.error('purge run failed', { runId: run.run_id, error: String(error) });
     run.finished_at = new Date().toISOString();
+    reportRun(deps.telemetry ?? noTelemetry, report, false);
     await deps.store.finishRun(run);
     throw error;
   }
   run.finished_at = new Date().toISOString();
   await deps.store.finishRun(run);
+  reportRun(deps.telemetry ?? noTelemetry, report, true);
   logger.info('purge run finished', {
     runId: run.run_id,
     trigger: run.trigger,

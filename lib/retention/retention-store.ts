@@ -6,7 +6,14 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { contactKeys } from '../conversation/conversation-store.ts';
+import {
+  claimKeys,
+  contactKeys,
+  messageKeys,
+  queryByPartition,
+  queryByPrefix,
+  queryByRange,
+} from '../conversation/keys.ts';
 import { expiresAfterHours, isConditionFailure, queryPages } from '../storage/table.ts';
 import { clientKeys } from '../tenants/client.ts';
 
@@ -32,7 +39,15 @@ export interface PurgeRunRecord {
   report?: object;
 }
 
-const RUNS_PARTITION = 'PURGE_RUNS';
+/** The purge runs' own keys: one partition for all of them, newest last. */
+const purgeRunKeys = {
+  partition: 'PURGE_RUNS',
+  run: (run: Pick<PurgeRunRecord, 'started_at' | 'run_id'>) => ({
+    pk: purgeRunKeys.partition,
+    sk: `RUN#${run.started_at}#${run.run_id}`,
+  }),
+};
+
 const RUN_RECORD_RETENTION_HOURS = 90 * 24;
 const PARALLEL_DELETES = 10;
 
@@ -46,8 +61,7 @@ export class RetentionStore {
   async *contacts(tenantId: string): AsyncGenerator<ContactRecord> {
     const pages = queryPages(this.db, {
       TableName: this.tableName,
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-      ExpressionAttributeValues: { ':pk': `CLIENT#${tenantId}`, ':prefix': contactKeys.contactPrefix },
+      ...queryByPrefix(contactKeys.contacts(tenantId)),
       ProjectionExpression: 'contact_key, last_activity_at, openai_conversation_id',
     });
     for await (const page of pages) for (const item of page.Items ?? []) yield item as ContactRecord;
@@ -165,14 +179,12 @@ export class RetentionStore {
     beforeIso: string | undefined,
     limit: number,
   ): Promise<{ deleted: number; more: boolean }> {
-    const pk = contactKeys.messagesPartition(tenantId, contactKey);
     const page = await this.db.send(
       new QueryCommand({
         TableName: this.tableName,
-        KeyConditionExpression: beforeIso ? 'pk = :pk AND sk BETWEEN :from AND :to' : 'pk = :pk',
-        ExpressionAttributeValues: beforeIso
-          ? { ':pk': pk, ':from': 'MSG#', ':to': `MSG#${beforeIso}` }
-          : { ':pk': pk },
+        ...(beforeIso
+          ? queryByRange(messageKeys.receivedBefore(tenantId, contactKey, beforeIso))
+          : queryByPartition(messageKeys.partition(tenantId, contactKey))),
         ProjectionExpression: 'pk, sk, id, direction',
         Limit: Math.max(1, limit),
       }),
@@ -184,7 +196,7 @@ export class RetentionStore {
       if (!old) return;
       deleted++;
       if (old.direction === 'outbound' && typeof old.id === 'string') {
-        await this.deleteItem(contactKeys.outboundPointer(tenantId, old.id));
+        await this.deleteItem(messageKeys.outboundPointer(tenantId, old.id));
       }
     });
     return { deleted, more: page.LastEvaluatedKey !== undefined };
@@ -201,15 +213,12 @@ export class RetentionStore {
     let deleted = 0;
     let more = false;
     const condition = { expression: 'expires_at < :now', values: { ':now': nowEpochSeconds } };
+    const claims = queryByPrefix(claimKeys.claims(tenantId));
     const pages = queryPages(this.db, {
       TableName: this.tableName,
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ...claims,
       FilterExpression: 'expires_at < :now',
-      ExpressionAttributeValues: {
-        ':pk': `CLIENT#${tenantId}`,
-        ':prefix': 'CLAIM#',
-        ':now': nowEpochSeconds,
-      },
+      ExpressionAttributeValues: { ...claims.ExpressionAttributeValues, ':now': nowEpochSeconds },
       ProjectionExpression: 'pk, sk',
       Limit: 500,
     });
@@ -225,16 +234,16 @@ export class RetentionStore {
 
   /** Deletes whatever is left in a tenant's partition except its profile (claims, pointers...). */
   async deleteTenantLeftovers(tenantId: string, limit: number): Promise<{ deleted: number; more: boolean }> {
+    const profile = clientKeys.profile(tenantId);
     const page = await this.db.send(
       new QueryCommand({
         TableName: this.tableName,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': `CLIENT#${tenantId}` },
+        ...queryByPartition(profile.pk),
         ProjectionExpression: 'pk, sk',
         Limit: Math.max(1, limit) + 1,
       }),
     );
-    const items = (page.Items ?? []).filter((item) => item.sk !== 'PROFILE').slice(0, limit);
+    const items = (page.Items ?? []).filter((item) => item.sk !== profile.sk).slice(0, limit);
     let deleted = 0;
     await inParallel(items, async (item) => {
       if (await this.deleteItem({ pk: item.pk, sk: item.sk })) deleted++;
@@ -261,8 +270,7 @@ export class RetentionStore {
       new PutCommand({
         TableName: this.tableName,
         Item: {
-          pk: RUNS_PARTITION,
-          sk: `RUN#${run.started_at}#${run.run_id}`,
+          ...purgeRunKeys.run(run),
           item_type: 'purge_run',
           ...run,
           expires_at: expiresAfterHours(RUN_RECORD_RETENTION_HOURS),
@@ -275,7 +283,7 @@ export class RetentionStore {
     await this.db.send(
       new UpdateCommand({
         TableName: this.tableName,
-        Key: { pk: RUNS_PARTITION, sk: `RUN#${run.started_at}#${run.run_id}` },
+        Key: purgeRunKeys.run(run),
         UpdateExpression: 'SET #status = :status, finished_at = :finished, #report = :report',
         ExpressionAttributeNames: { '#status': 'status', '#report': 'report' },
         ExpressionAttributeValues: {
@@ -291,8 +299,7 @@ export class RetentionStore {
     const { Items = [] } = await this.db.send(
       new QueryCommand({
         TableName: this.tableName,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': RUNS_PARTITION },
+        ...queryByPartition(purgeRunKeys.partition),
         ScanIndexForward: false,
         Limit: limit,
       }),

@@ -1,73 +1,58 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { MarkReadRequest, Recipient, SendTextRequest, WhatsAppSender } from '../conversation/ports.ts';
+import {
+  type MarkReadRequest,
+  type Recipient,
+  SendFailure,
+  type SendFailureKind,
+  type SendTextRequest,
+  type WhatsAppSender,
+} from '../conversation/ports.ts';
 import { logger } from '../logger.ts';
 
 /**
  * The WhatsApp Cloud API client (Graph API `/{phone_number_id}/messages`): sends texts and marks
- * messages read, with the typing indicator. It retries what a later attempt can fix (throughput
- * limits, 5xx, network errors, the pair rate limit) with exponential backoff and jitter, and throws a
- * {@link GraphApiError} whose `kind` tells the caller what to do otherwise. The access token is sent
- * only in the Authorization header: never in an error, never in a log.
+ * messages read, with the typing indicator. It translates Meta's verdicts (error codes, HTTP
+ * statuses, network failures) into the sender port's {@link SendFailureKind}s, retries what a later
+ * attempt can fix (throughput limits, 5xx, network errors, the pair rate limit) with exponential
+ * backoff and jitter, and otherwise throws a {@link GraphApiError}: a SendFailure with Graph's
+ * details. The access token is sent only in the Authorization header: never in an error, never in a
+ * log.
  */
 
-/** What a failed Graph call means for the caller. */
-export type GraphErrorKind =
-  /** 130429 or HTTP 429 (and Graph's generic throttling codes): retry with backoff. */
-  | 'throughput'
-  /** 131056: too many messages to this one user; back off longer. */
-  | 'pair_rate_limit'
-  /** 131047: more than 24 h since the customer wrote; only templates may be sent. */
-  | 'window_closed'
-  /** 131048: the number is spam-limited; pause sending, do not retry. */
-  | 'spam_limited'
-  /** 190 or HTTP 401: the token expired or was revoked; mark the tenant's credentials invalid. */
-  | 'token_invalid'
-  /** 5xx, network failure or timeout: retry. */
-  | 'server'
-  /** Anything else (bad parameters, permissions, unsupported recipient...): do not retry. */
-  | 'permanent';
-
-export class GraphApiError extends Error {
+/** A failed Graph call: the port's failure kind, with what Meta answered. */
+export class GraphApiError extends SendFailure {
   /** HTTP status of the last attempt; 0 when no response arrived (network error, timeout). */
   readonly httpStatus: number;
   readonly code?: number;
   readonly subcode?: number;
   readonly fbtraceId?: string;
-  readonly kind: GraphErrorKind;
-  /** Retry-After of the last response, in milliseconds, when Meta sent one. */
-  readonly retryAfterMs?: number;
   /** How many HTTP attempts were made before giving up. */
   readonly attempts: number;
-  /**
-   * The request may have reached Meta (timeout or connection lost after sending): a send must not
-   * be repeated, since the Cloud API has no idempotency key.
-   */
-  readonly ambiguous: boolean;
 
   constructor(
     message: string,
     details: {
       httpStatus: number;
-      kind: GraphErrorKind;
+      kind: SendFailureKind;
       code?: number;
       subcode?: number;
       fbtraceId?: string;
       retryAfterMs?: number;
       attempts?: number;
-      ambiguous?: boolean;
       cause?: unknown;
     },
   ) {
-    super(message, details.cause === undefined ? undefined : { cause: details.cause });
-    this.name = 'GraphApiError';
+    super(message, {
+      kind: details.kind,
+      detail: `Graph API error ${details.code ?? details.httpStatus}`,
+      ...(details.retryAfterMs === undefined ? {} : { retryAfterMs: details.retryAfterMs }),
+      ...(details.cause === undefined ? {} : { cause: details.cause }),
+    });
     this.httpStatus = details.httpStatus;
-    this.kind = details.kind;
     if (details.code !== undefined) this.code = details.code;
     if (details.subcode !== undefined) this.subcode = details.subcode;
     if (details.fbtraceId !== undefined) this.fbtraceId = details.fbtraceId;
-    if (details.retryAfterMs !== undefined) this.retryAfterMs = details.retryAfterMs;
     this.attempts = details.attempts ?? 1;
-    this.ambiguous = details.ambiguous ?? false;
   }
 }
 
@@ -85,28 +70,37 @@ const THROTTLING_CODES = new Set([4, 17, 32, 613, 80007]);
 /** Graph's "temporary, try again" codes (API Unknown, API Service, WhatsApp service unavailable). */
 const TRANSIENT_CODES = new Set([1, 2, 131016, 133004]);
 
-/** Maps an HTTP status and Graph `error.code` to what it means for the caller. */
-export function classifyGraphError(httpStatus: number, code?: number): GraphErrorKind {
-  if (code === 130429 || (code !== undefined && THROTTLING_CODES.has(code))) return 'throughput';
-  if (code === 131056) return 'pair_rate_limit';
+/**
+ * What a Graph `error.code` means (in send errors and in failed delivery statuses alike); undefined
+ * for codes that say nothing beyond their HTTP status.
+ */
+export function kindOfGraphCode(code: number): SendFailureKind | undefined {
+  if (code === 130429 || THROTTLING_CODES.has(code)) return 'rate_limited';
+  if (code === 131056) return 'pair_rate_limited';
   if (code === 131047) return 'window_closed';
-  if (code === 131048) return 'spam_limited';
+  if (code === 131048) return 'spam_paused';
   if (code === 190) return 'token_invalid';
-  if (code !== undefined && TRANSIENT_CODES.has(code)) return 'server';
-  if (httpStatus === 429) return 'throughput';
+  if (TRANSIENT_CODES.has(code)) return 'unavailable';
+  return undefined;
+}
+
+/** Maps an HTTP status and Graph `error.code` to the port's failure kind. */
+export function classifyGraphError(httpStatus: number, code?: number): SendFailureKind {
+  const byCode = code === undefined ? undefined : kindOfGraphCode(code);
+  if (byCode) return byCode;
+  if (httpStatus === 429) return 'rate_limited';
   if (httpStatus === 401) return 'token_invalid';
-  if (httpStatus === 0 || httpStatus >= 500) return 'server';
+  if (httpStatus === 0 || httpStatus >= 500) return 'unavailable';
   return 'permanent';
 }
 
-const RETRYABLE_KINDS: ReadonlySet<GraphErrorKind> = new Set(['throughput', 'server', 'pair_rate_limit']);
-
 /**
- * Whether a later attempt may succeed (throughput, pair rate limit, server): the caller lets the
- * message go back to the queue for redelivery. False for every other error, including non-Graph ones.
+ * Whether another attempt within this call is worth it: rate limits and unavailability, and, for a
+ * read receipt only, an ambiguous outcome (marking read twice is harmless; sending twice is a
+ * duplicate reply, since the Cloud API has no idempotency key).
  */
-export function isRetryableGraphError(error: unknown): boolean {
-  return error instanceof GraphApiError && RETRYABLE_KINDS.has(error.kind);
+function worthRetrying(operation: 'send' | 'read', error: SendFailure): boolean {
+  return error.retryable || (operation === 'read' && error.kind === 'ambiguous');
 }
 
 export interface GraphClientOptions {
@@ -171,11 +165,8 @@ function recipientFields(to: Recipient): { to: string } | { recipient: string } 
 }
 
 export function createGraphClient(options: GraphClientOptions = {}): GraphClient {
-  const baseUrl = (options.baseUrl ?? process.env.GRAPH_API_BASE_URL ?? 'https://graph.facebook.com').replace(
-    /\/+$/,
-    '',
-  );
-  const version = options.version ?? process.env.GRAPH_API_VERSION ?? 'v26.0';
+  const baseUrl = (options.baseUrl ?? 'https://graph.facebook.com').replace(/\/+$/, '');
+  const version = options.version ?? 'v26.0';
   const timeoutMs = options.timeoutMs ?? 10_000;
   const retries = Math.max(0, options.retries ?? 3);
   const backoffMs = Math.max(0, options.backoffMs ?? 500);
@@ -183,7 +174,7 @@ export function createGraphClient(options: GraphClientOptions = {}): GraphClient
   const maxBackoffMs = Math.max(0, options.maxBackoffMs ?? 30_000);
 
   function delayFor(error: GraphApiError, attempt: number): number {
-    const base = error.kind === 'pair_rate_limit' ? pairBackoffMs : backoffMs;
+    const base = error.kind === 'pair_rate_limited' ? pairBackoffMs : backoffMs;
     const exponential = base * 2 ** attempt;
     const jittered = exponential / 2 + Math.random() * (exponential / 2);
     const wait = Math.max(jittered, error.retryAfterMs ?? 0);
@@ -220,9 +211,7 @@ export function createGraphClient(options: GraphClientOptions = {}): GraphClient
         if (!(caught instanceof GraphApiError)) throw caught;
         error = caught;
       }
-      // A send that may have reached Meta is never repeated (it would be a duplicate reply).
-      const mayHaveSent = operation === 'send' && error.ambiguous;
-      if (!RETRYABLE_KINDS.has(error.kind) || attempt >= retries || mayHaveSent) {
+      if (!worthRetrying(operation, error) || attempt >= retries) {
         logger.warn('graph api call failed', {
           operation,
           phoneNumberId,
@@ -252,6 +241,7 @@ export function createGraphClient(options: GraphClientOptions = {}): GraphClient
   return {
     baseUrl,
     version,
+    deliveryFailureKind: kindOfGraphCode,
     async sendText(request) {
       const body = buildTextMessageBody(request);
       const response = await post('send', request.phoneNumberId, request.accessToken, body);
@@ -294,11 +284,11 @@ async function attemptOnce(
     const timedOut = cause instanceof Error && (cause.name === 'TimeoutError' || cause.name === 'AbortError');
     const code = errorCode(cause);
     const reason = timedOut ? `timed out after ${timeoutMs} ms` : `network error (${code})`;
+    const mayHaveArrived = timedOut || !NOT_CONNECTED_CODES.has(code);
     throw new GraphApiError(`Graph API ${operation} failed: ${reason}`, {
       httpStatus: 0,
-      kind: 'server',
+      kind: mayHaveArrived ? 'ambiguous' : 'unavailable',
       attempts,
-      ambiguous: timedOut || !NOT_CONNECTED_CODES.has(code),
     });
   }
   const json = parseJson(text);

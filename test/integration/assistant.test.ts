@@ -10,7 +10,8 @@ import type { AnswerDeps } from '../../lib/conversation/answer-message.ts';
 import { ConversationStore } from '../../lib/conversation/conversation-store.ts';
 import { withFallback } from '../../lib/conversation/fallback-responder.ts';
 import { MessageClaims } from '../../lib/conversation/message-claims.ts';
-import type { WhatsAppSender } from '../../lib/conversation/ports.ts';
+import { SendFailure, type WhatsAppSender } from '../../lib/conversation/ports.ts';
+import { InMemoryTelemetry } from '../../lib/observability/telemetry.ts';
 import { sendFifoMessages } from '../../lib/queue/sqs-publisher.ts';
 import { createFaqResponder } from '../../lib/responders/faq-responder.ts';
 import { createLocalSecretBox } from '../../lib/secrets/secret-box.ts';
@@ -20,7 +21,7 @@ import type { ClientService } from '../../lib/tenants/client-service.ts';
 import { receiveWebhook } from '../../lib/webhook/receive-webhook.ts';
 import { signWebhookBody } from '../../lib/webhook/signature.ts';
 import { createCachedTenantRouter } from '../../lib/webhook/tenant-router.ts';
-import { createGraphClient, GraphApiError } from '../../lib/whatsapp/graph-client.ts';
+import { createGraphClient } from '../../lib/whatsapp/graph-client.ts';
 import { freshFifoQueue, freshTable } from '../support/emulators.ts';
 import { laPlazaFaqs, metaJson } from '../support/fixtures.ts';
 import { testClientService } from '../support/services.ts';
@@ -172,7 +173,8 @@ describe('exactly one reply per customer message', () => {
     for (let i = 0; i < 4; i++) await deliver(plaza, from, '¿Tenéis menú del día?', id);
     await drain(createAssistantHandler(async () => deps));
     // Past SQS's 5-minute deduplication window Meta may still redeliver: the claim stops it too.
-    const handler = createAssistantHandler(async () => deps);
+    const telemetry = new InMemoryTelemetry();
+    const handler = createAssistantHandler(async () => deps, { telemetry });
     const event = {
       v: 1,
       kind: 'message',
@@ -197,6 +199,7 @@ describe('exactly one reply per customer message', () => {
       expect.stringContaining('12€'),
     ]);
     expect(replies[0]?.context?.message_id).toBe(id);
+    expect(telemetry.total('DuplicatesSuppressed')).toBe(3);
   });
 
   it('given a worker that dies in the middle of a batch, then every message is answered exactly once', async () => {
@@ -253,7 +256,7 @@ function senderFailingOnSend(nth: number, how: 'hang' | 'throw'): WhatsAppSender
   const realSender = deps.sender;
   let sends = 0;
   return {
-    markRead: (r) => realSender.markRead(r),
+    ...realSender,
     sendText: (r) => {
       if (++sends !== nth) return realSender.sendText(r);
       return how === 'hang'
@@ -297,7 +300,15 @@ describe('Graph API errors, by code', () => {
     await conversationsWelcomed([from]);
     graph.simulator.failNext(6, { httpStatus: 400, code: 130429, operation: 'send' });
     await deliver(plaza, from, '¿Hacéis reservas?');
-    await drain(createAssistantHandler(async () => deps));
+    const telemetry = new InMemoryTelemetry();
+    await drain(createAssistantHandler(async () => deps, { telemetry }));
+    // The client's own retries are inside one send; the attempt they ended is one Graph error.
+    expect(telemetry.total('GraphErrors', 'rate_limited')).toBe(1);
+    expect(telemetry.total('RepliesSent')).toBe(1);
+    expect(telemetry.total('MessagesAnswered', 'faq')).toBe(1);
+    expect(new Set(telemetry.flushes.map((metadata) => JSON.stringify(metadata)))).toEqual(
+      new Set([JSON.stringify({ tenant_id: plaza.id })]),
+    );
     expect(repliesTo(plaza.phone_number_id, from)).toHaveLength(1);
   });
 
@@ -384,7 +395,7 @@ describe('races the worker must survive', () => {
     const realSender = deps.sender;
     let rotated = false;
     const rotatingSender: WhatsAppSender = {
-      markRead: (r) => realSender.markRead(r),
+      ...realSender,
       sendText: async (r) => {
         if (!rotated) {
           rotated = true;
@@ -404,14 +415,10 @@ describe('races the worker must survive', () => {
     await conversationsWelcomed([from]);
     let calls = 0;
     const timingOut: WhatsAppSender = {
-      markRead: (r) => deps.sender.markRead(r),
+      ...deps.sender,
       sendText: async () => {
         calls++;
-        throw new GraphApiError('Graph API send failed: timed out', {
-          httpStatus: 0,
-          kind: 'server',
-          ambiguous: true,
-        });
+        throw new SendFailure('send failed: timed out', { kind: 'ambiguous', detail: 'timed out' });
       },
     };
     await deliver(plaza, from, '¿Hacéis reservas?');

@@ -141,7 +141,19 @@ describe('OpenAI responder (Responses + Conversations against the fake)', () => 
 
     expect(error.reason).toBe('no_api_key');
     expect(error.retryable).toBe(false);
+    expect(error.notConfigured).toBe(true);
     expect(fake.requests).toHaveLength(0);
+  });
+
+  it('given no key anywhere, when the chain answers with the FAQ responder, then that is no fallback after a failure', async () => {
+    const { withFallback } = await import('../../lib/conversation/fallback-responder.ts');
+    const chain = withFallback(responder({ platformApiKey: undefined }), {
+      reply: async () => ({ text: 'respuesta de las FAQ', source: 'faq' as const }),
+    });
+
+    const reply = await chain.reply(request());
+
+    expect(reply).toEqual({ text: 'respuesta de las FAQ', source: 'faq' });
   });
 
   it('given the model, instructions and a vector store, when answering, then they reach the request with file_search', async () => {
@@ -345,6 +357,31 @@ describe('deleteConversation', () => {
 
     expect(error.reason).toBe('server_error');
     expect(error.attempts).toBe(2);
+  });
+});
+
+describe('OpenAI responder: the tokens it was billed for', () => {
+  it('given an answer, then the reply carries the input and output tokens of the response', async () => {
+    const reply = await responder().reply(request());
+
+    expect(reply.usage?.inputTokens).toBeGreaterThan(0);
+    // The fake bills a token per four characters of its answer.
+    expect(reply.usage?.outputTokens).toBe(Math.ceil(reply.text.length / 4));
+  });
+
+  it('given an empty answer, then the failure still carries the tokens billed, and so does the fallback reply', async () => {
+    fake.queueReply('');
+    const error = await rejection(responder().reply(request()));
+    expect(error.reason).toBe('empty_reply');
+    expect(error.usage?.inputTokens).toBeGreaterThan(0);
+
+    const { withFallback } = await import('../../lib/conversation/fallback-responder.ts');
+    fake.queueReply('');
+    const reply = await withFallback(responder(), {
+      reply: async () => ({ text: 'respuesta de las FAQ', source: 'faq' as const }),
+    }).reply(request());
+    expect(reply).toMatchObject({ source: 'faq', fallbackReason: 'empty_reply' });
+    expect(reply.usage?.inputTokens).toBeGreaterThan(0);
   });
 });
 

@@ -1,14 +1,16 @@
 import { CreateBucketCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createPurgeHandler } from '../../functions/purge.ts';
 import type { AwsClients } from '../../lib/aws-clients.ts';
 import { ConversationStore } from '../../lib/conversation/conversation-store.ts';
-import { claimKeys } from '../../lib/conversation/message-claims.ts';
+import { claimKeys } from '../../lib/conversation/keys.ts';
+import { InMemoryTelemetry } from '../../lib/observability/telemetry.ts';
 import { createOpenAiClient } from '../../lib/openai/openai-client.ts';
 import { deleteConversation } from '../../lib/openai/openai-responder.ts';
 import { createFaqVectorStore, deleteFaqVectorStore } from '../../lib/openai/vector-store.ts';
 import { createS3MediaStore } from '../../lib/retention/media-store.ts';
-import { eraseContact, type PurgeDeps, runPurge } from '../../lib/retention/purge.ts';
+import { deletionsIn, eraseContact, type PurgeDeps, runPurge } from '../../lib/retention/purge.ts';
 import { RetentionStore } from '../../lib/retention/retention-store.ts';
 import { createLocalSecretBox } from '../../lib/secrets/secret-box.ts';
 import type { Client } from '../../lib/tenants/client.ts';
@@ -159,6 +161,29 @@ describe('the retention purge', () => {
     expect(openai.conversations.has(conversationId!)).toBe(false);
   });
 
+  it('given a run that deletes, then the run and every deletion of its report are counted', async () => {
+    await seedContact(tenant, '34600000005', { lastActivityHours: 1, messageAges: [2, 1], openai: true });
+    await service.update(tenant.id, { retention_hours: 0 });
+    const telemetry = new InMemoryTelemetry();
+
+    const run = await runPurge({ trigger: 'manual', clientId: tenant.id }, { ...deps, telemetry });
+
+    expect(deletionsIn(run.report)).toBeGreaterThanOrEqual(4); // 2 messages, the contact, its OpenAI conversation
+    expect(telemetry.total('PurgeRuns')).toBe(1);
+    expect(telemetry.total('PurgeItemsDeleted')).toBe(deletionsIn(run.report));
+  });
+
+  it('given the scheduled function, then its run is counted and flushed once, with no tenant as metadata', async () => {
+    const telemetry = new InMemoryTelemetry();
+    const handler = createPurgeHandler(async () => deps, { telemetry });
+
+    const result = await handler({});
+
+    expect(result.status).toBe('completed');
+    expect(telemetry.total('PurgeRuns')).toBe(1);
+    expect(telemetry.flushes).toEqual([{}]);
+  });
+
   it('given an active contact with old and new messages, then only the old ones go', async () => {
     await seedContact(tenant, '34600000003', { lastActivityHours: 1, messageAges: [50, 30, 2, 1] });
     const run = await runPurge({ trigger: 'schedule', clientId: tenant.id }, deps);
@@ -244,13 +269,13 @@ describe('the retention purge', () => {
     await aws.dynamo.send(
       new PutCommand({
         TableName: tableName,
-        Item: { ...claimKeys(tenant.id, 'wamid.OLD'), state: 'done', expires_at: past },
+        Item: { ...claimKeys.claim(tenant.id, 'wamid.OLD'), state: 'done', expires_at: past },
       }),
     );
     await aws.dynamo.send(
       new PutCommand({
         TableName: tableName,
-        Item: { ...claimKeys(tenant.id, 'wamid.NEW'), state: 'done', expires_at: future },
+        Item: { ...claimKeys.claim(tenant.id, 'wamid.NEW'), state: 'done', expires_at: future },
       }),
     );
     const run = await runPurge({ trigger: 'schedule', clientId: tenant.id }, deps);
@@ -343,7 +368,7 @@ describe('the purge under load and races', () => {
         new PutCommand({
           TableName: tableName,
           Item: {
-            ...claimKeys(tenant.id, `wamid.A${String(i).padStart(4, '0')}`),
+            ...claimKeys.claim(tenant.id, `wamid.A${String(i).padStart(4, '0')}`),
             state: 'done',
             expires_at: now + 3600,
           },
@@ -354,7 +379,7 @@ describe('the purge under load and races', () => {
       await aws.dynamo.send(
         new PutCommand({
           TableName: tableName,
-          Item: { ...claimKeys(tenant.id, `wamid.Z${i}`), state: 'done', expires_at: now - 60 },
+          Item: { ...claimKeys.claim(tenant.id, `wamid.Z${i}`), state: 'done', expires_at: now - 60 },
         }),
       );
     }

@@ -2,11 +2,12 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type StandaloneSimulator, startStandaloneSimulator } from '../../infra/local/whatsapp-simulator.ts';
+import { SendFailure } from '../../lib/conversation/ports.ts';
 import {
   classifyGraphError,
   createGraphClient,
   GraphApiError,
-  isRetryableGraphError,
+  kindOfGraphCode,
 } from '../../lib/whatsapp/graph-client.ts';
 
 const PHONE_NUMBER_ID = '631261586727899';
@@ -167,7 +168,7 @@ describe('errors and retries', () => {
       attempts: 1,
     });
     expect(error.fbtraceId).toMatch(/^SIM/);
-    expect(isRetryableGraphError(error)).toBe(false);
+    expect(error.retryable).toBe(false);
     expect(graph.simulator.graphCalls).toHaveLength(1);
   });
 
@@ -175,23 +176,23 @@ describe('errors and retries', () => {
     graph.simulator.failNext(5, { httpStatus: 400, code: 131047, subcode: 2494010 });
     const error = await failure(send());
     expect(error).toMatchObject({ kind: 'window_closed', code: 131047 });
-    expect(isRetryableGraphError(error)).toBe(false);
+    expect(error.retryable).toBe(false);
     expect(graph.simulator.graphCalls).toHaveLength(1);
   });
 
-  it('throws spam_limited on 131048 without retrying', async () => {
+  it('throws spam_paused on 131048 without retrying', async () => {
     graph.simulator.failNext(5, { httpStatus: 400, code: 131048 });
     const error = await failure(send());
-    expect(error.kind).toBe('spam_limited');
-    expect(isRetryableGraphError(error)).toBe(false);
+    expect(error.kind).toBe('spam_paused');
+    expect(error.retryable).toBe(false);
     expect(graph.simulator.graphCalls).toHaveLength(1);
   });
 
-  it('retries a 500 and, once retries are exhausted, throws a retryable server error', async () => {
+  it('retries a 500 and, once retries are exhausted, throws a retryable unavailable error', async () => {
     graph.simulator.failNext(10, { httpStatus: 500, code: 131000, message: 'Something went wrong' });
     const error = await failure(send());
-    expect(error).toMatchObject({ kind: 'server', httpStatus: 500, attempts: 4 });
-    expect(isRetryableGraphError(error)).toBe(true);
+    expect(error).toMatchObject({ kind: 'unavailable', httpStatus: 500, attempts: 4 });
+    expect(error.retryable).toBe(true);
     expect(graph.simulator.graphCalls).toHaveLength(4);
     expect(graph.simulator.sent).toHaveLength(0);
   });
@@ -223,7 +224,7 @@ describe('errors and retries', () => {
     }
   });
 
-  it('reports a refused connection as a retryable server error after retrying', async () => {
+  it('reports a refused connection as a retryable unavailable error after retrying', async () => {
     const closed = await unusedPort();
     const error = await failure(
       createGraphClient({ baseUrl: `http://127.0.0.1:${closed}`, retries: 1, backoffMs: 1 }).sendText({
@@ -233,11 +234,11 @@ describe('errors and retries', () => {
         text: 'Hola',
       }),
     );
-    expect(error).toMatchObject({ kind: 'server', httpStatus: 0, attempts: 2 });
+    expect(error).toMatchObject({ kind: 'unavailable', httpStatus: 0, attempts: 2 });
     expect(error.message).not.toContain(TOKEN);
   });
 
-  it('times out a silent server', async () => {
+  it('times out a silent server, as an ambiguous send (Meta may have received it)', async () => {
     const silent: Server = createServer(() => {
       /* never answers */
     });
@@ -252,7 +253,7 @@ describe('errors and retries', () => {
           text: 'Hola',
         }),
       );
-      expect(error.kind).toBe('server');
+      expect(error.kind).toBe('ambiguous');
       expect(error.message).toContain('timed out');
     } finally {
       silent.closeAllConnections();
@@ -261,19 +262,19 @@ describe('errors and retries', () => {
   });
 });
 
-describe('classifyGraphError', () => {
+describe("Meta's verdicts, as the sender port's failure kinds", () => {
   it.each([
-    [400, 130429, 'throughput'],
-    [429, undefined, 'throughput'],
-    [400, 80007, 'throughput'],
-    [400, 131056, 'pair_rate_limit'],
+    [400, 130429, 'rate_limited'],
+    [429, undefined, 'rate_limited'],
+    [400, 80007, 'rate_limited'],
+    [400, 131056, 'pair_rate_limited'],
     [400, 131047, 'window_closed'],
-    [400, 131048, 'spam_limited'],
+    [400, 131048, 'spam_paused'],
     [401, 190, 'token_invalid'],
     [401, undefined, 'token_invalid'],
-    [500, undefined, 'server'],
-    [502, 131000, 'server'],
-    [0, undefined, 'server'],
+    [500, undefined, 'unavailable'],
+    [502, 131000, 'unavailable'],
+    [0, undefined, 'unavailable'],
     [400, 100, 'permanent'],
     [403, 10, 'permanent'],
     [400, 131062, 'permanent'],
@@ -281,9 +282,17 @@ describe('classifyGraphError', () => {
     expect(classifyGraphError(status, code)).toBe(kind);
   });
 
-  it('only GraphApiErrors can be retryable', () => {
-    expect(isRetryableGraphError(new Error('boom'))).toBe(false);
-    expect(isRetryableGraphError(undefined)).toBe(false);
+  it("is the sender port's failure, with a short detail for the operator", async () => {
+    graph.simulator.failNext(1, { httpStatus: 401, code: 190 });
+    const error = await failure(send());
+    expect(error).toBeInstanceOf(SendFailure);
+    expect(error.detail).toBe('Graph API error 190');
+  });
+
+  it('reads the codes of failed delivery statuses the same way', () => {
+    expect(kindOfGraphCode(131047)).toBe('window_closed');
+    expect(client().deliveryFailureKind(131047)).toBe('window_closed');
+    expect(client().deliveryFailureKind(131026)).toBeUndefined();
   });
 });
 

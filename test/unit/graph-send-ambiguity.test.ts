@@ -39,7 +39,7 @@ describe('Graph send retries', () => {
     const graph = await slowGraph(300);
     const error = await send(graph.url).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(GraphApiError);
-    expect((error as GraphApiError).ambiguous).toBe(true);
+    expect((error as GraphApiError).kind).toBe('ambiguous');
     await new Promise((resolve) => setTimeout(resolve, 350));
     expect(graph.posts()).toBe(1);
   });
@@ -47,7 +47,7 @@ describe('Graph send retries', () => {
   it('given nothing listening (the request cannot have reached Meta), then the send is retried', async () => {
     const port = await freePort();
     const error = (await send(`http://127.0.0.1:${port}`).catch((e: unknown) => e)) as GraphApiError;
-    expect(error.ambiguous).toBe(false);
+    expect(error.kind).toBe('unavailable');
     expect(error.attempts).toBe(4);
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { splitForWhatsApp } from '../../lib/whatsapp/split-text.ts';
+import { MAX_TEXT_LENGTH } from '../../lib/conversation/ports.ts';
+import { splitText } from '../../lib/text/split.ts';
 
 const squash = (value: string) => value.replace(/\s+/g, '');
 
@@ -12,19 +13,19 @@ function expectWellFormedParts(parts: string[], max: number) {
   }
 }
 
-describe('splitForWhatsApp', () => {
+describe('splitText', () => {
   it('keeps a text that fits as one part', () => {
-    expect(splitForWhatsApp('Abrimos a las 9.')).toEqual(['Abrimos a las 9.']);
+    expect(splitText('Abrimos a las 9.', MAX_TEXT_LENGTH)).toEqual(['Abrimos a las 9.']);
   });
 
   it('returns no parts for an empty or blank text', () => {
-    expect(splitForWhatsApp('')).toEqual([]);
-    expect(splitForWhatsApp(' \n\n\t ')).toEqual([]);
+    expect(splitText('', MAX_TEXT_LENGTH)).toEqual([]);
+    expect(splitText(' \n\n\t ', MAX_TEXT_LENGTH)).toEqual([]);
   });
 
   it('accepts exactly max characters, splits at max + 1', () => {
-    expect(splitForWhatsApp('a'.repeat(4096))).toHaveLength(1);
-    expect(splitForWhatsApp('a'.repeat(4097))).toHaveLength(2);
+    expect(splitText('a'.repeat(4096), MAX_TEXT_LENGTH)).toHaveLength(1);
+    expect(splitText('a'.repeat(4097), MAX_TEXT_LENGTH)).toHaveLength(2);
   });
 
   it('prefers a paragraph break to a later sentence end, and packs paragraphs that fit together', () => {
@@ -34,15 +35,15 @@ describe('splitForWhatsApp', () => {
     // Given a limit that would also reach the first sentence of p3
     expect(`${p1}\n\n${p2}\n\nReservas por teléfono.`.length).toBeLessThanOrEqual(100);
     // Then the cut is at the paragraph break
-    expect(splitForWhatsApp([p1, p2, p3].join('\n\n'), 100)).toEqual([`${p1}\n\n${p2}`, p3]);
+    expect(splitText([p1, p2, p3].join('\n\n'), 100)).toEqual([`${p1}\n\n${p2}`, p3]);
     // And each paragraph stands alone when two do not fit
-    expect(splitForWhatsApp([p1, p2, p3].join('\n\n'), 50)).toEqual([p1, p2, p3]);
+    expect(splitText([p1, p2, p3].join('\n\n'), 50)).toEqual([p1, p2, p3]);
   });
 
   it('splits at sentence ends when there is no paragraph break', () => {
     const text =
       'Primera frase bastante larga aquí. Segunda frase también larga! ¿Tercera frase con pregunta? Fin.';
-    const parts = splitForWhatsApp(text, 50);
+    const parts = splitText(text, 50);
     expectWellFormedParts(parts, 50);
     expect(parts[0]).toBe('Primera frase bastante larga aquí.');
     expect(parts.every((part) => /[.!?]$/.test(part))).toBe(true);
@@ -51,14 +52,14 @@ describe('splitForWhatsApp', () => {
 
   it('splits at spaces when there is no sentence end, never inside a word', () => {
     const words = Array.from({ length: 60 }, (_, i) => `palabra${i}`);
-    const parts = splitForWhatsApp(words.join(' '), 40);
+    const parts = splitText(words.join(' '), 40);
     expectWellFormedParts(parts, 40);
     expect(parts.join(' ').split(' ')).toEqual(words);
   });
 
   it('hard-cuts only a single word longer than max', () => {
     const url = `https://example.com/${'x'.repeat(120)}`;
-    const parts = splitForWhatsApp(`Mira: ${url} gracias`, 50);
+    const parts = splitText(`Mira: ${url} gracias`, 50);
     expectWellFormedParts(parts, 50);
     expect(parts[0]).toBe('Mira:');
     expect(parts.at(-1)).toMatch(/gracias$/);
@@ -67,7 +68,7 @@ describe('splitForWhatsApp', () => {
 
   it('does not cut an emoji (surrogate pair) in half', () => {
     const text = '😀'.repeat(20);
-    const parts = splitForWhatsApp(text, 5);
+    const parts = splitText(text, 5);
     expectWellFormedParts(parts, 5);
     expect(parts.join('')).toBe(text);
     expect(parts[0]).toBe('😀😀');
@@ -76,16 +77,16 @@ describe('splitForWhatsApp', () => {
   it('keeps ZWJ emoji sequences whole', () => {
     const family = '👨‍👩‍👧'; // 8 code units
     const text = family.repeat(5);
-    const parts = splitForWhatsApp(text, 20);
+    const parts = splitText(text, 20);
     expectWellFormedParts(parts, 20);
     expect(parts.every((part) => part === family.repeat(part.length / family.length))).toBe(true);
     expect(parts.join('')).toBe(text);
   });
 
-  it('keeps order and content of a long reply at the default limit', () => {
+  it('keeps order and content of a long reply at the WhatsApp limit', () => {
     const paragraph = 'Nuestro menú del día incluye primero, segundo y postre. '.repeat(20).trim();
     const text = Array.from({ length: 12 }, (_, i) => `${i + 1}. ${paragraph}`).join('\n\n');
-    const parts = splitForWhatsApp(text);
+    const parts = splitText(text, MAX_TEXT_LENGTH);
     expect(parts.length).toBeGreaterThan(1);
     expectWellFormedParts(parts, 4096);
     expect(squash(parts.join(''))).toBe(squash(text));
@@ -120,13 +121,13 @@ describe('splitForWhatsApp', () => {
         { length: Math.floor(random() * 80) },
         () => pieces[Math.floor(random() * pieces.length)],
       ).join('');
-      const parts = splitForWhatsApp(text, max);
+      const parts = splitText(text, max);
       expectWellFormedParts(parts, max);
       expect(squash(parts.join(''))).toBe(squash(text));
     }
   });
 
   it('rejects a max below 2', () => {
-    expect(() => splitForWhatsApp('hola', 1)).toThrow(RangeError);
+    expect(() => splitText('hola', 1)).toThrow(RangeError);
   });
 });

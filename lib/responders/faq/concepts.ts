@@ -1,5 +1,5 @@
 import { CONCEPTS, type Lang, OFF_TOPIC } from './lexicon.ts';
-import { editDistance } from './normalize.ts';
+import { editDistance } from './word-similarity.ts';
 
 /** One lexicon entry, compiled: its words (each exact or a prefix) and where it came from. */
 interface Matcher {

@@ -1,5 +1,4 @@
-import { GREETING_KEYS, GREETING_WORDS } from './lexicon.ts';
-import { normalize, tokenize } from './normalize.ts';
+import { normalize } from '../../text/normalize.ts';
 
 /**
  * Requests that try to change the assistant's rules or pull out its configuration. They are declined
@@ -30,24 +29,4 @@ export function looksLikeMath(text: string): boolean {
     /[a-z]\s*\^\s*\d/.test(lower) ||
     /\d+\s+(por|mas|menos|entre|times|plus|minus|divided by|multiplied by)\s+\d+/.test(lower)
   );
-}
-
-export type GreetingKind = 'hello' | 'thanks' | 'bye';
-
-const collapseDoubles = (token: string) => token.replace(/([a-z])\1+/g, '$1');
-
-/** A message made only of greetings, thanks or farewells ("hola buenas", "thanks a lot!"), else undefined. */
-export function greetingKind(text: string): GreetingKind | undefined {
-  const tokens = tokenize(text).map((token) => (/^(h+a+)+$|^(j+a+)+$/.test(token) ? 'ok' : token));
-  if (tokens.length === 0 || tokens.length > 8) return undefined;
-  const known = (token: string) =>
-    [token, collapseDoubles(token)].some(
-      (t) => GREETING_WORDS.hello.has(t) || GREETING_WORDS.thanks.has(t) || GREETING_WORDS.bye.has(t),
-    );
-  if (!tokens.every(known)) return undefined;
-  const has = (keys: ReadonlySet<string>) => tokens.some((t) => keys.has(t) || keys.has(collapseDoubles(t)));
-  if (has(GREETING_KEYS.thanks)) return 'thanks';
-  if (has(GREETING_KEYS.bye)) return 'bye';
-  if (has(GREETING_KEYS.hello)) return 'hello';
-  return undefined;
 }

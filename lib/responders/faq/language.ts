@@ -1,6 +1,6 @@
+import { tokenize } from '../../text/normalize.ts';
 import { findConcepts } from './concepts.ts';
 import { LANGUAGE_MARKERS, type Lang } from './lexicon.ts';
-import { tokenize } from './normalize.ts';
 
 const SPANISH_CHARACTERS = /[ñáéíóúü¿¡]/giu;
 

@@ -262,33 +262,3 @@ export const OFF_TOPIC: readonly string[] = [
   'girlfriend', 'boyfriend', 'horoscopo', 'horoscope',
   'sentido de la vida', 'meaning of life', 'chatgpt', 'openai',
 ];
-
-/** Words a message made only of greetings, thanks and farewells is built from. */
-export const GREETING_WORDS = {
-  hello: new Set(
-    `hola holi ola buenas buenos buen dia dias tardes noches hey hi hii hello helo hallo hiya howdy yo good morning
-    afternoon evening greetings saludos saludo que tal como estas esta va how are you u doing there whats up sup
-    all everyone equipo team ey eh alo mate guys folks chicos chicas`.split(/\s+/),
-  ),
-  thanks: new Set(
-    `gracias grax grcs thanks thank thx ty tysm cheers agradecido agradecida muchas mil muchisimas a lot so much very
-    you u perfecto perfect genial great vale ok okay okey de acuerdo cool nice amable muy super estupendo
-    fenomenal entendido understood mate guys chicos`.split(/\s+/),
-  ),
-  bye: new Set(
-    `adios chao chau ciao bye goodbye hasta luego pronto manana see later cya nos vemos un saludo`.split(
-      /\s+/,
-    ),
-  ),
-};
-
-/** Words that carry the intent of a greeting-only message (the rest of GREETING_WORDS is filler). */
-export const GREETING_KEYS = {
-  hello: new Set(
-    `hola holi ola buenas buenos hey hi hii hello helo hallo hiya howdy good saludos greetings ey alo`.split(
-      /\s+/,
-    ),
-  ),
-  thanks: new Set(`gracias grax grcs thanks thank thx ty tysm cheers agradecido agradecida`.split(/\s+/)),
-  bye: new Set(`adios chao chau ciao bye goodbye luego cya vemos`.split(/\s+/)),
-};

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { Faq } from '../../tenants/client-schemas.ts';
+import { tokenize } from '../../text/normalize.ts';
 import { CONCEPT_WEIGHTS, type ConceptHit, findConcepts, isOffTopicHit } from './concepts.ts';
 import { STOPWORDS } from './lexicon.ts';
-import { similarStems, stem, tokenize } from './normalize.ts';
+import { similarStems, stem } from './word-similarity.ts';
 
 /**
  * Scores a customer's question against a tenant's FAQs. The question is cut into meaningful units

@@ -1,4 +1,4 @@
-import type { GreetingKind } from './guards.ts';
+import type { GreetingKind } from '../../text/greetings.ts';
 import type { Lang } from './lexicon.ts';
 
 /**

@@ -1,23 +1,7 @@
 /**
- * Text primitives of the offline FAQ matcher: normalization, tokens, a light Spanish/English
- * stemmer, character trigrams and edit distance. Pure and deterministic.
+ * Word similarity of the offline FAQ matcher: a light Spanish/English stemmer, character trigrams
+ * and edit distance, on normalized tokens (lib/text/normalize.ts). Pure and deterministic.
  */
-
-/** Lowercase, strip accents (ñ → n), punctuation (¿¡ included) and extra spaces; "3+" letter runs → one. */
-export function normalize(text: string): string {
-  return text
-    .normalize('NFD')
-    .replace(/\p{M}+/gu, '')
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, ' ')
-    .replace(/([a-z])\1{2,}/g, '$1')
-    .trim();
-}
-
-export function tokenize(text: string): string[] {
-  const normalized = normalize(text);
-  return normalized === '' ? [] : normalized.split(' ');
-}
 
 // Longest first. Spanish and English inflections; a stem keeps at least MIN_STEM letters.
 const SUFFIXES = [

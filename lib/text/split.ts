@@ -1,11 +1,12 @@
 /**
- * Splits a reply into WhatsApp-sized parts (a text body holds at most 4096 characters).
+ * Splits a text into parts of at most `max` characters (a WhatsApp text body holds 4096: see
+ * MAX_TEXT_LENGTH beside the sender port).
  *
  * Cuts, in order of preference: at a paragraph break, a line break, a sentence end, a space; a hard
  * cut happens only inside a single word longer than `max`, and then on a grapheme boundary so no
- * emoji (surrogate pair or ZWJ sequence) is cut in half. Lengths are UTF-16 code units, which is
- * never less than the character count Meta checks. Parts keep their order, are trimmed at the cut,
- * and are never empty.
+ * emoji (surrogate pair or ZWJ sequence) is cut in half. Lengths are UTF-16 code units, never less
+ * than the character count Meta checks. Parts keep their order, are trimmed at the cut, and are
+ * never empty.
  */
 
 /** A boundary is only taken when the part before it is at least this share of `max` (no tiny parts). */
@@ -20,7 +21,7 @@ const BOUNDARIES: ReadonlyArray<{ pattern: RegExp; cutAfterMatch: boolean }> = [
 
 let segmenter: Intl.Segmenter | undefined;
 
-export function splitForWhatsApp(text: string, max = 4096): string[] {
+export function splitText(text: string, max: number): string[] {
   if (!Number.isInteger(max) || max < 2) throw new RangeError('max must be an integer of at least 2');
   const parts: string[] = [];
   let rest = text.trim();
