@@ -12,6 +12,10 @@ export default defineConfig({
     fileParallelism: true,
     maxWorkers: 2,
     // Quiet structured logs in tests (set POWERTOOLS_LOG_LEVEL=INFO to see them).
-    env: { POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'ERROR' },
+    // No EMF metric lines on stdout either (the tests of the EMF adapter turn them on themselves).
+    env: {
+      POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'ERROR',
+      POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',
+    },
   },
 });

@@ -1,48 +1,87 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import en from 'zod/v4/locales/en.js';
+
+// zod/mini (tree-shakable, a fraction of classic zod's import time) loads no locale: English
+// messages, as classic zod gives, for the errors below.
+z.config(en());
 
 /**
- * The process configuration, parsed once. Names and URLs come from the environment; secrets come
- * from the environment only locally — in AWS each secret variable is replaced by `<NAME>_SECRET_ARN`
- * and read from Secrets Manager (see secrets/platform-secrets.ts).
+ * The process configuration: the one place that reads `process.env`. Each function parses it once,
+ * when its dependencies are first built (its cold start), naming the variables it cannot work
+ * without; a missing one fails that cold start with its name. Names and URLs come from the
+ * environment; secrets come from the environment only locally — in AWS each secret variable is
+ * replaced by `<NAME>_SECRET_ARN` and read from Secrets Manager (see secrets/platform-secrets.ts).
  */
+const nonEmpty = z.string().check(z.minLength(1));
+const url = z.string().check(z.url());
+const optionalUrl = z.optional(url);
+const optionalNonEmpty = z.optional(nonEmpty);
+/** An integer from the environment (a string there), within bounds. */
+const integer = (min: number, max: number) =>
+  z.coerce.number().check(z.int(), z.minimum(min), z.maximum(max));
+
 const envSchema = z.object({
-  TABLE_NAME: z.string().min(1).default('wa-assistant'),
-  INBOUND_QUEUE_URL: z.string().min(1).optional(),
-  PROVISION_QUEUE_URL: z.string().min(1).optional(),
-  GRAPH_API_BASE_URL: z.string().url().default('https://graph.facebook.com'),
-  GRAPH_API_VERSION: z
-    .string()
-    .regex(/^v\d+\.\d+$/)
-    .default('v26.0'),
-  OPENAI_BASE_URL: z.string().url().optional(),
-  OPENAI_MODEL: z.string().min(1).default('gpt-5-mini'),
+  AWS_REGION: z._default(nonEmpty, 'us-east-1'),
+  /** Emulator endpoints (local stack and tests); unset in AWS. */
+  AWS_ENDPOINT_URL_DYNAMODB: optionalUrl,
+  AWS_ENDPOINT_URL_SQS: optionalUrl,
+  AWS_ENDPOINT_URL_S3: optionalUrl,
+  /** How long a worker holds a message claim (ms); the default suits the assistant's timeout. */
+  CLAIM_LEASE_MS: z.optional(integer(1_000, 900_000)),
+  TABLE_NAME: optionalNonEmpty,
+  INBOUND_QUEUE_URL: optionalNonEmpty,
+  PROVISION_QUEUE_URL: optionalNonEmpty,
+  GRAPH_API_BASE_URL: z._default(url, 'https://graph.facebook.com'),
+  GRAPH_API_VERSION: z._default(z.string().check(z.regex(/^v\d+\.\d+$/)), 'v26.0'),
+  OPENAI_BASE_URL: optionalUrl,
+  OPENAI_MODEL: z._default(nonEmpty, 'gpt-5-mini'),
   /** Per attempt; three attempts (two retries) stay within the assistant's 90 s timeout. */
-  OPENAI_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(15_000),
-  OPENAI_RETRIES: z.coerce.number().int().min(0).max(5).default(2),
-  OPENAI_BACKOFF_MS: z.coerce.number().int().min(0).max(10_000).default(500),
+  OPENAI_TIMEOUT_MS: z._default(integer(100, 60_000), 15_000),
+  OPENAI_RETRIES: z._default(integer(0, 5), 2),
+  OPENAI_BACKOFF_MS: z._default(integer(0, 10_000), 500),
   /** Hours messages and conversation records are kept (the purge enforces it). */
-  RETENTION_HOURS: z.coerce
-    .number()
-    .int()
-    .min(0)
-    .max(24 * 365)
-    .default(24),
+  RETENTION_HOURS: z._default(integer(0, 24 * 365), 24),
   /** The KMS key for tenant secrets (AWS); absent locally. */
-  TENANT_SECRETS_KMS_KEY_ID: z.string().optional(),
+  TENANT_SECRETS_KMS_KEY_ID: z.optional(z.string()),
   /** The local AES key for tenant secrets (local stack and tests). */
-  LOCAL_SECRETS_KEY: z.string().min(16).optional(),
-  PUBLIC_BASE_URL: z.string().url().optional(),
+  LOCAL_SECRETS_KEY: z.optional(z.string().check(z.minLength(16))),
+  PUBLIC_BASE_URL: optionalUrl,
   /** The S3 bucket of tenants' media (objects under `<tenant id>/`). */
-  MEDIA_BUCKET_NAME: z.string().min(3).optional(),
+  MEDIA_BUCKET_NAME: z.optional(z.string().check(z.minLength(3))),
 });
 
 export type AppConfig = z.infer<typeof envSchema>;
 
-export function parseConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+/** The variables a function names as required are present in what it gets back. */
+export type ConfigWith<K extends keyof AppConfig> = AppConfig & { [P in K]-?: NonNullable<AppConfig[P]> };
+
+/**
+ * Parses and checks the environment. `required` lists what this function cannot work without
+ * (e.g. the webhook's INBOUND_QUEUE_URL): a missing one is an error that names it.
+ */
+export function parseConfig<K extends keyof AppConfig = never>(
+  env: NodeJS.ProcessEnv = process.env,
+  required: readonly K[] = [],
+): ConfigWith<K> {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
     const fields = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
     throw new Error(`invalid configuration: ${fields}`);
   }
-  return parsed.data;
+  const missing = required.filter((name) => parsed.data[name] === undefined);
+  if (missing.length > 0) throw new Error(`missing required configuration: ${missing.join(', ')}`);
+  return parsed.data as ConfigWith<K>;
+}
+
+/**
+ * Where a platform secret comes from: its Secrets Manager ARN (AWS) or its plain value (local stack
+ * and tests). Read at each call, because the local stack and the tests set them after start.
+ */
+export function secretSource(name: string, env: NodeJS.ProcessEnv = process.env) {
+  const arn = env[`${name}_SECRET_ARN`];
+  const value = env[name];
+  return {
+    ...(arn ? { arn } : {}),
+    ...(value && value.length > 0 ? { value } : {}),
+  };
 }

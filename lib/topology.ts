@@ -38,6 +38,8 @@ export interface FunctionSpec {
   description: string;
   /** What the function may do with the table (least privilege: the CDK grants exactly this). */
   table: 'read' | 'read-write';
+  /** Also reads items by key in batches (BatchGetItem): the webhook's route lookups. */
+  tableBatchGet?: boolean;
   /** Platform secrets it reads at cold start (Secrets Manager in AWS). */
   secrets: PlatformSecret[];
   /** What it does with tenant secrets (the KMS key). */
@@ -87,13 +89,15 @@ export const functions = {
     ],
     sendsTo: ['inbound'],
     table: 'read',
+    // The numbers of a delivery (up to 30,000) are routed 100 per request.
+    tableBatchGet: true,
     secrets: ['META_APP_SECRET', 'META_VERIFY_TOKEN'],
     timeoutSeconds: 10,
     memoryMb: 512,
   },
   adminApi: {
     entry: 'admin-api',
-    description: "The operator's API: clients, conversations, messages",
+    description: "The operator's API: clients, conversations, messages, statistics",
     routes: [
       { method: 'GET', path: '/health', auth: 'none' },
       { method: 'POST', path: '/clients', auth: 'operator-key' },
@@ -106,6 +110,7 @@ export const functions = {
       { method: 'DELETE', path: '/clients/{id}/conversations/{contact}', auth: 'operator-key' },
       { method: 'POST', path: '/admin/purge', auth: 'operator-key' },
       { method: 'GET', path: '/admin/purges', auth: 'operator-key' },
+      { method: 'GET', path: '/admin/stats', auth: 'operator-key' },
     ],
     sendsTo: ['provision'],
     table: 'read-write',

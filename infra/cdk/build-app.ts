@@ -1,12 +1,12 @@
 import { App, type AppProps, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { type FunctionSpec, functions, type QueueSpec, queues } from '../topology.ts';
+import { type FunctionSpec, functions, type QueueSpec, queues } from '../../lib/topology.ts';
 import { readSettings } from './settings.ts';
 import { StatefulStack } from './stateful-stack.ts';
 import { StatelessStack } from './stateless-stack.ts';
 
 export interface BuildAppOptions extends AppProps {
-  /** Defaults to infra/topology.ts; tests pass a grown topology to prove nothing else must change. */
+  /** Defaults to lib/topology.ts; tests pass a grown topology to prove nothing else must change. */
   topology?: { functions: Record<string, FunctionSpec>; queues: Record<string, QueueSpec> };
 }
 

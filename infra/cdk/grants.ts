@@ -1,7 +1,7 @@
 import { Stack } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { type IRole, PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import type { FunctionSpec } from '../topology.ts';
+import type { FunctionSpec } from '../../lib/topology.ts';
 
 /**
  * Grant helpers for what the CDK's own helpers grant too broadly. Each grants the DynamoDB / S3 calls
@@ -10,7 +10,8 @@ import type { FunctionSpec } from '../topology.ts';
 
 const TABLE_ACTIONS: Record<FunctionSpec['table'], string[]> = {
   // Exactly what lib/ calls: Get and Query; writers also Put/Update/Delete, and ConditionCheck for
-  // the conditions inside TransactWriteItems (clients and their phone routes). No batch calls.
+  // the conditions inside TransactWriteItems (clients and their phone routes). Batch reads only
+  // where the topology says so (tableBatchGet); no batch writes.
   read: ['dynamodb:GetItem', 'dynamodb:Query'],
   'read-write': [
     'dynamodb:GetItem',
@@ -30,12 +31,11 @@ const TABLE_ACTIONS: Record<FunctionSpec['table'], string[]> = {
 export function grantTableAccess(
   role: IRole,
   table: ITable,
-  access: FunctionSpec['table'],
+  spec: Pick<FunctionSpec, 'table' | 'tableBatchGet'>,
   indexNames: string[],
 ): void {
-  role.addToPrincipalPolicy(
-    new PolicyStatement({ actions: TABLE_ACTIONS[access], resources: [table.tableArn] }),
-  );
+  const actions = [...TABLE_ACTIONS[spec.table], ...(spec.tableBatchGet ? ['dynamodb:BatchGetItem'] : [])];
+  role.addToPrincipalPolicy(new PolicyStatement({ actions, resources: [table.tableArn] }));
   if (indexNames.length > 0) {
     role.addToPrincipalPolicy(
       new PolicyStatement({

@@ -2,7 +2,7 @@ import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
-import type { QueueSpec } from '../topology.ts';
+import type { QueueSpec } from '../../lib/topology.ts';
 import { AppTable } from './constructs/app-table.ts';
 import { EmailSending } from './constructs/email-sending.ts';
 import { MediaBucket } from './constructs/media-bucket.ts';

@@ -3,7 +3,7 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { createTableInput } from '../../lib/storage/table.ts';
-import type { FunctionSpec, RouteSpec } from '../topology.ts';
+import type { FunctionSpec, RouteSpec } from '../../lib/topology.ts';
 import { OperationalAlarms } from './constructs/alarms.ts';
 import { AppFunction } from './constructs/app-function.ts';
 import { FunctionSchedule } from './constructs/function-schedule.ts';
@@ -193,7 +193,7 @@ export class StatelessStack extends Stack {
     });
     const { fn, role } = app;
 
-    grantTableAccess(role, stateful.table, spec.table, tableIndexNames);
+    grantTableAccess(role, stateful.table, spec, tableIndexNames);
     for (const queueName of spec.sendsTo ?? []) queueOf(queueName).queue.grantSendMessages(role);
     for (const secret of spec.secrets) stateful.platformSecrets.secrets[secret].grantRead(role);
 

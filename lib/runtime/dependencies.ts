@@ -1,6 +1,8 @@
 import { KMSClient } from '@aws-sdk/client-kms';
-import { awsClients } from '../aws-clients.ts';
-import { type AppConfig, parseConfig } from '../config.ts';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { createDynamoClients } from '../aws/dynamo-clients.ts';
+import { createS3Client } from '../aws/s3-client.ts';
+import { type AppConfig, type ConfigWith, parseConfig } from '../config.ts';
 import { ConversationStore } from '../conversation/conversation-store.ts';
 import { withFallback } from '../conversation/fallback-responder.ts';
 import { MessageClaims } from '../conversation/message-claims.ts';
@@ -21,7 +23,9 @@ import { createGraphClient } from '../whatsapp/graph-client.ts';
  * (module scope of each Lambda, or once per local stack). Tests build their own with fakes.
  */
 export interface Dependencies {
-  config: AppConfig;
+  config: ConfigWith<'TABLE_NAME'>;
+  /** The document client the stores share (one per process). */
+  dynamo: DynamoDBDocumentClient;
   clients: ClientRepository;
   conversations: ConversationStore;
   claims: MessageClaims;
@@ -35,21 +39,26 @@ export interface Dependencies {
  */
 export const CLAIM_LEASE_MS = 120_000;
 
-export function buildDependencies(env: NodeJS.ProcessEnv = process.env): Dependencies {
-  const config = parseConfig(env);
-  const { dynamo } = awsClients();
+/**
+ * The configuration (parsed once, at the function's cold start: a missing TABLE_NAME, or anything in
+ * `required`, fails it with the variable's name) and the stores every function shares.
+ */
+export function buildDependencies<K extends keyof AppConfig = never>(required: readonly K[] = []) {
+  const config = parseConfig(undefined, ['TABLE_NAME', ...required]);
+  const { dynamo } = createDynamoClients(config);
   return {
     config,
+    dynamo,
     clients: new ClientRepository(dynamo, config.TABLE_NAME),
     conversations: new ConversationStore(dynamo, config.TABLE_NAME),
-    claims: new MessageClaims(dynamo, config.TABLE_NAME, Number(env.CLAIM_LEASE_MS ?? CLAIM_LEASE_MS)),
+    claims: new MessageClaims(dynamo, config.TABLE_NAME, config.CLAIM_LEASE_MS ?? CLAIM_LEASE_MS),
     secrets: secretBoxFor(config),
-  };
+  } satisfies Dependencies;
 }
 
 export function secretBoxFor(config: AppConfig): SecretBox {
   if (config.TENANT_SECRETS_KMS_KEY_ID)
-    return createKmsSecretBox(new KMSClient({}), config.TENANT_SECRETS_KMS_KEY_ID);
+    return createKmsSecretBox(new KMSClient({ region: config.AWS_REGION }), config.TENANT_SECRETS_KMS_KEY_ID);
   if (config.LOCAL_SECRETS_KEY) return createLocalSecretBox(config.LOCAL_SECRETS_KEY);
   throw new Error(
     'configure TENANT_SECRETS_KMS_KEY_ID (AWS) or LOCAL_SECRETS_KEY (local) to store tenant secrets',
@@ -87,10 +96,9 @@ export function buildVectorStores(config: AppConfig): FaqVectorStores {
 /** The purge's dependencies (scheduled function and the operator's forced purge). */
 export function buildPurgeDependencies(base: Dependencies): PurgeDeps {
   const baseURL = base.config.OPENAI_BASE_URL;
-  const { dynamo, s3 } = awsClients();
   return {
     clients: base.clients,
-    store: new RetentionStore(dynamo, base.config.TABLE_NAME),
+    store: new RetentionStore(base.dynamo, base.config.TABLE_NAME),
     secrets: base.secrets,
     platformOpenAiKey: () => readPlatformSecret('OPENAI_API_KEY'),
     openai: {
@@ -107,19 +115,10 @@ export function buildPurgeDependencies(base: Dependencies): PurgeDeps {
       },
     },
     ...(base.config.MEDIA_BUCKET_NAME
-      ? { media: createS3MediaStore(s3, base.config.MEDIA_BUCKET_NAME) }
+      ? { media: createS3MediaStore(createS3Client(base.config), base.config.MEDIA_BUCKET_NAME) }
       : {}),
   };
 }
 
-/** Memoizes an async factory: the first call builds, later calls share the result. */
-export function once<T>(factory: () => Promise<T> | T): () => Promise<T> {
-  let value: Promise<T> | undefined;
-  return () => {
-    value ??= Promise.resolve().then(factory);
-    value.catch(() => {
-      value = undefined; // a failed cold start may succeed on the next invocation
-    });
-    return value;
-  };
-}
+/** Kept here for the functions that import it with the rest of their composition. */
+export { once } from './once.ts';

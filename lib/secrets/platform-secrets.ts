@@ -1,5 +1,6 @@
 import { GetParameterError } from '@aws-lambda-powertools/parameters';
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
+import { secretSource } from '../config.ts';
 
 /**
  * Platform secrets: the Meta App Secret and verify token, the platform WhatsApp token, the platform
@@ -17,9 +18,9 @@ const CACHE_SECONDS = 300;
 
 export async function readPlatformSecret(
   name: PlatformSecretName,
-  env: NodeJS.ProcessEnv = process.env,
+  env?: NodeJS.ProcessEnv,
 ): Promise<string | undefined> {
-  const arn = env[`${name}_SECRET_ARN`];
+  const { arn, value } = secretSource(name, env);
   if (arn) {
     try {
       const value = await getSecret(arn, { maxAge: CACHE_SECONDS });
@@ -36,8 +37,7 @@ export async function readPlatformSecret(
       throw error;
     }
   }
-  const value = env[name];
-  return value && value.length > 0 ? value : undefined;
+  return value;
 }
 
 /** Like readPlatformSecret, but the deployment cannot work without it. */

@@ -2,7 +2,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type FunctionSpec, functions } from '../../infra/topology.ts';
+import { type FunctionSpec, functions } from '../../lib/topology.ts';
 import { logicalId, props, synthApp } from './support/synth.ts';
 
 const topologyFunctions = Object.entries(functions as Record<string, FunctionSpec>);
@@ -42,6 +42,26 @@ describe('function bundles (real esbuild)', () => {
       expect(statSync(file).size).toBeLessThan(5 * 1024 * 1024);
     },
   );
+
+  it('keeps the webhook bundle to what it uses: under 500 KB, no OpenAI, S3, KMS or credential chain', () => {
+    const file = join(assetDir('webhook'), 'index.mjs');
+    const code = readFileSync(file, 'utf8');
+    expect(statSync(file).size).toBeLessThan(500 * 1024);
+    // keepNames leaves each class's name in the bundle: their absence shows the module is not in it.
+    for (const absent of [
+      '"S3Client"',
+      '"KMSClient"',
+      '"OpenAI"',
+      'api.openai.com',
+      '"SSOClient"',
+      '"STSClient"',
+    ]) {
+      expect(code, absent).not.toContain(absent);
+    }
+    for (const present of ['"DynamoDBClient"', '"SQSClient"', '"SecretsManagerClient"']) {
+      expect(code, present).toContain(present);
+    }
+  });
 
   it.each(topologyFunctions)('loads the %s bundle on Node 24 and finds its handler', async (name) => {
     const module = (await import(pathToFileURL(join(assetDir(name), 'index.mjs')).href)) as {

@@ -1,7 +1,7 @@
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { allRoutes } from '../../infra/topology.ts';
+import { allRoutes } from '../../lib/topology.ts';
 import { resourcesOfType, synthApp } from './support/synth.ts';
 
 /**

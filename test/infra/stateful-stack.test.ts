@@ -2,8 +2,8 @@ import type { Template } from 'aws-cdk-lib/assertions';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { platformSecretOrigins } from '../../infra/cdk/constructs/platform-secrets.ts';
-import { type QueueSpec, queues } from '../../infra/topology.ts';
 import { tableDesign } from '../../lib/storage/table.ts';
+import { type QueueSpec, queues } from '../../lib/topology.ts';
 import { logicalId, props, resourcesOfType, synthApp } from './support/synth.ts';
 
 const topologyQueues = Object.entries(queues as Record<string, QueueSpec>);

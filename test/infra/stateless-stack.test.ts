@@ -1,6 +1,7 @@
 import type { Template } from 'aws-cdk-lib/assertions';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { METRICS_NAMESPACE, metricCatalog, RESPONDERS } from '../../lib/observability/metric-catalog.ts';
 import {
   allRoutes,
   type FunctionSpec,
@@ -8,8 +9,7 @@ import {
   type PlatformSecret,
   type QueueSpec,
   queues,
-} from '../../infra/topology.ts';
-import { METRICS_NAMESPACE, metricCatalog, RESPONDERS } from '../../lib/observability/metric-catalog.ts';
+} from '../../lib/topology.ts';
 import {
   isStatefulReference,
   logicalId,

@@ -1,6 +1,6 @@
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type FunctionSpec, functions, type QueueSpec, queues } from '../../infra/topology.ts';
+import { type FunctionSpec, functions, type QueueSpec, queues } from '../../lib/topology.ts';
 import { logicalId, props, resourcesOfType, roleActions, synthApp } from './support/synth.ts';
 
 /**

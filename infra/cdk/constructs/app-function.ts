@@ -6,12 +6,9 @@ import { Charset, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-no
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { METRICS_NAMESPACE } from '../../../lib/observability/metric-catalog.ts';
-import type { FunctionSpec } from '../../topology.ts';
+import type { FunctionSpec } from '../../../lib/topology.ts';
+import { bundleSettings, functionEntry } from '../bundle-settings.ts';
 import { repoRoot } from '../paths.ts';
-
-/** ESM bundles that include the AWS SDK call `require` (CommonJS dependencies): give them one. */
-const ESM_REQUIRE_BANNER =
-  "import { createRequire } from 'module';const require = createRequire(import.meta.url);";
 
 export interface AppFunctionProps {
   /** The topology name (`webhook`, `adminApi`, …). */
@@ -58,7 +55,7 @@ export class AppFunction extends Construct {
     });
 
     this.fn = new NodejsFunction(this, 'Function', {
-      entry: join(repoRoot, 'functions', `${spec.entry}.ts`),
+      entry: functionEntry(spec.entry),
       handler: 'handler',
       projectRoot: repoRoot,
       depsLockFilePath: join(repoRoot, 'package-lock.json'),
@@ -80,17 +77,21 @@ export class AppFunction extends Construct {
       },
       bundling: {
         format: OutputFormat.ESM,
-        target: 'node24',
-        minify: true,
-        sourceMap: true,
+        target: bundleSettings.target,
+        minify: bundleSettings.minify,
+        sourceMap: bundleSettings.sourceMap,
         sourcesContent: false,
-        keepNames: true,
+        keepNames: bundleSettings.keepNames,
         charset: Charset.UTF8,
-        mainFields: ['module', 'main'],
-        banner: ESM_REQUIRE_BANNER,
+        mainFields: [...bundleSettings.mainFields],
+        banner: bundleSettings.banner,
         // Bundle the SDK too: the versions in package-lock.json are the ones the tests ran.
         bundleAwsSDK: true,
         externalModules: [],
+        // Credentials come from the environment in Lambda: no SSO/INI/STS providers in the bundle.
+        esbuildArgs: Object.fromEntries(
+          Object.entries(bundleSettings.alias).map(([from, to]) => [`--alias:${from}`, to]),
+        ),
       },
     });
   }

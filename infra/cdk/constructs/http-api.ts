@@ -5,7 +5,7 @@ import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import type { RouteSpec } from '../../topology.ts';
+import type { RouteSpec } from '../../../lib/topology.ts';
 
 export interface HttpApiRoutesProps {
   /** Every route of the topology with the name of the function serving it. */

@@ -2,7 +2,7 @@ import { RemovalPolicy, Validations } from 'aws-cdk-lib';
 import type { CfnSecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import type { PlatformSecret } from '../../topology.ts';
+import type { PlatformSecret } from '../../../lib/topology.ts';
 
 /**
  * How each platform secret is born. Values never pass through the CDK or the template:

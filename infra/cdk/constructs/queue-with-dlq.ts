@@ -1,7 +1,7 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { DeduplicationScope, FifoThroughputLimit, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import type { QueueSpec } from '../../topology.ts';
+import type { QueueSpec } from '../../../lib/topology.ts';
 
 export interface QueueWithDlqProps {
   spec: QueueSpec;
