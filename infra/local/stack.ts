@@ -1,36 +1,78 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type {
-  APIGatewayProxyEventV2,
-  APIGatewayProxyStructuredResultV2,
-  SQSBatchResponse,
-  SQSEvent,
-} from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { createAwsClients } from '../../lib/aws-clients.ts';
 import { ensureTable } from '../../lib/storage/table.ts';
 import { ClientRepository } from '../../lib/tenants/client-repository.ts';
-import { allRoutes, type FunctionName, functions, type QueueSpec, queues } from '../topology.ts';
-import { type RunningEmulator, startDynamoDb, startSes, startSqsAndS3 } from './emulators.ts';
+import {
+  allRoutes,
+  type FunctionName,
+  type FunctionSpec,
+  functions,
+  type QueueSpec,
+  queues,
+  type RouteSpec,
+} from '../../lib/topology.ts';
+import { addCounts, countAwsRequests, endpointsOf, type RequestCounts } from './aws-request-counter.ts';
+import {
+  DEMO_PHONE_NUMBER_ID,
+  demoClient,
+  demoTenantWanted,
+  LEGACY_DEMO_PHONE_NUMBER_ID,
+} from './demo-tenant.ts';
+import { startEmulatorThread } from './emulator-thread.ts';
+import { freePort, type RunningEmulator, startDynamoDb } from './emulators.ts';
+import { functionBundles } from './function-bundles.ts';
+import { FunctionPool, type FunctionUsage } from './function-isolate.ts';
+import {
+  createHostAllowlist,
+  type HostAllowlist,
+  isDirectLoopbackRequest,
+  isLoopbackUrl,
+} from './host-allowlist.ts';
 import { apiGatewayEvent, httpApiEvent, matchPath } from './lambda-events.ts';
 import { type QueuePoller, startQueuePoller } from './queue-poller.ts';
+import {
+  apiGatewayLimits,
+  createInFlightGate,
+  credentialsRefusal,
+  hostRefusal,
+  Refusal,
+  type RequestLimits,
+  readLimitedBody,
+  refuse,
+  serverTimeouts,
+  startDeadline,
+} from './request-guards.ts';
 import { rateToMs, startSchedule } from './schedules.ts';
-import { createWhatsAppSimulator } from './whatsapp-simulator.ts';
+import { writeSimulatorToken } from './simulator-token.ts';
+import { createWhatsAppSimulator, type WhatsAppSimulator } from './whatsapp-simulator.ts';
 
 /**
  * The whole product on one machine: emulators, the HTTP routes served by the very Lambda handlers,
  * SQS pollers feeding the consumers, and the built-in WhatsApp simulator (Graph API stand-in and a
- * chat page). `npm start` runs it (see main.ts); the end-to-end tests start it in-process.
+ * chat page). `npm start` runs it (see main.ts); the end-to-end tests start it in-process. Everything
+ * listens on 127.0.0.1 only, and the HTTP server guards itself like API Gateway (request-guards.ts).
+ *
+ * Each function runs as Lambda runs it, in isolates of its own (function-isolate.ts: worker threads
+ * with their own module state, one invocation at a time, cold starts included); fauxqs and the SES
+ * emulator run on threads of their own and DynamoDB Local in its own process, so the event loop that
+ * accepts webhooks only parses requests and hands them on.
  */
+
+export { demoClient } from './demo-tenant.ts';
 
 export interface LocalStackOptions {
   port?: number;
   dataDir?: string;
   /** Environment contract overrides (DESIGN §5); unset names fall back to process.env, then defaults. */
   env?: Record<string, string | undefined>;
+  /** The demo tenant (demo-tenant.ts); on unless false or `DEMO_TENANT=off`. */
   seedDemo?: boolean;
   /** Reuse running emulators (tests share one DynamoDB Local and one fauxqs). */
   dynamoEndpoint?: string;
@@ -40,6 +82,20 @@ export interface LocalStackOptions {
   /** Seconds before a failed queue message is tried again locally. */
   retryDelaySeconds?: number;
   withSes?: boolean;
+  /** The HTTP server's limits; API Gateway's by default (tests shorten the time limit). */
+  limits?: Partial<RequestLimits>;
+  /** Most isolates per function at once (its concurrency locally); see `localConcurrency`. */
+  concurrency?: Partial<Record<FunctionName, number>>;
+}
+
+/** What the functions did, measured at their isolates and at the emulator endpoints. */
+export interface LocalStackUsage {
+  functions: Record<FunctionName, FunctionUsage>;
+  /**
+   * Requests sent to the emulators, by operation (`dynamodb.PutItem`, `sqs.ReceiveMessage`): the
+   * functions' and the event source mappings' (the pollers'), which AWS bills as well.
+   */
+  requests: RequestCounts;
 }
 
 export interface LocalStack {
@@ -48,36 +104,35 @@ export interface LocalStack {
   appSecret: string;
   verifyToken: string;
   demoClientId?: string;
+  /** The demo tenant as created (absent with `DEMO_TENANT=off`). */
+  demo?: typeof demoClient & { id: string };
   env: Record<string, string>;
-  simulator: ReturnType<typeof createWhatsAppSimulator>;
+  /** The built-in simulator; absent when GRAPH_API_BASE_URL points at a real Graph server. */
+  simulator?: WhatsAppSimulator;
   sesUrl?: string;
   /** Waits until every queue is empty and no batch is in flight. */
   drained(timeoutMs?: number): Promise<void>;
+  /** Counters since start (cumulative: diff two readings for a window). */
+  usage(): LocalStackUsage;
   stop(): Promise<void>;
 }
 
 type HttpHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
-type QueueHandler = (event: SQSEvent) => Promise<SQSBatchResponse>;
 
-/** The demo tenant of seed 003 (Restaurante La Plaza). */
-export const demoClient = {
-  name: 'Restaurante La Plaza',
-  phone_number: '+34666777888',
-  phone_number_id: '631261586727899',
-  faqs: [
-    {
-      q: '¿Cuál es vuestro horario?',
-      a: 'Abrimos de lunes a viernes de 9:00 a 22:00, y sábados de 10:00 a 23:00',
-    },
-    { q: '¿Hacéis reservas?', a: 'Sí, puedes reservar llamando al +34666777888 o a través de nuestra web' },
-    {
-      q: '¿Tenéis menú del día?',
-      a: 'Sí, nuestro menú del día cuesta 12€ e incluye primer plato, segundo, postre y bebida',
-    },
-  ],
-  welcome_message: '¡Hola! Soy el asistente virtual del Restaurante La Plaza. ¿En qué puedo ayudarte?',
-  business_hours: 'L-V: 9:00-22:00, S: 10:00-23:00',
+/**
+ * Isolates per function locally, below the topology's maxConcurrency: enough to keep up with Meta's
+ * rate on two cores without starting more threads than the machine can run.
+ */
+export const localConcurrency: Record<FunctionName, number> = {
+  webhook: 4,
+  adminApi: 2,
+  assistant: Math.min(8, 4 * availableParallelism()),
+  provisioner: 2,
+  purge: 1,
 };
+
+/** Work nobody waits for runs below the webhook (Linux niceness of the consumers' threads). */
+const BACKGROUND_NICE = Number(process.env.TMP_NICE ?? 10);
 
 interface LocalSecrets {
   OPERATOR_API_KEY: string;
@@ -87,9 +142,10 @@ interface LocalSecrets {
 }
 
 /** Generated once per data directory and kept there, so keys and encrypted tenant secrets survive restarts. */
-function localSecrets(dataDir: string | undefined): LocalSecrets {
+function localSecrets(dataDir: string | undefined): LocalSecrets & { existed: boolean } {
   const file = dataDir ? join(dataDir, 'local-secrets.json') : undefined;
-  if (file && existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as LocalSecrets;
+  if (file && existsSync(file))
+    return { ...(JSON.parse(readFileSync(file, 'utf8')) as LocalSecrets), existed: true };
   const secrets: LocalSecrets = {
     OPERATOR_API_KEY: `op_${randomBytes(24).toString('base64url')}`,
     META_APP_SECRET: randomBytes(24).toString('hex'),
@@ -97,7 +153,7 @@ function localSecrets(dataDir: string | undefined): LocalSecrets {
     LOCAL_SECRETS_KEY: randomBytes(32).toString('base64'),
   };
   if (file) writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
-  return secrets;
+  return { ...secrets, existed: false };
 }
 
 async function createQueue(sqs: SQSClient, name: string, spec: QueueSpec) {
@@ -128,55 +184,212 @@ async function createQueue(sqs: SQSClient, name: string, spec: QueueSpec) {
   return { url: queue.QueueUrl, arn };
 }
 
-async function readBody(req: IncomingMessage, limit = 4 * 1024 * 1024): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw Object.assign(new Error('body too large'), { status: 413 });
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
-}
-
 function send(res: ServerResponse, result: APIGatewayProxyStructuredResultV2) {
+  // The deadline may have answered already (504); the handler's late result is dropped.
+  if (res.headersSent) return;
   const body = result.body ?? '';
   res.writeHead(result.statusCode ?? 200, result.headers as Record<string, string>);
   res.end(result.isBase64Encoded ? Buffer.from(body, 'base64') : body);
 }
 
+interface ServeContext {
+  routes: Array<RouteSpec & { fn: FunctionName; handler: HttpHandler }>;
+  simulator: WhatsAppSimulator | undefined;
+  limits: RequestLimits;
+  hosts: HostAllowlist;
+  gate: ReturnType<typeof createInFlightGate>;
+  isReady: () => boolean;
+  onError: (what: string, error: unknown) => void;
+}
+
+function findRoute(routes: ServeContext['routes'], method: string | undefined, path: string) {
+  for (const route of routes) {
+    if (route.method !== method) continue;
+    const params = matchPath(route.path, path);
+    if (params) return { route, params };
+  }
+  return undefined;
+}
+
+/**
+ * One request, through the guards API Gateway would apply (Host, requests in flight, time, credentials
+ * before the body, body size), then the simulator (to loopback callers only) or a route's function.
+ */
+async function serveRequest(req: IncomingMessage, res: ServerResponse, context: ServeContext): Promise<void> {
+  try {
+    const refusal = hostRefusal(req, context.hosts) ?? context.gate.enter(res);
+    if (refusal) return refuse(res, refusal);
+    startDeadline(req, res, context.limits.timeoutMs);
+    const path = new URL(req.url ?? '/', 'http://local').pathname;
+    if (path === '/health' && !context.isReady()) return send(res, starting);
+    // Not through a tunnel or another allowed name: the page carries the token that signs webhooks.
+    const { simulator } = context;
+    if (simulator && isDirectLoopbackRequest(req, context.hosts) && (await simulator.handle(req, res)))
+      return;
+    const match = findRoute(context.routes, req.method, path);
+    if (!match) {
+      return send(res, {
+        statusCode: 404,
+        headers: { 'content-type': 'application/json' },
+        body: '{"error":"not_found"}',
+      });
+    }
+    const missingCredentials = credentialsRefusal(match.route.auth, req);
+    if (missingCredentials) return refuse(res, missingCredentials);
+    const body = await readLimitedBody(req, context.limits.maxBodyBytes);
+    const event = apiGatewayEvent(req, body, {
+      routeKey: `${match.route.method} ${match.route.path}`,
+      pathParameters: match.params,
+    });
+    try {
+      send(res, await match.route.handler(event));
+    } catch (error) {
+      // The function failed (threw, timed out, its isolate died): API Gateway answers 500.
+      context.onError(match.route.fn, error);
+      throw error;
+    }
+  } catch (error) {
+    if (error instanceof Refusal) refuse(res, error);
+    else if (!res.headersSent)
+      send(res, { statusCode: 500, body: JSON.stringify({ error: 'local_stack_error' }) });
+    else res.destroy();
+  }
+}
+
+const starting: APIGatewayProxyStructuredResultV2 = {
+  statusCode: 503,
+  headers: { 'content-type': 'application/json', 'retry-after': '1' },
+  body: '{"status":"starting"}',
+};
+
+/** Marks a data directory whose demo tenant is on the fake number (so it is never moved again). */
+interface StackMarker {
+  demo_phone_number_id: string;
+  demo_client_id?: string;
+}
+
+function readMarker(dataDir: string | undefined): StackMarker | undefined {
+  const file = dataDir ? join(dataDir, 'local-stack.json') : undefined;
+  return file && existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as StackMarker) : undefined;
+}
+
+function writeMarker(dataDir: string | undefined, marker: StackMarker): void {
+  if (dataDir) writeFileSync(join(dataDir, 'local-stack.json'), `${JSON.stringify(marker, null, 2)}\n`);
+}
+
+/**
+ * The demo tenant on its fake number: found there, or moved there from the number it held before
+ * (a data directory of an older run), or created. Moving happens only in a data directory older than
+ * the marker file, so a La Plaza the operator created on the seed's number later is never touched.
+ */
+async function ensureDemoTenant(options: {
+  clients: ClientRepository;
+  invokeAdmin: HttpHandler;
+  operatorKey: string;
+  dataDir: string | undefined;
+  olderDataDir: boolean;
+}): Promise<string> {
+  const { clients, dataDir } = options;
+  const call = async (method: 'POST' | 'PATCH', path: string, body: unknown) =>
+    options.invokeAdmin(
+      httpApiEvent({
+        method,
+        path,
+        headers: { authorization: `Bearer ${options.operatorKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+        ...(method === 'PATCH'
+          ? { routeKey: 'PATCH /clients/{id}', pathParameters: { id: path.split('/')[2]! } }
+          : {}),
+      }),
+    );
+  const done = (id: string) => {
+    writeMarker(dataDir, { demo_phone_number_id: DEMO_PHONE_NUMBER_ID, demo_client_id: id });
+    return id;
+  };
+  const current = await clients.findRoute(DEMO_PHONE_NUMBER_ID);
+  if (current) return done(current.client_id);
+  const legacy =
+    options.olderDataDir && !readMarker(dataDir)
+      ? await clients.findRoute(LEGACY_DEMO_PHONE_NUMBER_ID)
+      : undefined;
+  const legacyClient = legacy ? await clients.get(legacy.client_id) : undefined;
+  if (legacyClient && legacyClient.name === demoClient.name) {
+    const moved = await call('PATCH', `/clients/${legacyClient.id}`, {
+      phone_number: demoClient.phone_number,
+      phone_number_id: demoClient.phone_number_id,
+    });
+    if (moved.statusCode !== 200)
+      throw new Error(`could not move the demo tenant to its number: ${moved.body}`);
+    return done(legacyClient.id);
+  }
+  const created = await call('POST', '/clients', demoClient);
+  if (created.statusCode !== 201) throw new Error(`could not seed the demo tenant: ${created.body}`);
+  return done((JSON.parse(created.body ?? '{}') as { id: string }).id);
+}
+
+/**
+ * Starts every emulator not given, side by side. DynamoDB Local boots slowest (a JVM): its port is
+ * chosen first and its readiness awaited later, so the functions load meanwhile. Each emulator's stop
+ * joins `stoppers` once it runs; `pending` holds the starts still under way (awaited before a cleanup).
+ */
+async function startEmulators(
+  options: LocalStackOptions,
+  dataDir: string | undefined,
+  stoppers: Array<() => Promise<void>>,
+  pending: Array<Promise<unknown>>,
+) {
+  const started = <T extends RunningEmulator>(start: Promise<T>) => {
+    const running = start.then((emulator) => {
+      stoppers.push(emulator.stop);
+      return emulator;
+    });
+    pending.push(running.catch(() => undefined));
+    return running;
+  };
+  const dynamoPort = options.dynamoEndpoint ? undefined : await freePort();
+  const dynamo = dynamoPort
+    ? started(startDynamoDb({ port: dynamoPort, ...(dataDir ? { dataDir: join(dataDir, 'dynamodb') } : {}) }))
+    : undefined;
+  dynamo?.catch(() => undefined); // awaited through dynamoReady
+  const [sqs, ses] = await Promise.all([
+    options.sqsEndpoint ? undefined : started(startEmulatorThread('sqs-s3')),
+    options.withSes === false ? undefined : started(startEmulatorThread('ses')),
+  ]);
+  return {
+    dynamoEndpoint: options.dynamoEndpoint ?? `http://127.0.0.1:${dynamoPort}`,
+    dynamoReady: dynamo ? dynamo.then(() => undefined) : Promise.resolve(),
+    sqsEndpoint: options.sqsEndpoint ?? sqs!.endpoint,
+    ses,
+  };
+}
+
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const T0 = performance.now();
+  const TIMING = (l: string) => process.env.TIMING && console.log('T', l, Math.round(performance.now() - T0));
   const pick = (name: string) => options.env?.[name] ?? process.env[name];
   const dataDir = options.dataDir ? resolve(options.dataDir) : undefined;
   if (dataDir) mkdirSync(dataDir, { recursive: true });
   const secrets = localSecrets(dataDir);
   const stoppers: Array<() => Promise<void>> = [];
+  const pending: Array<Promise<unknown>> = [];
   const stopAll = async () => {
-    for (const stop of stoppers.reverse()) await stop().catch(() => undefined);
+    await Promise.all(pending.splice(0));
+    for (const stop of stoppers.splice(0).reverse()) await stop().catch(() => undefined);
   };
+  const reportError = (what: string, error: unknown) =>
+    process.stderr.write(
+      `local stack: ${what} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
 
   try {
-    // 1. Emulators.
-    let dynamoEndpoint = options.dynamoEndpoint;
-    if (!dynamoEndpoint) {
-      const dynamo = await startDynamoDb(dataDir ? { dataDir: join(dataDir, 'dynamodb') } : {});
-      stoppers.push(dynamo.stop);
-      dynamoEndpoint = dynamo.endpoint;
-    }
-    let sqsEndpoint = options.sqsEndpoint;
-    if (!sqsEndpoint) {
-      const fauxqs = await startSqsAndS3();
-      stoppers.push(fauxqs.stop);
-      sqsEndpoint = fauxqs.endpoint;
-    }
-    let ses: RunningEmulator | undefined;
-    if (options.withSes !== false) {
-      ses = await startSes();
-      stoppers.push(ses.stop);
-    }
-
-    // 2. HTTP server first (its port goes into the Graph URL of the simulator).
-    const server: Server = createServer();
+    // 1. The HTTP server, listening with its handler attached: until the stack is ready every request
+    //    (a /health probe included) is answered 503, none is left hanging.
+    const limits: RequestLimits = { ...apiGatewayLimits, ...options.limits };
+    let context: ServeContext | undefined;
+    const server: Server = createServer(serverTimeouts(limits), (req, res) => {
+      if (context) void serveRequest(req, res, context);
+      else send(res, starting);
+    });
     await new Promise<void>((resolveListen, reject) => {
       server.once('error', reject);
       server.listen(options.port ?? Number(pick('PORT') ?? 3000), '127.0.0.1', () => resolveListen());
@@ -192,6 +405,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const port = typeof address === 'object' && address ? address.port : 0;
     const url = `http://127.0.0.1:${port}`;
 
+    TIMING('listening');
+    // 2. Emulators: DynamoDB Local (its own process), fauxqs and SES (threads of their own).
+    const { dynamoEndpoint, dynamoReady, sqsEndpoint, ses } = await startEmulators(
+      options,
+      dataDir,
+      stoppers,
+      pending,
+    );
+
+    TIMING('emulators');
     // 3. The environment the handlers read (the same names the CDK stack sets in AWS).
     const prefix = options.namePrefix ?? 'wa-local';
     const tableName = `${prefix}-table`;
@@ -213,6 +436,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       WHATSAPP_ACCESS_TOKEN: pick('WHATSAPP_ACCESS_TOKEN') ?? 'local-simulator-token',
       PUBLIC_BASE_URL: url,
       POWERTOOLS_LOG_LEVEL: pick('POWERTOOLS_LOG_LEVEL') ?? 'WARN',
+      POWERTOOLS_METRICS_DISABLED: pick('POWERTOOLS_METRICS_DISABLED') ?? 'true',
     };
     const passThrough = [
       'OPENAI_API_KEY',
@@ -228,9 +452,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       const value = pick(name);
       if (value) env[name] = value;
     }
+    // Kept for code of this process that reads the environment (the SDK's credentials, for one); the
+    // functions get theirs when their isolates are created.
     Object.assign(process.env, env);
     const clientsAws = createAwsClients(env);
-    await ensureTable(clientsAws.dynamoBase, tableName);
+    const endpoints = endpointsOf(env);
+    // This thread's requests: the pollers' (Lambda's event source mappings) and the stack's own.
+    const ownRequests = countAwsRequests(endpoints);
+    const mainRequests: RequestCounts = {};
+    stoppers.push(async () => ownRequests.stop());
     env.MEDIA_BUCKET_NAME = `${prefix}-media`.toLowerCase();
     await clientsAws.s3
       .send(new CreateBucketCommand({ Bucket: env.MEDIA_BUCKET_NAME }))
@@ -244,76 +474,99 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     }
     Object.assign(process.env, env);
 
-    // 4. The handlers, imported after the environment is set (they read it once, like a cold start).
-    const modules: Record<FunctionName, { handler: unknown }> = {
-      webhook: await import('../../functions/webhook.ts'),
-      adminApi: await import('../../functions/admin-api.ts'),
-      assistant: await import('../../functions/assistant.ts'),
-      provisioner: await import('../../functions/provisioner.ts'),
-      purge: await import('../../functions/purge.ts'),
-    };
-    const routes = allRoutes().map((route) => ({
-      ...route,
-      handler: modules[route.fn].handler as HttpHandler,
-    }));
+    TIMING('queues');
+    // 4. The functions, each in isolates of its own created with this environment. Those that serve
+    //    requests or consume queues get one warm isolate now; more start (cold) as traffic needs them.
+    const isolateEnv: Record<string, string> = {};
+    for (const [name, value] of Object.entries(process.env))
+      if (value !== undefined) isolateEnv[name] = value;
+    Object.assign(isolateEnv, env);
+    TIMING('pre-bundles');
+    const pools = {} as Record<FunctionName, FunctionPool>;
+    const specs = Object.entries(functions) as Array<[FunctionName, FunctionSpec]>;
+    const bundles = await functionBundles(specs.map(([, spec]) => spec.entry));
+    TIMING('bundles');
+    for (const [name, spec] of specs) {
+      const background = !spec.routes;
+      pools[name] = new FunctionPool({
+        functionName: name,
+        entryUrl: bundles[spec.entry]!,
+        env: isolateEnv,
+        maxIsolates: Math.max(
+          1,
+          Math.min(options.concurrency?.[name] ?? localConcurrency[name], spec.maxConcurrency ?? Infinity),
+        ),
+        timeoutMs: spec.timeoutSeconds * 1000,
+        memoryMb: spec.memoryMb,
+        endpoints,
+        ...(background ? { nice: BACKGROUND_NICE } : {}),
+      });
+    }
+    stoppers.push(async () => {
+      await Promise.all(Object.values(pools).map((pool) => pool.stop()));
+    });
+    const warm = Promise.all(
+      (Object.entries(functions) as Array<[FunctionName, FunctionSpec]>)
+        .filter(([, spec]) => spec.routes || spec.consumes)
+        .map(([name]) => pools[name].warm(1)),
+    );
+    pending.push(warm.catch(() => undefined));
+    TIMING('pools');
+    await dynamoReady;
+    TIMING('dynamo');
+    await ensureTable(clientsAws.dynamoBase, tableName);
+    TIMING('table');
+    await warm;
+    TIMING('warm');
+    const invoke = (name: FunctionName) => (event: unknown) => pools[name].invoke(event);
+    const routes = allRoutes().map((route) => ({ ...route, handler: invoke(route.fn) as HttpHandler }));
 
     const clients = new ClientRepository(clientsAws.dynamo, tableName);
-    const simulator = createWhatsAppSimulator({
-      appSecret: env.META_APP_SECRET!,
-      webhookUrl: `${url}/webhook`,
-      listBusinesses: async () =>
-        (await clients.list({ activeOnly: true })).map((c) => ({
-          phoneNumberId: c.phone_number_id,
-          name: c.name,
-        })),
-    });
+    // With a real Graph server the App Secret is the real one too: nothing may sign webhooks with it.
+    const simulator = isLoopbackUrl(env.GRAPH_API_BASE_URL!)
+      ? createWhatsAppSimulator({
+          appSecret: env.META_APP_SECRET!,
+          webhookUrl: `${url}/webhook`,
+          listBusinesses: async () =>
+            (await clients.list({ activeOnly: true })).map((c) => ({
+              phoneNumberId: c.phone_number_id,
+              name: c.name,
+            })),
+        })
+      : undefined;
+    if (simulator && dataDir) {
+      // For `npm run simulate` (the chat page has it embedded); removed on stop.
+      const removeToken = writeSimulatorToken(dataDir, simulator.apiToken);
+      stoppers.push(async () => removeToken());
+    }
 
     let ready = false;
-    server.on('request', (req, res) => {
-      void (async () => {
-        try {
-          const path = new URL(req.url ?? '/', 'http://local').pathname;
-          if (path === '/health' && !ready)
-            return send(res, { statusCode: 503, body: '{"status":"starting"}' });
-          if (await simulator.handle(req, res)) return;
-          for (const route of routes) {
-            if (route.method !== req.method) continue;
-            const params = matchPath(route.path, path);
-            if (!params) continue;
-            const body = await readBody(req);
-            const event = apiGatewayEvent(req, body, {
-              routeKey: `${route.method} ${route.path}`,
-              pathParameters: params,
-            });
-            return send(res, await route.handler(event));
-          }
-          send(res, {
-            statusCode: 404,
-            headers: { 'content-type': 'application/json' },
-            body: '{"error":"not_found"}',
-          });
-        } catch (error) {
-          const status = (error as { status?: number }).status ?? 500;
-          if (!res.headersSent)
-            send(res, { statusCode: status, body: JSON.stringify({ error: 'local_stack_error' }) });
-          else res.destroy();
-        }
-      })();
-    });
+    context = {
+      routes,
+      simulator,
+      limits,
+      hosts: createHostAllowlist(port, pick('LOCAL_ALLOWED_HOSTS')),
+      gate: createInFlightGate(limits.maxInFlight),
+      isReady: () => ready,
+      onError: reportError,
+    };
 
-    // 5. Pollers feeding the consumers, as Lambda's event source mappings do.
+    // 5. Pollers feeding the consumers, as Lambda's event source mappings do: as many batches in
+    //    flight as the function may have isolates.
     const pollers: QueuePoller[] = [];
-    for (const [name, spec] of Object.entries(functions)) {
-      if (!('consumes' in spec)) continue;
+    for (const [name, spec] of Object.entries(functions) as Array<[FunctionName, FunctionSpec]>) {
+      if (!spec.consumes) continue;
       const queue = queueInfo[spec.consumes]!;
       pollers.push(
         startQueuePoller({
           sqs: clientsAws.sqs,
           queueUrl: queue.url,
           queueArn: queue.arn,
-          handler: modules[name as FunctionName].handler as QueueHandler,
-          batchSize: spec.batchSize,
+          handler: invoke(name) as never,
+          batchSize: spec.batchSize ?? 10,
+          concurrency: pools[name].maxIsolates,
           retryDelaySeconds: options.retryDelaySeconds ?? 2,
+          onError: (error) => reportError(name, error),
         }),
       );
     }
@@ -322,38 +575,32 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
 
     // 6. Schedules (EventBridge Scheduler in AWS).
-    for (const [name, spec] of Object.entries(functions)) {
-      if (!('schedule' in spec)) continue;
+    for (const [name, spec] of Object.entries(functions) as Array<[FunctionName, FunctionSpec]>) {
+      if (!spec.schedule) continue;
       const override = Number(pick('LOCAL_SCHEDULE_INTERVAL_MS') ?? 0);
       const schedule = startSchedule(
         override > 0 ? override : rateToMs(spec.schedule.expression),
-        () =>
-          (modules[name as FunctionName].handler as (event: unknown) => Promise<unknown>)({
-            source: 'local-schedule',
-          }),
-        (error) => process.stderr.write(`scheduled ${name} failed: ${String(error)}\n`),
+        () => pools[name].invoke({ source: 'local-schedule' }),
+        (error) => reportError(`scheduled ${name}`, error),
       );
       stoppers.push(schedule.stop);
     }
 
-    // 7. The demo tenant, on first start.
+    TIMING('pollers');
+    // 7. The demo tenant, on its fake number (DEMO_TENANT=off: none).
     let demoClientId: string | undefined;
-    if (options.seedDemo !== false) {
-      const route = await clients.findRoute(demoClient.phone_number_id);
-      if (route) demoClientId = route.client_id;
-      else {
-        const created = await (modules.adminApi.handler as HttpHandler)(
-          httpApiEvent({
-            method: 'POST',
-            path: '/clients',
-            headers: { authorization: `Bearer ${env.OPERATOR_API_KEY}`, 'content-type': 'application/json' },
-            body: JSON.stringify(demoClient),
-          }),
-        );
-        if (created.statusCode !== 201) throw new Error(`could not seed the demo tenant: ${created.body}`);
-        demoClientId = (JSON.parse(created.body ?? '{}') as { id: string }).id;
-      }
+    if (options.seedDemo !== false && demoTenantWanted(pick('DEMO_TENANT'))) {
+      demoClientId = await ensureDemoTenant({
+        clients,
+        invokeAdmin: invoke('adminApi') as HttpHandler,
+        operatorKey: env.OPERATOR_API_KEY!,
+        dataDir,
+        olderDataDir: secrets.existed,
+      });
+    } else if (!readMarker(dataDir)) {
+      writeMarker(dataDir, { demo_phone_number_id: DEMO_PHONE_NUMBER_ID });
     }
+    TIMING('demo');
     ready = true;
 
     return {
@@ -361,12 +608,21 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       operatorKey: env.OPERATOR_API_KEY!,
       appSecret: env.META_APP_SECRET!,
       verifyToken: env.META_VERIFY_TOKEN!,
-      ...(demoClientId ? { demoClientId } : {}),
+      ...(demoClientId ? { demoClientId, demo: { ...demoClient, id: demoClientId } } : {}),
       env,
       simulator,
       ...(ses ? { sesUrl: ses.endpoint } : {}),
       async drained(timeoutMs) {
         await Promise.all(pollers.map((p) => p.drained(timeoutMs)));
+      },
+      usage() {
+        addCounts(mainRequests, ownRequests.take());
+        const usage = Object.fromEntries(
+          Object.entries(pools).map(([name, pool]) => [name, pool.usage]),
+        ) as Record<FunctionName, FunctionUsage>;
+        const requests = addCounts({ ...mainRequests }, {});
+        for (const pool of Object.values(pools)) addCounts(requests, pool.usage.requests);
+        return { functions: usage, requests };
       },
       stop: stopAll,
     };

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
-import { type LocalStack, startLocalStack } from '../../infra/local/stack.ts';
+import { demoClient, type LocalStack, startLocalStack } from '../../infra/local/stack.ts';
 import { type StandaloneSimulator, startStandaloneSimulator } from '../../infra/local/whatsapp-simulator.ts';
-import { allRoutes } from '../../infra/topology.ts';
+import { allRoutes } from '../../lib/topology.ts';
 import { signWebhookBody } from '../../lib/webhook/signature.ts';
 import { type FakeOpenAi, startFakeOpenAi } from '../fakes/openai-server.ts';
 import { uniqueName } from '../support/emulators.ts';
@@ -119,7 +119,7 @@ describe('the local stack', () => {
     }
     const clients = await api('GET', '/clients');
     expect(clients.body.clients.map((c: { phone_number_id: string }) => c.phone_number_id)).toContain(
-      '631261586727899',
+      demoClient.phone_number_id,
     );
   });
 

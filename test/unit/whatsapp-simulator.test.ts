@@ -1,51 +1,37 @@
-import { readFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, get as httpGet } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
-  buildInboundPayload,
   createWhatsAppSimulator,
   deriveUserId,
   type StandaloneSimulator,
-  serializeLikeMeta,
   startStandaloneSimulator,
 } from '../../infra/local/whatsapp-simulator.ts';
 import { verifyWebhookSignature } from '../../lib/webhook/signature.ts';
 import { createGraphClient } from '../../lib/whatsapp/graph-client.ts';
+import {
+  APP_SECRET,
+  PHONE_NUMBER_ID,
+  startWebhookRecorder,
+  TOKEN,
+  type WebhookRecorder,
+} from './simulator-helpers.ts';
 
-const APP_SECRET = 'simulator-app-secret';
-const PHONE_NUMBER_ID = '631261586727899';
-const TOKEN = 'EAAGsimulatorTOKEN1234';
-const fixtures = JSON.parse(readFileSync(new URL('../fixtures/meta-webhooks.json', import.meta.url), 'utf8'))
-  .examples as Record<string, Record<string, unknown>>;
+/**
+ * The simulator as a whole: the customer's messages delivered to the webhook, the chat page's API
+ * (signing, token, Host and origin checks) and the round trip through the Graph stand-in. The parts
+ * alone: simulator-inbound-payloads, simulator-graph-api and simulator-chat-page tests.
+ */
 
-interface Delivery {
-  raw: Buffer;
-  headers: IncomingMessage['headers'];
-}
-
-/** A stand-in for the product's webhook: records deliveries and, like the bot, may answer through Graph. */
-let webhook: Server;
+let webhook: WebhookRecorder;
 let webhookUrl: string;
-const deliveries: Delivery[] = [];
-let onDelivery: ((body: Record<string, unknown>) => Promise<void>) | undefined;
+let deliveries: WebhookRecorder['deliveries'];
 let sim: StandaloneSimulator;
 
 beforeAll(async () => {
-  webhook = createServer(async (req, res) => {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const raw = Buffer.concat(chunks);
-    deliveries.push({ raw, headers: req.headers });
-    if (!verifyWebhookSignature(raw, req.headers['x-hub-signature-256'] as string | undefined, APP_SECRET)) {
-      res.writeHead(401).end();
-      return;
-    }
-    await onDelivery?.(JSON.parse(raw.toString('utf8')));
-    res.writeHead(200).end('EVENT_RECEIVED');
-  });
-  await new Promise<void>((resolve) => webhook.listen(0, '127.0.0.1', resolve));
-  webhookUrl = `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/webhook`;
+  webhook = await startWebhookRecorder();
+  webhookUrl = webhook.url;
+  deliveries = webhook.deliveries;
   sim = await startStandaloneSimulator({
     appSecret: APP_SECRET,
     webhookUrl,
@@ -57,76 +43,22 @@ afterEach(() => {
   sim.simulator.reset();
   sim.simulator.webhookUrl = webhookUrl;
   deliveries.length = 0;
-  onDelivery = undefined;
+  webhook.onDelivery = undefined;
 });
 
 afterAll(async () => {
   await sim.stop();
-  webhook.closeAllConnections();
-  await new Promise((resolve) => webhook.close(resolve));
+  await webhook.stop();
 });
 
-const graphPost = (body: unknown, headers: Record<string, string> = { authorization: `Bearer ${TOKEN}` }) =>
-  fetch(`${sim.graphBaseUrl}/v26.0/${PHONE_NUMBER_ID}/messages`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: typeof body === 'string' ? body : JSON.stringify(body),
+/** The chat page's API, called like the page does: with the per-run token it embeds. */
+const chatApi = (path: string, init: RequestInit = {}) =>
+  fetch(`${sim.url}${path}`, {
+    ...init,
+    headers: { 'x-simulator-token': sim.simulator.apiToken, ...(init.headers as Record<string, string>) },
   });
-
-const validText = {
-  messaging_product: 'whatsapp',
-  recipient_type: 'individual',
-  to: '34600111222',
-  type: 'text',
-  text: { body: 'Hola' },
-};
 
 describe('the customer side', () => {
-  it('builds the same Meta shape as the fixtures', () => {
-    // Given the fields of the fixtures' "text" example
-    const payload = buildInboundPayload({
-      wabaId: '102290129340398',
-      phoneNumberId: PHONE_NUMBER_ID,
-      displayPhoneNumber: '34666777888',
-      from: '34600111222',
-      userId: 'ES.1349120865530274',
-      name: 'Lucía',
-      text: '¿A qué hora abrís el sábado?',
-      messageId: 'wamid.HBgLMzQ2MDAxMTEyMjIVAgASGBQzQUI1RjQ4QTlCNUY1MjdGQTdGMgA=',
-      timestamp: 1795560000,
-    });
-    // Then the body is the fixture, key order included
-    expect(payload).toEqual(fixtures.text);
-    expect(JSON.stringify(payload)).toBe(JSON.stringify(fixtures.text));
-  });
-
-  it('builds a username-only customer (no phone) like the fixtures', () => {
-    const payload = buildInboundPayload({
-      wabaId: '102290129340398',
-      phoneNumberId: PHONE_NUMBER_ID,
-      displayPhoneNumber: '34666777888',
-      userId: 'ES.8812736450019283',
-      text: '¿Hacéis reservas?',
-      messageId: 'wamid.X',
-    });
-    const value = (payload.entry as Array<{ changes: Array<{ value: Record<string, unknown[]> }> }>)[0]
-      ?.changes[0]?.value;
-    expect(value?.contacts?.[0]).toEqual({ profile: { name: 'Cliente' }, user_id: 'ES.8812736450019283' });
-    expect(value?.messages?.[0]).toMatchObject({ from_user_id: 'ES.8812736450019283', type: 'text' });
-    expect(value?.messages?.[0]).not.toHaveProperty('from');
-  });
-
-  it('requires a phone or a user id', () => {
-    expect(() => buildInboundPayload({ phoneNumberId: PHONE_NUMBER_ID, text: 'hola' })).toThrow();
-  });
-
-  it('serializes like Meta: ASCII only, non-ASCII as \\uXXXX, same JSON value', () => {
-    const body = { text: '¿Qué tal? 👋', plain: 'abc~' };
-    const raw = serializeLikeMeta(body);
-    expect(raw).toBe('{"text":"\\u00bfQu\\u00e9 tal? \\ud83d\\udc4b","plain":"abc~"}');
-    expect(JSON.parse(raw)).toEqual(body);
-  });
-
   it('delivers a signed, Meta-serialized webhook and reports the status and message id', async () => {
     const result = await sim.simulator.sendAsCustomer({
       phoneNumberId: PHONE_NUMBER_ID,
@@ -169,134 +101,9 @@ describe('the customer side', () => {
   });
 });
 
-describe('the Graph stand-in', () => {
-  it('answers a valid send like Meta', async () => {
-    const response = await graphPost(validText);
-    expect(response.status).toBe(200);
-    const body = await response.json();
-    expect(body).toMatchObject({
-      messaging_product: 'whatsapp',
-      contacts: [{ input: '34600111222', wa_id: '34600111222' }],
-      messages: [{ id: expect.stringMatching(/^wamid\.SIM/) }],
-    });
-    expect(sim.simulator.sent).toMatchObject([{ to: '34600111222', text: 'Hola', tokenSuffix: '1234' }]);
-  });
-
-  it.each([
-    ['without messaging_product', { ...validText, messaging_product: undefined }],
-    ['without to or recipient', { ...validText, to: undefined }],
-    ['without text body', { ...validText, text: {} }],
-    ['with a text over 4096 characters', { ...validText, text: { body: 'a'.repeat(4097) } }],
-    ['with a bad context', { ...validText, context: { message_id: 7 } }],
-    [
-      'with a bad typing indicator',
-      { messaging_product: 'whatsapp', status: 'read', message_id: 'w', typing_indicator: { type: 'x' } },
-    ],
-    ['that is not JSON', '{nope'],
-  ])('rejects a body %s with Graph error 100', async (_name, body) => {
-    const response = await graphPost(body);
-    expect(response.status).toBe(400);
-    const { error } = (await response.json()) as { error: Record<string, unknown> };
-    expect(error).toMatchObject({ type: 'OAuthException', code: 100 });
-    expect(typeof error.message).toBe('string');
-    expect(typeof error.fbtrace_id).toBe('string');
-    expect(error.error_data).toMatchObject({ messaging_product: 'whatsapp' });
-    expect(sim.simulator.sent).toHaveLength(0);
-  });
-
-  it('requires a bearer token (401, code 190)', async () => {
-    const response = await graphPost(validText, {});
-    expect(response.status).toBe(401);
-    expect(await response.json()).toMatchObject({ error: { code: 190, type: 'OAuthException' } });
-  });
-
-  it('answers unknown paths with a Graph error', async () => {
-    const response = await fetch(`${sim.graphBaseUrl}/nope`, {
-      headers: { authorization: `Bearer ${TOKEN}` },
-    });
-    expect(response.status).toBe(400);
-    expect(await response.json()).toMatchObject({ error: { code: 2500 } });
-  });
-
-  it('records read receipts with the typing indicator', async () => {
-    const response = await graphPost({
-      messaging_product: 'whatsapp',
-      status: 'read',
-      message_id: 'wamid.A',
-      typing_indicator: { type: 'text' },
-    });
-    expect(await response.json()).toEqual({ success: true });
-    expect(sim.simulator.reads).toMatchObject([{ messageId: 'wamid.A', typing: true, tokenSuffix: '1234' }]);
-  });
-
-  it('fails the next N calls with the injected fault, then recovers', async () => {
-    sim.simulator.failNext(2, { httpStatus: 429, code: 130429, subcode: 7, retryAfterSeconds: 3 });
-    const first = await graphPost(validText);
-    expect(first.status).toBe(429);
-    expect(first.headers.get('retry-after')).toBe('3');
-    expect(await first.json()).toMatchObject({ error: { code: 130429, error_subcode: 7 } });
-    expect((await graphPost(validText)).status).toBe(429);
-    expect((await graphPost(validText)).status).toBe(200);
-    expect(sim.simulator.sent).toHaveLength(1);
-    expect(sim.simulator.graphCalls.map((call) => call.status)).toEqual([429, 429, 200]);
-  });
-
-  it('filters faults by phone_number_id', async () => {
-    sim.simulator.failNext(1, { httpStatus: 400, code: 131048, phoneNumberId: 'other' });
-    expect((await graphPost(validText)).status).toBe(200);
-    const response = await fetch(`${sim.graphBaseUrl}/v26.0/other/messages`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-      body: JSON.stringify(validText),
-    });
-    expect(response.status).toBe(400);
-  });
-
-  it('forgets faults and records on reset', async () => {
-    sim.simulator.failNext(3, { httpStatus: 500, code: 1 });
-    sim.simulator.reset();
-    expect((await graphPost(validText)).status).toBe(200);
-  });
-
-  it('answers a media lookup and serves the media with the token', async () => {
-    const id = sim.simulator.addMedia({ mimeType: 'image/jpeg', data: Buffer.from('jpeg-bytes') });
-    const lookup = await fetch(`${sim.graphBaseUrl}/v26.0/${id}`, {
-      headers: { authorization: `Bearer ${TOKEN}` },
-    });
-    const info = (await lookup.json()) as { url: string; mime_type: string; file_size: number; id: string };
-    expect(info).toMatchObject({ mime_type: 'image/jpeg', file_size: 10, id, messaging_product: 'whatsapp' });
-    const download = await fetch(info.url, { headers: { authorization: `Bearer ${TOKEN}` } });
-    expect(Buffer.from(await download.arrayBuffer()).toString()).toBe('jpeg-bytes');
-    const missing = await fetch(`${sim.graphBaseUrl}/v26.0/123`, {
-      headers: { authorization: `Bearer ${TOKEN}` },
-    });
-    expect(missing.status).toBe(400);
-  });
-
-  it('waitForSent resolves on a later message and times out otherwise', async () => {
-    const waiting = sim.simulator.waitForSent((m) => m.text === 'later', 2000);
-    await graphPost({ ...validText, text: { body: 'later' } });
-    expect((await waiting).text).toBe('later');
-    await expect(sim.simulator.waitForSent((m) => m.text === 'never', 50)).rejects.toThrow(/within 50 ms/);
-  });
-});
-
 describe('the chat page and its API', () => {
-  it('serves one self-contained page under a strict CSP', async () => {
-    const response = await fetch(`${sim.url}/simulator`);
-    expect(response.status).toBe(200);
-    expect(response.headers.get('content-type')).toMatch(/^text\/html/);
-    const csp = response.headers.get('content-security-policy') ?? '';
-    const nonce = /script-src 'nonce-([^']+)'/.exec(csp)?.[1];
-    expect(nonce).toBeTruthy();
-    const html = await response.text();
-    expect(html).toContain(`<script nonce="${nonce}">`);
-    expect(html).not.toMatch(/(src|href)=["']?https?:/);
-    expect(html).not.toContain('innerHTML');
-  });
-
   it('lists the businesses', async () => {
-    const response = await fetch(`${sim.url}/simulator/api/businesses`);
+    const response = await chatApi('/simulator/api/businesses');
     expect(await response.json()).toEqual({
       businesses: [{ phone_number_id: PHONE_NUMBER_ID, name: 'Casa Lucía' }],
     });
@@ -313,7 +120,7 @@ describe('the chat page and its API', () => {
     ['no customer', { phone_number_id: PHONE_NUMBER_ID, text: 'hola' }, /from or user_id/],
     ['an unknown field', { phone_number_id: PHONE_NUMBER_ID, from: '34600111222', text: 'hola', x: 1 }, /x/],
   ])('rejects a message with %s (400 with a reason)', async (_name, body, reason) => {
-    const response = await fetch(`${sim.url}/simulator/api/messages`, {
+    const response = await chatApi('/simulator/api/messages', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(body),
@@ -326,13 +133,13 @@ describe('the chat page and its API', () => {
   });
 
   it('rejects a conversation query without contact', async () => {
-    const response = await fetch(`${sim.url}/simulator/api/conversation?phone_number_id=${PHONE_NUMBER_ID}`);
+    const response = await chatApi(`/simulator/api/conversation?phone_number_id=${PHONE_NUMBER_ID}`);
     expect(response.status).toBe(400);
   });
 
   it('says when no webhook is configured', async () => {
     sim.simulator.webhookUrl = undefined;
-    const response = await fetch(`${sim.url}/simulator/api/messages`, {
+    const response = await chatApi('/simulator/api/messages', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ phone_number_id: PHONE_NUMBER_ID, from: '34600111222', text: 'hola' }),
@@ -340,10 +147,41 @@ describe('the chat page and its API', () => {
     expect(response.status).toBe(503);
   });
 
+  it('shows the bot typing from its read receipt with typing indicator until it answers', async () => {
+    // Given a bot that only marks read with the typing indicator
+    const graph = createGraphClient({ baseUrl: sim.graphBaseUrl, backoffMs: 1 });
+    webhook.onDelivery = async (body) => {
+      const value = (
+        body.entry as Array<{ changes: Array<{ value: { messages: Array<{ id: string }> } }> }>
+      )[0]?.changes[0]?.value;
+      await graph.markRead({
+        phoneNumberId: PHONE_NUMBER_ID,
+        accessToken: TOKEN,
+        messageId: value!.messages[0]!.id,
+        typing: true,
+      });
+    };
+    const conversation = async () =>
+      (await (
+        await chatApi(`/simulator/api/conversation?phone_number_id=${PHONE_NUMBER_ID}&contact=34600111222`)
+      ).json()) as { messages: Array<Record<string, unknown>>; typing: boolean };
+    // When the customer writes
+    await sim.simulator.sendAsCustomer({ phoneNumberId: PHONE_NUMBER_ID, from: '34600111222', text: 'hola' });
+    // Then the page shows the bot typing, and no longer once it has answered
+    expect(await conversation()).toMatchObject({ typing: true, messages: [{ direction: 'in', read: true }] });
+    await graph.sendText({
+      phoneNumberId: PHONE_NUMBER_ID,
+      accessToken: TOKEN,
+      to: { wa_id: '34600111222' },
+      text: 'Hola, ¿en qué puedo ayudarte?',
+    });
+    expect(await conversation()).toMatchObject({ typing: false, messages: [{}, { direction: 'out' }] });
+  });
+
   it('round-trips: a customer writes, the bot answers through Graph, the conversation shows both in order', async () => {
     // Given a bot that marks read with typing and replies to the user id, in context
     const graph = createGraphClient({ baseUrl: sim.graphBaseUrl, backoffMs: 1 });
-    onDelivery = async (body) => {
+    webhook.onDelivery = async (body) => {
       const value = (
         body.entry as Array<{ changes: Array<{ value: Record<string, Array<Record<string, unknown>>> }> }>
       )[0]?.changes[0]?.value;
@@ -363,7 +201,7 @@ describe('the chat page and its API', () => {
       });
     };
     // When the person writes on the page
-    const posted = await fetch(`${sim.url}/simulator/api/messages`, {
+    const posted = await chatApi('/simulator/api/messages', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({
@@ -386,8 +224,8 @@ describe('the chat page and its API', () => {
     });
     expect(deriveUserId('34600111222')).toMatch(/^ES\.\d{16}$/);
     // And the page sees both messages, in order, the customer's one read
-    const conversation = await fetch(
-      `${sim.url}/simulator/api/conversation?phone_number_id=${PHONE_NUMBER_ID}&contact=34600111222`,
+    const conversation = await chatApi(
+      `/simulator/api/conversation?phone_number_id=${PHONE_NUMBER_ID}&contact=34600111222`,
     );
     const { messages, typing } = (await conversation.json()) as {
       messages: Array<Record<string, unknown>>;
@@ -422,30 +260,61 @@ describe('the chat page and its API', () => {
 
 describe('the chat API is not callable from other sites', () => {
   it('refuses a cross-origin or non-JSON post (it signs with the App Secret), and a malformed Graph path is a 400', async () => {
-    const { startStandaloneSimulator } = await import('../../infra/local/whatsapp-simulator.ts');
-    const sim = await startStandaloneSimulator({ appSecret: 'x', webhookUrl: 'http://127.0.0.1:9/webhook' });
+    const body = JSON.stringify({ phone_number_id: PHONE_NUMBER_ID, from: '34600111222', text: 'hola' });
+    const crossSite = await chatApi('/simulator/api/messages', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: 'https://evil.example' },
+      body,
+    });
+    expect(crossSite.status).toBe(403);
+    const form = await chatApi('/simulator/api/messages', {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body,
+    });
+    expect(form.status).toBe(403);
+    expect(deliveries).toHaveLength(0);
+    const malformed = await fetch(`${sim.url}/graph/v26.0/%E0%A4%A/messages`, { method: 'POST', body: '{}' });
+    expect(malformed.status).toBe(400);
+  });
+
+  it('refuses the chat API without this run\u2019s token (curl), and delivers nothing', async () => {
+    const body = JSON.stringify({ phone_number_id: PHONE_NUMBER_ID, from: '34600111222', text: 'hola' });
+    const post = (headers: Record<string, string>) =>
+      fetch(`${sim.url}/simulator/api/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body,
+      });
+    expect((await post({})).status).toBe(401);
+    expect((await post({ 'x-simulator-token': 'guessed' })).status).toBe(401);
+    const other = await startStandaloneSimulator({ appSecret: APP_SECRET, webhookUrl });
     try {
-      const body = JSON.stringify({ phone_number_id: '631261586727899', from: '34600111222', text: 'hola' });
-      const crossSite = await fetch(`${sim.url}/simulator/api/messages`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', origin: 'https://evil.example' },
-        body,
-      });
-      expect(crossSite.status).toBe(403);
-      const form = await fetch(`${sim.url}/simulator/api/messages`, {
-        method: 'POST',
-        headers: { 'content-type': 'text/plain' },
-        body,
-      });
-      expect(form.status).toBe(403);
-      expect(sim.simulator.inbound).toHaveLength(0);
-      const malformed = await fetch(`${sim.url}/graph/v26.0/%E0%A4%A/messages`, {
-        method: 'POST',
-        body: '{}',
-      });
-      expect(malformed.status).toBe(400);
+      expect((await post({ 'x-simulator-token': other.simulator.apiToken })).status).toBe(401);
     } finally {
-      await sim.stop();
+      await other.stop();
     }
+    const tenants = await fetch(`${sim.url}/simulator/api/businesses`);
+    expect(tenants.status).toBe(401);
+    expect(await tenants.text()).not.toContain('Casa Lucía');
+    expect(deliveries).toHaveLength(0);
+  });
+
+  it('answers loopback Host names only, so a DNS-rebinding page cannot use it', async () => {
+    const { port } = new URL(sim.url);
+    const get = (path: string, headers: Record<string, string>) =>
+      new Promise<number>((resolve, reject) => {
+        httpGet({ host: '127.0.0.1', port, path, headers }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        }).on('error', reject);
+      });
+    const rebinding = { host: `evil.example:${port}`, origin: `http://evil.example:${port}` };
+    expect(await get('/simulator', rebinding)).toBe(403);
+    expect(
+      await get('/simulator/api/businesses', { ...rebinding, 'x-simulator-token': sim.simulator.apiToken }),
+    ).toBe(403);
+    expect(await get('/simulator', { host: `localhost:${port}` })).toBe(200);
+    expect(await get('/simulator', { host: `[::1]:${port}` })).toBe(200);
   });
 });
