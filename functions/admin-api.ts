@@ -6,6 +6,8 @@ import type { ConversationStore } from '../lib/conversation/conversation-store.t
 import { contactKeys, messageKeys } from '../lib/conversation/keys.ts';
 import { clipped, NotFoundError, UnauthorizedError, ValidationError } from '../lib/errors.ts';
 import { errorResponse, json, parseJsonBody, parseQuery } from '../lib/http/http-response.ts';
+import { EmfTelemetry } from '../lib/observability/emf-telemetry.ts';
+import type { FlushableTelemetry } from '../lib/observability/telemetry.ts';
 import { sendMessage } from '../lib/queue/sqs-publisher.ts';
 import { eraseContact, type PurgeDeps, runPurge } from '../lib/retention/purge.ts';
 import { buildDependencies, buildPurgeDependencies, once } from '../lib/runtime/dependencies.ts';
@@ -41,6 +43,8 @@ export interface AdminApiDeps {
   operatorKey: string;
   /** The clock of the statistics window (tests fix it). */
   now?: () => Date;
+  /** Where a forced purge's counts go (EMF as the `purge` service in production); flushed after it. */
+  purgeTelemetry?: FlushableTelemetry;
 }
 
 /** A forced purge runs inside the request: it stops after this long and says `complete: false`. */
@@ -124,7 +128,7 @@ const handlers: Record<string, Route> = {
     requireStorableContact(client.id, contact);
     return json(200, await eraseContact(client.id, contact, purge));
   },
-  'POST /admin/purge': async (event, { service, purge }) => {
+  'POST /admin/purge': async (event, { service, purge, purgeTelemetry }) => {
     const request = parseJsonBody(event, purgeRequestSchema, { optional: true });
     // An unknown client is the caller's mistake (404), not a failed purge run to record and log.
     if (request.client_id) await service.get(request.client_id);
@@ -135,8 +139,8 @@ const handlers: Record<string, Route> = {
         ...(request.client_id ? { clientId: request.client_id } : {}),
         ...(request.older_than_hours !== undefined ? { olderThanHours: request.older_than_hours } : {}),
       },
-      purge,
-    );
+      purgeTelemetry ? { ...purge, telemetry: purgeTelemetry } : purge,
+    ).finally(() => purgeTelemetry?.flush());
     return json(200, { run_id: run.run_id, status: run.status, scope: run.scope, ...run.report });
   },
   'GET /admin/purges': async (event, { purge }) => {
@@ -202,6 +206,7 @@ const staticDeps = once(async (): Promise<Omit<AdminApiDeps, 'operatorKey'>> => 
     conversations: base.conversations,
     stats: new DynamoStatsStore(base.dynamo, base.config.TABLE_NAME),
     purge: buildPurgeDependencies(base),
+    purgeTelemetry: new EmfTelemetry('purge'),
     service: new ClientService({
       clients: base.clients,
       secrets: base.secrets,

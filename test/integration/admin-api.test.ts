@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createAdminApiHandler } from '../../functions/admin-api.ts';
 import { ConversationStore } from '../../lib/conversation/conversation-store.ts';
+import { InMemoryTelemetry } from '../../lib/observability/telemetry.ts';
 import { RetentionStore } from '../../lib/retention/retention-store.ts';
 import { createLocalSecretBox } from '../../lib/secrets/secret-box.ts';
 import { ClientRepository } from '../../lib/tenants/client-repository.ts';
@@ -13,6 +14,7 @@ const OPERATOR_KEY = 'op_test_key_0123456789';
 const auth = { authorization: `Bearer ${OPERATOR_KEY}` };
 
 let handler: ReturnType<typeof createAdminApiHandler>;
+const purgeTelemetry = new InMemoryTelemetry();
 let repository: ClientRepository;
 let conversations: ConversationStore;
 const provisionJobs: ProvisionJob[] = [];
@@ -58,7 +60,13 @@ beforeAll(async () => {
     openai: { deleteConversation: async () => false, deleteVectorStore: async () => false },
     platformOpenAiKey: async () => undefined,
   };
-  handler = createAdminApiHandler(async () => ({ service, conversations, purge, operatorKey: OPERATOR_KEY }));
+  handler = createAdminApiHandler(async () => ({
+    service,
+    conversations,
+    purge,
+    operatorKey: OPERATOR_KEY,
+    purgeTelemetry,
+  }));
 });
 
 describe('operator authentication', () => {
@@ -411,6 +419,10 @@ describe('purge and erasure routes', () => {
       conversations_deleted: 1,
       openai_conversations_deleted: 0,
     });
+    // The forced run is counted like a scheduled one, and flushed with the request.
+    expect(purgeTelemetry.total('PurgeRuns')).toBe(1);
+    expect(purgeTelemetry.total('PurgeItemsDeleted')).toBeGreaterThanOrEqual(2);
+    expect(purgeTelemetry.flushes.length).toBeGreaterThanOrEqual(1);
     const runs = await call('GET', '/admin/purges', { query: { limit: '5' } });
     expect(runs.body.runs[0]).toMatchObject({
       run_id: run.body.run_id,
