@@ -4,6 +4,7 @@ import { createChatPage } from './chat-page.ts';
 import { createGraphApi, createGraphFaults } from './graph-api.ts';
 import { addMedia, createMediaDownloadEndpoint, createMediaLookupEndpoint } from './graph-media.ts';
 import { createMessagesEndpoint } from './graph-messages.ts';
+import { createGraphReadEndpoints } from './graph-read-endpoints.ts';
 import {
   buildInboundPayload,
   deliverToWebhook,
@@ -68,6 +69,7 @@ export function createWhatsAppSimulator(options: SimulatorOptions): WhatsAppSimu
       endpoints: [
         createMediaDownloadEndpoint(store),
         createMessagesEndpoint(store),
+        createGraphReadEndpoints({ ...options, store, faults }),
         createMediaLookupEndpoint(store, graphPathPrefix),
       ],
     }),
