@@ -131,9 +131,10 @@ export async function answerMessage(event: InboundMessageEvent, deps: AnswerDeps
     owner,
     now,
     async finish(outcome) {
-      await deps.claims.complete(tenantId, messageId, owner, outcome);
-      // After the claim is complete: a crash before this loses one count, never doubles one. A
-      // rerouted message is counted by the attempt of the tenant that really owns the number.
+      // Overtaken at the very end: the worker that took the message over finishes and counts it.
+      if (!(await deps.claims.complete(tenantId, messageId, owner, outcome))) return 'lost_claim';
+      // Only the worker whose completion won counts it, after that: a crash in between loses one
+      // count, never doubles one. A rerouted message is counted by the real owner's attempt.
       if (outcome !== 'rerouted') {
         await report(deps, {
           type: 'message_handled',
@@ -189,8 +190,12 @@ async function rerouteOrDrop(attempt: Attempt): Promise<AnswerOutcome> {
   const { event, deps } = attempt;
   const route = await deps.clients.findRoute(event.phone_number_id, { consistent: true });
   if (route?.active && route.client_id !== event.tenant_id) {
+    // The real owner answers first: should it fail and the message be delivered again, this claim
+    // is still open (released by the caller), so the redelivery is rerouted again, not dropped as
+    // a duplicate.
+    const outcome = await answerMessage({ ...event, tenant_id: route.client_id }, deps);
     await attempt.finish('rerouted');
-    return answerMessage({ ...event, tenant_id: route.client_id }, deps);
+    return outcome;
   }
   return attempt.finish('tenant_inactive');
 }

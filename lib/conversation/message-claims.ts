@@ -117,8 +117,8 @@ export class MessageClaims implements ClaimStore {
   }
 
   /** The message is handled for good (answered, or deliberately not answered). */
-  async complete(tenantId: string, messageId: string, owner: string, outcome: string) {
-    await this.guarded(
+  async complete(tenantId: string, messageId: string, owner: string, outcome: string): Promise<boolean> {
+    return this.guarded(
       tenantId,
       messageId,
       owner,
@@ -128,9 +128,13 @@ export class MessageClaims implements ClaimStore {
         ':outcome': outcome,
         ':at': new Date().toISOString(),
       },
-    ).catch((error) => {
-      if (!(error instanceof LostClaimError)) throw error;
-    });
+    ).then(
+      () => true,
+      (error: unknown) => {
+        if (error instanceof LostClaimError) return false;
+        throw error;
+      },
+    );
   }
 
   /** Gives the message back (a retryable failure): the next delivery may claim it at once. */

@@ -288,8 +288,11 @@ export interface ClaimStore {
   ): Promise<void>;
   /** Records that the first `sent` planned replies went out; also extends the lease from `now`. */
   markSent(tenantId: string, messageId: string, owner: string, sent: number, now: number): Promise<void>;
-  /** The message is handled for good (answered, or deliberately not answered). Never rejects for a lost claim. */
-  complete(tenantId: string, messageId: string, owner: string, outcome: string): Promise<void>;
+  /**
+   * The message is handled for good (answered, or deliberately not answered). Never rejects for a
+   * lost claim: resolves false when another worker had taken the message over (it finishes it).
+   */
+  complete(tenantId: string, messageId: string, owner: string, outcome: string): Promise<boolean>;
   /** Gives the message back after a retryable failure: the next delivery may claim it at once. */
   release(tenantId: string, messageId: string, owner: string): Promise<void>;
 }

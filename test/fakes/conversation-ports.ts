@@ -87,7 +87,7 @@ export class InMemoryClaims implements ClaimStore {
 
   async complete(tenantId: string, messageId: string, owner: string, outcome: string) {
     const claim = this.claims.get(keyOf(tenantId, messageId));
-    if (claim?.owner !== owner || claim.state !== 'working') return;
+    if (claim?.owner !== owner || claim.state !== 'working') return false;
     this.claims.set(keyOf(tenantId, messageId), {
       state: 'done',
       owner,
@@ -95,6 +95,7 @@ export class InMemoryClaims implements ClaimStore {
       sent: claim.sent,
       outcome,
     });
+    return true;
   }
 
   async release(tenantId: string, messageId: string, owner: string) {

@@ -522,6 +522,25 @@ describe('given a tenant that cannot answer', () => {
     expect(world.conversations.contact('cl_clinic', CUSTOMER)).toBeDefined();
   });
 
+  it('when the real owner fails transiently after a reroute, then the redelivery is rerouted and answered, not dropped as a duplicate', async () => {
+    const clinic = tenant({
+      id: 'cl_clinic',
+      name: 'Clínica Dental Sonrisa',
+      phone_number_id: '700002',
+      welcome_message: undefined,
+      whatsapp_access_token_enc: undefined,
+    });
+    const world = given({ clients: [tenant(), clinic] });
+    const stale = { ...world.message('¿Atendéis urgencias?'), phone_number_id: clinic.phone_number_id };
+    world.sender.script(failsAs('unavailable'));
+
+    await expect(world.answer(stale)).rejects.toMatchObject({ kind: 'unavailable' });
+    const outcome = await world.answer(stale);
+
+    expect(outcome).toBe('replied');
+    expect(world.sender.sent).toEqual([expect.objectContaining({ phoneNumberId: '700002' })]);
+  });
+
   it('when there is no token at all, then nothing is sent', async () => {
     const world = given({ clients: [tenant({ whatsapp_access_token_enc: undefined })] });
 
@@ -781,6 +800,23 @@ describe('given the per-tenant statistics', () => {
 
     // The resumed attempt does not know who composed the stored plan: received, not answered.
     expect(stats.tallies.map((t) => t.tally.messagesIn)).toEqual([1]);
+  });
+
+  it('when a worker is overtaken just before completing, then only the takeover tallies the message', async () => {
+    const { world, stats, answer } = withStats();
+    await world.welcomed();
+    const event = world.message('¿Hacéis reservas?');
+    let wake: () => void = () => undefined;
+    world.sender.script(() => new Promise<void>((resolve) => (wake = resolve)));
+    const overtaken = answer(event);
+    await until(() => world.sender.sendAttempts === 1);
+    world.clock.advance(LEASE_MS + 1);
+    await answer(event);
+
+    wake();
+
+    expect(await overtaken).toBe('lost_claim');
+    expect(stats.tallies).toHaveLength(1);
   });
 
   it('when the statistics store fails, then the customer is answered all the same', async () => {
