@@ -2,8 +2,11 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import { createDynamoClients } from '../lib/aws/dynamo-clients.ts';
 import { createSqsClient } from '../lib/aws/sqs-client.ts';
 import { parseConfig } from '../lib/config.ts';
+import { UnauthorizedError } from '../lib/errors.ts';
 import { errorResponse, json, rawBody } from '../lib/http/http-response.ts';
 import { logger } from '../lib/logger.ts';
+import { EmfTelemetry } from '../lib/observability/emf-telemetry.ts';
+import { type FlushableTelemetry, noTelemetry } from '../lib/observability/telemetry.ts';
 import { type FifoMessage, publishFifoMessages } from '../lib/queue/sqs-publisher.ts';
 import { once } from '../lib/runtime/once.ts';
 import { secretsMatch } from '../lib/secrets/constant-time.ts';
@@ -18,7 +21,16 @@ interface WebhookHandlerDeps extends ReceiveWebhookDeps {
   verifyToken: string;
 }
 
-export function createWebhookHandler(deps: () => Promise<WebhookHandlerDeps>) {
+/**
+ * `telemetry` (EMF in production) counts each POST: accepted deliveries, events queued, items
+ * dropped, rejected signatures. It is flushed after every request with no tenant metadata (one
+ * delivery may carry many tenants' messages).
+ */
+export function createWebhookHandler(
+  deps: () => Promise<WebhookHandlerDeps>,
+  options: { telemetry?: FlushableTelemetry } = {},
+) {
+  const telemetry = options.telemetry ?? noTelemetry;
   return async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
     try {
       const resolved = await deps();
@@ -39,9 +51,15 @@ export function createWebhookHandler(deps: () => Promise<WebhookHandlerDeps>) {
         resolved,
       );
       logger.info('webhook received', { ...report });
+      telemetry.count('WebhookDeliveries');
+      telemetry.count('MessagesEnqueued', report.enqueued);
+      telemetry.count('ItemsDropped', report.invalidItems + report.refusedByQueue);
       return json(200, { status: 'EVENT_RECEIVED' });
     } catch (error) {
+      if (error instanceof UnauthorizedError) telemetry.count('SignatureRejected');
       return errorResponse(error);
+    } finally {
+      telemetry.flush();
     }
   };
 }
@@ -69,4 +87,7 @@ const productionDeps = async (): Promise<WebhookHandlerDeps> => {
   return { ...base, appSecret, verifyToken };
 };
 
-export const handler = createWebhookHandler(productionDeps);
+/** Once per process: buffered per request and flushed after it. */
+const telemetry = new EmfTelemetry('webhook');
+
+export const handler = createWebhookHandler(productionDeps, { telemetry });

@@ -35,6 +35,7 @@ const WEBHOOK_P99_MS = 1000;
 const FALLBACK_RATE_PERCENT = 20;
 const GRAPH_ERROR_RATE_PERCENT = 10;
 const SIGNATURE_REJECTIONS = 20;
+const ITEMS_DROPPED = 10;
 
 /**
  * The code and what drives and watches it: one function per topology entry with exactly the grants
@@ -144,6 +145,12 @@ export class StatelessStack extends Stack {
       productMetric('SignatureRejected'),
       SIGNATURE_REJECTIONS,
       `${SIGNATURE_REJECTIONS}+ webhook POSTs with a wrong signature in 5 minutes: the App Secret changed at Meta but not here, or someone is probing`,
+    );
+    this.alarms.above(
+      'webhook-items-dropped',
+      productMetric('ItemsDropped'),
+      ITEMS_DROPPED,
+      `${ITEMS_DROPPED}+ webhook items dropped in 5 minutes (invalid for the payload schema, or refused by SQS for good): customers may go unanswered; see the WARN logs of the webhook`,
     );
     this.alarms.above(
       'provisioning-failures',

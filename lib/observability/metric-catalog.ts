@@ -52,12 +52,7 @@ export const metricCatalog = {
   MessagesEnqueued: {
     service: 'webhook',
     unit: 'Count',
-    description: 'Customer messages put on the inbound queue',
-  },
-  StatusesEnqueued: {
-    service: 'webhook',
-    unit: 'Count',
-    description: 'Delivery statuses put on the inbound queue',
+    description: 'Customer messages and delivery statuses put on the inbound queue',
   },
   ItemsDropped: {
     service: 'webhook',

@@ -509,6 +509,10 @@ describe('alarms and dashboard', () => {
       Dimensions: [{ Name: 'service', Value: 'webhook' }],
     });
     expect(metricsOf(alarmNamed('provisioning-failures'))[0]?.MetricName).toBe('ProvisioningFailures');
+    expect(metricsOf(alarmNamed('webhook-items-dropped'))[0]).toMatchObject({
+      MetricName: 'ItemsDropped',
+      Dimensions: [{ Name: 'service', Value: 'webhook' }],
+    });
   });
 
   it('shows every metric of the catalogue on the dashboard', () => {

@@ -4,6 +4,7 @@ import { createWebhookHandler } from '../../functions/webhook.ts';
 import { httpApiEvent } from '../../infra/local/lambda-events.ts';
 import type { QueueEvent } from '../../lib/conversation/inbound-event.ts';
 import { TransientError } from '../../lib/errors.ts';
+import { InMemoryTelemetry } from '../../lib/observability/telemetry.ts';
 import type { FifoMessage } from '../../lib/queue/sqs-publisher.ts';
 import { signWebhookBody } from '../../lib/webhook/signature.ts';
 import { createCachedTenantRouter } from '../../lib/webhook/tenant-router.ts';
@@ -13,7 +14,7 @@ const APP_SECRET = 'test-app-secret';
 const VERIFY_TOKEN = 'verify-me';
 const LA_PLAZA = '631261586727899';
 
-function setup(options: { enqueueFails?: boolean } = {}) {
+function setup(options: { enqueueFails?: boolean; telemetry?: InMemoryTelemetry } = {}) {
   const enqueued: FifoMessage[] = [];
   const routes: Record<string, { client_id: string; active: boolean }> = {
     [LA_PLAZA]: { client_id: 'cl_plaza', active: true },
@@ -25,15 +26,18 @@ function setup(options: { enqueueFails?: boolean } = {}) {
     lookups++;
     return routes[id];
   });
-  const handler = createWebhookHandler(async () => ({
-    appSecret: APP_SECRET,
-    verifyToken: VERIFY_TOKEN,
-    router,
-    enqueue: async (messages) => {
-      if (options.enqueueFails) throw new TransientError('SQS is down');
-      enqueued.push(...messages);
-    },
-  }));
+  const handler = createWebhookHandler(
+    async () => ({
+      appSecret: APP_SECRET,
+      verifyToken: VERIFY_TOKEN,
+      router,
+      enqueue: async (messages) => {
+        if (options.enqueueFails) throw new TransientError('SQS is down');
+        enqueued.push(...messages);
+      },
+    }),
+    options.telemetry ? { telemetry: options.telemetry } : {},
+  );
   const events = () => enqueued.map((m) => JSON.parse(m.body) as QueueEvent);
   return { handler, enqueued, events, lookups: () => lookups };
 }
@@ -230,5 +234,43 @@ describe('POST /webhook routing and validation', () => {
     const { handler, lookups } = setup();
     for (let i = 0; i < 5; i++) await handler(post(metaJson(metaExample('text'))));
     expect(lookups()).toBe(1);
+  });
+});
+
+describe('the webhook metrics', () => {
+  it('given a signed delivery, when it is queued, then the delivery and its events are counted and flushed with no tenant', async () => {
+    const telemetry = new InMemoryTelemetry();
+    const { handler, enqueued } = setup({ telemetry });
+    const body = metaJson(metaExample('text'));
+
+    expect((await handler(post(body))).statusCode).toBe(200);
+
+    expect(telemetry.total('WebhookDeliveries')).toBe(1);
+    expect(telemetry.total('MessagesEnqueued')).toBe(enqueued.length);
+    expect(enqueued.length).toBeGreaterThan(0);
+    expect(telemetry.total('SignatureRejected')).toBe(0);
+    expect(telemetry.flushes).toEqual([{}]);
+  });
+
+  it('given a wrong signature, when it is refused, then the rejection is counted and nothing else', async () => {
+    const telemetry = new InMemoryTelemetry();
+    const { handler } = setup({ telemetry });
+
+    expect((await handler(post(metaJson(metaExample('text')), 'sha256=00'))).statusCode).toBe(401);
+
+    expect(telemetry.total('SignatureRejected')).toBe(1);
+    expect(telemetry.total('WebhookDeliveries')).toBe(0);
+    expect(telemetry.flushes).toHaveLength(1);
+  });
+
+  it('given a delivery with an invalid message, when it is accepted, then the dropped item is counted', async () => {
+    const telemetry = new InMemoryTelemetry();
+    const { handler } = setup({ telemetry });
+    const body = metaExample('text');
+    body.entry[0].changes[0].value.messages[0].timestamp = '9'.repeat(400);
+
+    expect((await handler(post(metaJson(body)))).statusCode).toBe(200);
+
+    expect(telemetry.total('ItemsDropped')).toBe(1);
   });
 });

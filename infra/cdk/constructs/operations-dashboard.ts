@@ -121,11 +121,7 @@ function productRows(): IWidget[][] {
     [
       new GraphWidget({
         title: 'Webhook: deliveries, enqueued, refused',
-        left: [
-          productMetric('WebhookDeliveries'),
-          productMetric('MessagesEnqueued'),
-          productMetric('StatusesEnqueued'),
-        ],
+        left: [productMetric('WebhookDeliveries'), productMetric('MessagesEnqueued')],
         right: [productMetric('SignatureRejected'), productMetric('ItemsDropped')],
         width: 8,
       }),
