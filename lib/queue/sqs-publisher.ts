@@ -198,7 +198,11 @@ async function sendBatch(sqs: SQSClient, queueUrl: string, batch: FifoMessage[])
   return tally;
 }
 
-/** A whole request refused for its content: send each message alone so only the culprit fails. */
+/**
+ * A whole request refused for its content: send each message alone so only the culprit fails. When
+ * every one of several messages is refused alone too, the fault is the queue's (e.g. a queue of the
+ * wrong type), not theirs: that is a 503 for Meta to deliver again, never a silent drop of them all.
+ */
 async function isolate(
   sqs: SQSClient,
   queueUrl: string,
@@ -211,7 +215,12 @@ async function isolate(
     tally.refused++;
     return tally;
   }
-  for (const { message } of entries) addTo(tally, await sendBatch(sqs, queueUrl, [message]));
+  const alone: Tally = { sent: 0, refused: 0, pending: 0 };
+  for (const { message } of entries) addTo(alone, await sendBatch(sqs, queueUrl, [message]));
+  if (alone.sent === 0 && alone.pending === 0) {
+    throw new TransientError(`SQS refused each of ${entries.length} messages (${code}): a queue problem`);
+  }
+  addTo(tally, alone);
   return tally;
 }
 

@@ -2,10 +2,14 @@
 export function once<T>(factory: () => Promise<T> | T): () => Promise<T> {
   let value: Promise<T> | undefined;
   return () => {
-    value ??= Promise.resolve().then(factory);
-    value.catch(() => {
-      value = undefined; // a failed cold start may succeed on the next invocation
-    });
+    if (!value) {
+      const building = Promise.resolve().then(factory);
+      value = building;
+      // A failed cold start may succeed on the next invocation; only this build's failure forgets it.
+      building.catch(() => {
+        if (value === building) value = undefined;
+      });
+    }
     return value;
   };
 }

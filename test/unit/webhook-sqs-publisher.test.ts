@@ -75,6 +75,14 @@ describe('publishFifoMessages', () => {
     expect(sentIds(sqs.accepted)).toEqual(messages.filter((_, i) => i !== 3).map((m) => m.deduplicationId));
   });
 
+  it('given a queue that refuses every request for its content (a misconfigured queue), then it throws TransientError instead of dropping them all', async () => {
+    const sqs = fakeSqs({ refusesWholeRequest: () => true });
+    const messages = Array.from({ length: 4 }, (_, i) => message(i, `{"n":${i}}`, 'g'));
+
+    await expect(publishFifoMessages(sqs.client, 'url', messages)).rejects.toBeInstanceOf(TransientError);
+    expect(sqs.accepted).toHaveLength(0);
+  });
+
   it('given an entry failing transiently once, then it is retried and everything is sent', async () => {
     const sqs = fakeSqs({ transientFailures: { 'msg:wamid.4': 1 } });
     const outcome = await publishFifoMessages(
