@@ -25,11 +25,3 @@ export function createAwsClients(env?: NodeJS.ProcessEnv): AwsClients {
   const config = parseConfig(env);
   return { ...createDynamoClients(config), sqs: createSqsClient(config), s3: createS3Client(config) };
 }
-
-let shared: AwsClients | undefined;
-
-/** The process-wide clients, for code that needs all of them (the local stack's composition). */
-export function awsClients(): AwsClients {
-  shared ??= createAwsClients();
-  return shared;
-}
