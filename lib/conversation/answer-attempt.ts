@@ -1,0 +1,69 @@
+import type { Telemetry } from '../observability/telemetry.ts';
+import type { SecretBox } from '../secrets/secret-box.ts';
+import type { ConversationStats } from '../stats/conversation-stats.ts';
+import type { InboundMessageEvent } from './inbound-event.ts';
+import { type AnsweredOutcome, outcomeSinks, type ReportedOutcome, reportOutcome } from './outcomes.ts';
+import type {
+  ClaimResult,
+  ClaimStore,
+  ClientDirectory,
+  ConversationRecords,
+  Responder,
+  WhatsAppSender,
+} from './ports.ts';
+
+export interface AnswerDeps {
+  clients: ClientDirectory;
+  conversations: ConversationRecords;
+  claims: ClaimStore;
+  sender: WhatsAppSender;
+  responder: Responder;
+  secrets: Pick<SecretBox, 'decrypt'>;
+  platformWhatsAppToken(): Promise<string | undefined>;
+  retentionHours: number;
+  /** How long sending stays paused after the platform's spam limit. */
+  spamPauseHours?: number;
+  /**
+   * Time the responder may take (OpenAI with its retries) before it gives up and the FAQ responder
+   * answers; the rest of the function's 90 s is for sending. Default 50 s.
+   */
+  responderBudgetMs?: number;
+  /** Where answers, sends, send failures, duplicates and statuses are counted; default: nowhere. */
+  telemetry?: Telemetry;
+  /** The per-tenant 24 h statistics (GET /admin/stats); default: none. */
+  stats?: ConversationStats;
+  now?: () => Date;
+}
+
+export type AnswerOutcome =
+  | 'replied'
+  | 'duplicate'
+  | 'no_reply'
+  | 'tenant_inactive'
+  | 'credentials_invalid'
+  | 'sending_paused'
+  | 'no_access_token'
+  | 'window_closed'
+  | 'send_failed'
+  | 'lost_claim'
+  | 'rerouted'
+  | 'status_recorded';
+
+export const clockOf = (deps: AnswerDeps) => deps.now ?? (() => new Date());
+
+export const report = (deps: AnswerDeps, outcome: ReportedOutcome) =>
+  reportOutcome(outcomeSinks(deps), outcome);
+
+/** One worker's hold on one message: everything written after the claim names its owner. */
+export interface Attempt {
+  event: InboundMessageEvent;
+  deps: AnswerDeps;
+  owner: string;
+  now: () => Date;
+  /** Set when this attempt's responder composed the answer (for the per-tenant statistics). */
+  answered?: AnsweredOutcome;
+  finish(outcome: AnswerOutcome): Promise<AnswerOutcome>;
+}
+
+/** A claim this worker holds: with the plan and progress of an earlier attempt, if any. */
+export type Claimed = Extract<ClaimResult, { outcome: 'claimed' }>;
