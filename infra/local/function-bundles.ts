@@ -1,6 +1,14 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir, userInfo } from 'node:os';
+import {
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build, version as esbuildVersion } from 'esbuild';
@@ -24,12 +32,11 @@ interface Manifest {
   build: string;
 }
 
-const cacheRoot = () =>
-  join(
-    tmpdir(),
-    `wa-local-bundles-${userInfo().uid}`,
-    createHash('sha256').update(repoRoot).digest('hex').slice(0, 12),
-  );
+/**
+ * Inside the repository (node_modules/.cache), never a shared temporary folder: the isolates import
+ * what is there, so nobody else may be able to put code in it.
+ */
+const cacheRoot = () => join(repoRoot, 'node_modules', '.cache', 'wa-local-bundles');
 
 function stamp(path: string): string | undefined {
   try {
@@ -54,12 +61,15 @@ function readManifest(root: string, key: string): Manifest | undefined {
   }
 }
 
-/** Removes builds other than the current one (left by earlier sources), once they are an hour old. */
+/**
+ * Removes builds other than the current one (left by earlier sources) once unused for a day: a stack
+ * still running on an older build touches it at every start, and a day leaves its cold starts room.
+ */
 function pruneOldBuilds(root: string, keep: string): void {
-  const hourAgo = Date.now() - 3_600_000;
+  const dayAgo = Date.now() - 86_400_000;
   for (const name of readdirSync(join(root, 'builds'))) {
     const dir = join(root, 'builds', name);
-    if (`builds/${name}` !== keep && statSync(dir).mtimeMs < hourAgo)
+    if (`builds/${name}` !== keep && statSync(dir).mtimeMs < dayAgo)
       rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -76,7 +86,6 @@ export async function functionBundles(entries: readonly string[]): Promise<Recor
         bundleSettings,
         entries: [...entries].sort(),
         esbuildVersion,
-        m: process.env.TMP_NO_MINIFY,
       }),
     )
     .digest('hex');
@@ -93,7 +102,7 @@ export async function functionBundles(entries: readonly string[]): Promise<Recor
       platform: 'node',
       format: bundleSettings.format,
       target: bundleSettings.target,
-      minify: process.env.TMP_NO_MINIFY ? false : bundleSettings.minify,
+      minify: bundleSettings.minify,
       sourcemap: bundleSettings.sourceMap,
       keepNames: bundleSettings.keepNames,
       mainFields: [...bundleSettings.mainFields],
@@ -120,5 +129,8 @@ export async function functionBundles(entries: readonly string[]): Promise<Recor
     }
   }
   const dir = join(root, manifest.build);
+  // In use again: keeps this build from being pruned while a stack runs on it.
+  const now = new Date();
+  utimesSync(dir, now, now);
   return Object.fromEntries(entries.map((entry) => [entry, pathToFileURL(join(dir, `${entry}.mjs`))]));
 }

@@ -9,10 +9,6 @@
  * function runs (NODE_OPTIONS=--enable-source-maps). This file is loaded by Node's own type stripping.
  */
 import { randomUUID } from 'node:crypto';
-import { createRequire } from 'node:module';
-
-const require = createRequire(import.meta.url);
-
 import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -76,7 +72,7 @@ function lowerPriority(nice: number): void {
 type Handler = (event: unknown, context: unknown) => Promise<unknown>;
 
 async function load(): Promise<Handler> {
-  if (!process.env.NO_MAPS) process.setSourceMapsEnabled(true);
+  process.setSourceMapsEnabled(true);
   const module = (await import(data.entryUrl)) as { handler?: Handler };
   if (typeof module.handler !== 'function') throw new Error(`${data.entryUrl} exports no handler`);
   return module.handler;
@@ -115,25 +111,8 @@ try {
   process.exit(1);
 }
 
-const PROF = process.env.LOCAL_ISOLATE_PROFILE === data.functionName;
-let profCount = 0;
-let session: any;
-if (PROF) {
-  const inspector = await import('node:inspector');
-  session = new inspector.Session();
-  session.connect();
-  await new Promise((r) => session.post('Profiler.enable', () => session.post('Profiler.start', r)));
-}
 port.on('message', async (request: IsolateRequest) => {
   if (request.type !== 'invoke') return;
-  if (PROF && ++profCount === Number(process.env.LOCAL_ISOLATE_PROFILE_N ?? 500)) {
-    session.post('Profiler.stop', (_e: unknown, { profile }: any) => {
-      require('node:fs').writeFileSync(
-        `/tmp/prof-${data.functionName}-${Date.now()}.cpuprofile`,
-        JSON.stringify(profile),
-      );
-    });
-  }
   const before = performance.eventLoopUtilization();
   const cpuBefore = process.threadCpuUsage();
   const start = performance.now();

@@ -132,7 +132,7 @@ export const localConcurrency: Record<FunctionName, number> = {
 };
 
 /** Work nobody waits for runs below the webhook (Linux niceness of the consumers' threads). */
-const BACKGROUND_NICE = Number(process.env.TMP_NICE ?? 10);
+const BACKGROUND_NICE = 10;
 
 interface LocalSecrets {
   OPERATOR_API_KEY: string;
@@ -364,8 +364,6 @@ async function startEmulators(
 }
 
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
-  const T0 = performance.now();
-  const TIMING = (l: string) => process.env.TIMING && console.log('T', l, Math.round(performance.now() - T0));
   const pick = (name: string) => options.env?.[name] ?? process.env[name];
   const dataDir = options.dataDir ? resolve(options.dataDir) : undefined;
   if (dataDir) mkdirSync(dataDir, { recursive: true });
@@ -405,7 +403,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const port = typeof address === 'object' && address ? address.port : 0;
     const url = `http://127.0.0.1:${port}`;
 
-    TIMING('listening');
     // 2. Emulators: DynamoDB Local (its own process), fauxqs and SES (threads of their own).
     const { dynamoEndpoint, dynamoReady, sqsEndpoint, ses } = await startEmulators(
       options,
@@ -414,7 +411,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       pending,
     );
 
-    TIMING('emulators');
     // 3. The environment the handlers read (the same names the CDK stack sets in AWS).
     const prefix = options.namePrefix ?? 'wa-local';
     const tableName = `${prefix}-table`;
@@ -474,18 +470,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     }
     Object.assign(process.env, env);
 
-    TIMING('queues');
     // 4. The functions, each in isolates of its own created with this environment. Those that serve
     //    requests or consume queues get one warm isolate now; more start (cold) as traffic needs them.
     const isolateEnv: Record<string, string> = {};
     for (const [name, value] of Object.entries(process.env))
       if (value !== undefined) isolateEnv[name] = value;
     Object.assign(isolateEnv, env);
-    TIMING('pre-bundles');
     const pools = {} as Record<FunctionName, FunctionPool>;
     const specs = Object.entries(functions) as Array<[FunctionName, FunctionSpec]>;
     const bundles = await functionBundles(specs.map(([, spec]) => spec.entry));
-    TIMING('bundles');
     for (const [name, spec] of specs) {
       const background = !spec.routes;
       pools[name] = new FunctionPool({
@@ -511,13 +504,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         .map(([name]) => pools[name].warm(1)),
     );
     pending.push(warm.catch(() => undefined));
-    TIMING('pools');
     await dynamoReady;
-    TIMING('dynamo');
     await ensureTable(clientsAws.dynamoBase, tableName);
-    TIMING('table');
     await warm;
-    TIMING('warm');
     const invoke = (name: FunctionName) => (event: unknown) => pools[name].invoke(event);
     const routes = allRoutes().map((route) => ({ ...route, handler: invoke(route.fn) as HttpHandler }));
 
@@ -586,7 +575,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       stoppers.push(schedule.stop);
     }
 
-    TIMING('pollers');
     // 7. The demo tenant, on its fake number (DEMO_TENANT=off: none).
     let demoClientId: string | undefined;
     if (options.seedDemo !== false && demoTenantWanted(pick('DEMO_TENANT'))) {
@@ -600,7 +588,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     } else if (!readMarker(dataDir)) {
       writeMarker(dataDir, { demo_phone_number_id: DEMO_PHONE_NUMBER_ID });
     }
-    TIMING('demo');
     ready = true;
 
     return {
