@@ -1,186 +1,72 @@
 import middy from '@middy/core';
 import httpRouterHandler from '@middy/http-router';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { authorize } from '../lib/admin-api/authorize.ts';
+import type { AdminApiDeps } from '../lib/admin-api/deps.ts';
+import { DynamoFailedAuthLimiter } from '../lib/admin-api/failed-auth-limiter.ts';
+import { operatorRoutes } from '../lib/admin-api/operator-routes.ts';
+import { publicRoutes, tenantRoutes } from '../lib/admin-api/tenant-routes.ts';
+import { createSesClient } from '../lib/aws/ses-client.ts';
 import { createSqsClient } from '../lib/aws/sqs-client.ts';
-import type { ConversationStore } from '../lib/conversation/conversation-store.ts';
-import { contactKeys, messageKeys } from '../lib/conversation/keys.ts';
-import { clipped, NotFoundError, UnauthorizedError, ValidationError } from '../lib/errors.ts';
-import { errorResponse, json, parseJsonBody, parseQuery } from '../lib/http/http-response.ts';
+import { createSesMailer, senderSettings } from '../lib/email/mailer.ts';
+import { errorResponse, json } from '../lib/http/http-response.ts';
 import { EmfTelemetry } from '../lib/observability/emf-telemetry.ts';
-import type { FlushableTelemetry } from '../lib/observability/telemetry.ts';
 import { sendMessage } from '../lib/queue/sqs-publisher.ts';
-import { eraseContact, type PurgeDeps, runPurge } from '../lib/retention/purge.ts';
 import { buildDependencies, buildPurgeDependencies, once } from '../lib/runtime/dependencies.ts';
-import { secretsMatch } from '../lib/secrets/constant-time.ts';
 import { readPlatformSecret, requirePlatformSecret } from '../lib/secrets/platform-secrets.ts';
-import { DynamoStatsStore, type StatsReader } from '../lib/stats/dynamo-stats-store.ts';
-import { statsReport } from '../lib/stats/stats-report.ts';
-import { statsQuerySchema } from '../lib/stats/stats-schemas.ts';
-import { isStorableKey, useCursorSecret } from '../lib/storage/table.ts';
-import { toClientView } from '../lib/tenants/client.ts';
-import {
-  createClientSchema,
-  listClientsQuerySchema,
-  paginationQuerySchema,
-  purgeListQuerySchema,
-  purgeRequestSchema,
-  updateClientSchema,
-} from '../lib/tenants/client-schemas.ts';
+import { DynamoStatsStore } from '../lib/stats/dynamo-stats-store.ts';
+import { useCursorSecret } from '../lib/storage/table.ts';
+import { ApiKeyRepository } from '../lib/tenants/api-key-repository.ts';
 import { ClientService } from '../lib/tenants/client-service.ts';
-import { functions } from '../lib/topology.ts';
+import { testClientConnection } from '../lib/tenants/connection-test.ts';
+import { InvitationRepository } from '../lib/tenants/invitation-repository.ts';
+import { Onboarding } from '../lib/tenants/onboarding.ts';
+import { functions, type RouteSpec } from '../lib/topology.ts';
 
-/** The operator's HTTP API. Every route but /health needs `Authorization: Bearer <operator key>`. */
+export type { AdminApiDeps } from '../lib/admin-api/deps.ts';
 
-export interface AdminApiDeps {
-  service: ClientService;
-  conversations: ConversationStore;
-  purge: PurgeDeps;
-  /**
-   * The per-tenant statistics of GET /admin/stats. Optional only so that deps built for the other
-   * routes (tests) need not build it; production always has it, and without it the route fails (500).
-   */
-  stats?: StatsReader;
-  operatorKey: string;
-  /** The clock of the statistics window (tests fix it). */
-  now?: () => Date;
-  /** Where a forced purge's counts go (EMF as the `purge` service in production); flushed after it. */
-  purgeTelemetry?: FlushableTelemetry;
-}
+/**
+ * The admin API: the operator's routes (operator key), the tenants' own routes (a tenant key: the
+ * tenant is the key's) and the invitation exchange. Routes come from the topology; authorize.ts
+ * decides who may call each.
+ */
 
-/** A forced purge runs inside the request: it stops after this long and says `complete: false`. */
-const FORCED_PURGE_BUDGET_MS = 20_000;
-
-type Route = (
+type Handle = (
   event: APIGatewayProxyEventV2,
+  route: RouteSpec,
   deps: AdminApiDeps,
 ) => Promise<APIGatewayProxyStructuredResultV2>;
 
-const pathParam = (event: APIGatewayProxyEventV2, name: string): string => {
-  const value = event.pathParameters?.[name];
-  if (!value) throw new NotFoundError();
-  try {
-    return decodeURIComponent(value);
-  } catch {
-    throw new ValidationError(`path parameter ${name} is not valid URL encoding`);
+function handlerFor(route: RouteSpec): Handle {
+  const key = `${route.method} ${route.path}`;
+  const operator = operatorRoutes[key];
+  if (operator && route.auth === 'operator-key') return (event, _route, deps) => operator(event, deps);
+  const tenant = tenantRoutes[key];
+  if (tenant && route.auth === 'tenant-key') {
+    return async (event, spec, deps) => {
+      const caller = await authorize(event, spec.auth, deps);
+      if (caller.kind !== 'tenant') throw new Error(`route ${key} reached without a tenant`);
+      return tenant(event, caller.client, deps);
+    };
   }
-};
-
-/**
- * A contact whose keys DynamoDB could not hold has no conversation (its reads would be refused with
- * a 500): answer 404 before asking.
- */
-function requireStorableContact(clientId: string, contact: string): void {
-  const storable =
-    isStorableKey(contactKeys.contact(clientId, contact)) &&
-    isStorableKey({ pk: messageKeys.partition(clientId, contact) });
-  if (!storable) throw new NotFoundError(`no conversation with ${clipped(contact)}`);
+  const open = publicRoutes[key];
+  if (open && route.auth === 'none') return (event, _route, deps) => open(event, deps);
+  throw new Error(`no handler for ${key} (auth ${route.auth})`);
 }
-
-const handlers: Record<string, Route> = {
-  'GET /health': async () => json(200, { status: 'ok' }),
-  'POST /clients': async (event, { service }) =>
-    json(201, toClientView(await service.create(parseJsonBody(event, createClientSchema)))),
-  'GET /clients': async (event, { service }) => {
-    const { active_only } = parseQuery(event, listClientsQuerySchema);
-    const clients = await service.list({ activeOnly: active_only });
-    return json(200, { clients: clients.map(toClientView), count: clients.length });
-  },
-  'GET /clients/{id}': async (event, { service }) =>
-    json(200, toClientView(await service.get(pathParam(event, 'id')))),
-  'PATCH /clients/{id}': async (event, { service }) =>
-    json(
-      200,
-      toClientView(await service.update(pathParam(event, 'id'), parseJsonBody(event, updateClientSchema))),
-    ),
-  'DELETE /clients/{id}': async (event, { service }) =>
-    json(200, toClientView(await service.deactivate(pathParam(event, 'id')))),
-  'GET /clients/{id}/conversations': async (event, { service, conversations }) => {
-    const client = await service.get(pathParam(event, 'id'));
-    const page = parseQuery(event, paginationQuerySchema);
-    const result = await conversations.listContacts(client.id, page);
-    return json(200, {
-      conversations: result.items.map((c) => ({
-        contact: c.contact_key,
-        wa_id: c.wa_id ?? null,
-        user_id: c.user_id ?? null,
-        name: c.name ?? null,
-        first_seen_at: c.first_seen_at,
-        last_activity_at: c.last_activity_at,
-        bot_paused: c.bot_paused,
-        window_closed: c.window_closed_at !== undefined,
-      })),
-      next_cursor: result.next_cursor,
-    });
-  },
-  'GET /clients/{id}/conversations/{contact}/messages': async (event, { service, conversations }) => {
-    const client = await service.get(pathParam(event, 'id'));
-    const contact = pathParam(event, 'contact');
-    const page = parseQuery(event, paginationQuerySchema);
-    requireStorableContact(client.id, contact);
-    const stored = await conversations.getContact(client.id, contact);
-    if (!stored) throw new NotFoundError(`no conversation with ${clipped(contact)}`);
-    const result = await conversations.listMessages(client.id, contact, page);
-    return json(200, { contact, messages: result.items, next_cursor: result.next_cursor });
-  },
-  'DELETE /clients/{id}/conversations/{contact}': async (event, { service, purge }) => {
-    const client = await service.get(pathParam(event, 'id'));
-    const contact = pathParam(event, 'contact');
-    requireStorableContact(client.id, contact);
-    return json(200, await eraseContact(client.id, contact, purge));
-  },
-  'POST /admin/purge': async (event, { service, purge, purgeTelemetry }) => {
-    const request = parseJsonBody(event, purgeRequestSchema, { optional: true });
-    // An unknown client is the caller's mistake (404), not a failed purge run to record and log.
-    if (request.client_id) await service.get(request.client_id);
-    const run = await runPurge(
-      {
-        trigger: 'manual',
-        timeBudgetMs: FORCED_PURGE_BUDGET_MS,
-        ...(request.client_id ? { clientId: request.client_id } : {}),
-        ...(request.older_than_hours !== undefined ? { olderThanHours: request.older_than_hours } : {}),
-      },
-      purgeTelemetry ? { ...purge, telemetry: purgeTelemetry } : purge,
-    ).finally(() => purgeTelemetry?.flush());
-    return json(200, { run_id: run.run_id, status: run.status, scope: run.scope, ...run.report });
-  },
-  'GET /admin/purges': async (event, { purge }) => {
-    const { limit } = parseQuery(event, purgeListQuerySchema);
-    return json(200, { runs: await purge.store.listRuns(limit) });
-  },
-  'GET /admin/stats': async (event, { service, stats, now }) => {
-    const { active_only } = parseQuery(event, statsQuerySchema);
-    if (!stats) throw new Error('the statistics reader is not configured');
-    const clients = await service.list({ activeOnly: active_only });
-    return json(200, await statsReport(clients, stats, now?.() ?? new Date()));
-  },
-};
-
-const isOperator = (header: string | undefined, operatorKey: string) => {
-  const match = /^Bearer (.+)$/i.exec(header ?? '');
-  if (!match) return false;
-  return secretsMatch(match[1]!.trim(), operatorKey);
-};
 
 export function createAdminApiHandler(deps: () => Promise<AdminApiDeps>) {
   const routes = functions.adminApi.routes.map((route) => {
-    const key = `${route.method} ${route.path}`;
-    const routeHandler = handlers[key];
-    if (!routeHandler) throw new Error(`no handler for ${key}`);
+    const handle = handlerFor(route);
     return {
       method: route.method,
       path: route.path,
       handler: async (event: APIGatewayProxyEventV2) => {
         try {
           const resolved = await deps();
-          if (
-            route.auth === 'operator-key' &&
-            !isOperator(event.headers.authorization, resolved.operatorKey)
-          ) {
-            throw new UnauthorizedError('missing or invalid operator key');
-          }
+          if (route.auth === 'operator-key') await authorize(event, route.auth, resolved);
           // Every instance derives the same cursor key from the secret they share.
           useCursorSecret(resolved.operatorKey);
-          return await routeHandler(event, resolved);
+          return await handle(event, route, resolved);
         } catch (error) {
           return errorResponse(error);
         }
@@ -198,24 +84,53 @@ export function createAdminApiHandler(deps: () => Promise<AdminApiDeps>) {
   return (event: APIGatewayProxyEventV2, context?: Context) => wrapped(event, context ?? ({} as Context));
 }
 
+/** Seconds each connection check may take (Graph or OpenAI), within API Gateway's 30 s. */
+const CONNECTION_CHECK_TIMEOUT_MS = 8_000;
+
 const staticDeps = once(async (): Promise<Omit<AdminApiDeps, 'operatorKey'>> => {
   const base = buildDependencies(['PROVISION_QUEUE_URL']);
-  const sqs = createSqsClient(base.config);
-  const provisionQueueUrl = base.config.PROVISION_QUEUE_URL;
+  const { config } = base;
+  const sqs = createSqsClient(config);
+  const service = new ClientService({
+    clients: base.clients,
+    secrets: base.secrets,
+    defaultModel: config.OPENAI_MODEL,
+    platformHasOpenAi: async () => (await readPlatformSecret('OPENAI_API_KEY')) !== undefined,
+    enqueueProvisioning: async (job) => {
+      await sendMessage(sqs, config.PROVISION_QUEUE_URL, job);
+    },
+  });
+  const apiKeys = new ApiKeyRepository(base.dynamo, config.TABLE_NAME);
+  const sender = senderSettings(config);
   return {
+    service,
+    apiKeys,
     conversations: base.conversations,
-    stats: new DynamoStatsStore(base.dynamo, base.config.TABLE_NAME),
+    stats: new DynamoStatsStore(base.dynamo, config.TABLE_NAME),
     purge: buildPurgeDependencies(base),
     purgeTelemetry: new EmfTelemetry('purge'),
-    service: new ClientService({
-      clients: base.clients,
-      secrets: base.secrets,
-      defaultModel: base.config.OPENAI_MODEL,
-      platformHasOpenAi: async () => (await readPlatformSecret('OPENAI_API_KEY')) !== undefined,
-      enqueueProvisioning: async (job) => {
-        await sendMessage(sqs, provisionQueueUrl, job);
-      },
+    authFailures: new DynamoFailedAuthLimiter(base.dynamo, config.TABLE_NAME),
+    publicBaseUrl: config.PUBLIC_BASE_URL,
+    onboarding: new Onboarding({
+      clients: service,
+      invitations: new InvitationRepository(base.dynamo, config.TABLE_NAME),
+      apiKeys,
+      mail: sender.configured
+        ? { mailer: createSesMailer(createSesClient(config), sender) }
+        : { unavailable: sender.reason },
+      publicBaseUrl: config.PUBLIC_BASE_URL,
     }),
+    testConnection: (client) =>
+      testClientConnection(client, {
+        secrets: base.secrets,
+        platformAccessToken: () => readPlatformSecret('WHATSAPP_ACCESS_TOKEN'),
+        appSecret: () => readPlatformSecret('META_APP_SECRET'),
+        metaAppId: config.META_APP_ID,
+        graphBaseUrl: config.GRAPH_API_BASE_URL,
+        graphVersion: config.GRAPH_API_VERSION,
+        ...(config.OPENAI_BASE_URL ? { openaiBaseUrl: config.OPENAI_BASE_URL } : {}),
+        timeoutMs: CONNECTION_CHECK_TIMEOUT_MS,
+      }),
   };
 });
 

@@ -26,6 +26,7 @@ const envSchema = z.object({
   AWS_ENDPOINT_URL_DYNAMODB: optionalUrl,
   AWS_ENDPOINT_URL_SQS: optionalUrl,
   AWS_ENDPOINT_URL_S3: optionalUrl,
+  AWS_ENDPOINT_URL_SESV2: optionalUrl,
   /** How long a worker holds a message claim (ms); the default suits the assistant's timeout. */
   CLAIM_LEASE_MS: z.optional(integer(1_000, 900_000)),
   TABLE_NAME: optionalNonEmpty,
@@ -45,7 +46,15 @@ const envSchema = z.object({
   TENANT_SECRETS_KMS_KEY_ID: z.optional(z.string()),
   /** The local AES key for tenant secrets (local stack and tests). */
   LOCAL_SECRETS_KEY: z.optional(z.string().check(z.minLength(16))),
+  /** Where the deployment is reached (landing pages and invitation links live under it). */
   PUBLIC_BASE_URL: optionalUrl,
+  /** The SES identity (a domain or one address) and configuration set invitations are sent with. */
+  EMAIL_IDENTITY: z.optional(z.string()),
+  SES_CONFIGURATION_SET: optionalNonEmpty,
+  /** The sender of invitations; default the identity when it is an address, `no-reply@<domain>` else. */
+  SES_FROM_ADDRESS: z.optional(z.string().check(z.email())),
+  /** The platform's Meta app id: with the App Secret, lets the connection test ask `debug_token`. */
+  META_APP_ID: z.optional(z.string().check(z.regex(/^\d{5,32}$/))),
   /** The S3 bucket of tenants' media (objects under `<tenant id>/`). */
   MEDIA_BUCKET_NAME: z.optional(z.string().check(z.minLength(3))),
 });

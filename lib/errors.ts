@@ -38,6 +38,30 @@ export class UnauthorizedError extends AppError {
   }
 }
 
+/** Authenticated, but this caller may not do this (a tenant key on an operator route, a deactivated tenant). */
+export class ForbiddenError extends AppError {
+  constructor(message: string) {
+    super(403, 'forbidden', message);
+  }
+}
+
+/** Too many failed attempts from this source: try again after `retryAfterSeconds`. */
+export class TooManyRequestsError extends AppError {
+  readonly retryAfterSeconds: number;
+
+  constructor(message: string, retryAfterSeconds: number) {
+    super(429, 'too_many_requests', message);
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+/** What the caller holds no longer works (an invitation used, voided, expired or never issued). */
+export class GoneError extends AppError {
+  constructor(message: string) {
+    super(410, 'gone', message);
+  }
+}
+
 export class NotFoundError extends AppError {
   constructor(message = 'not found') {
     super(404, 'not_found', message);

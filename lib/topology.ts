@@ -9,8 +9,12 @@ export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 export interface RouteSpec {
   method: HttpMethod;
   path: string;
-  /** Who may call it: Meta (signature-checked), the operator (bearer key), anyone (health). */
-  auth: 'meta-signature' | 'operator-key' | 'none';
+  /**
+   * Who may call it: Meta (signature-checked), the operator (its bearer key), a tenant (a bearer key of
+   * its own: the route acts on that tenant only), anyone (health; an invitation's holder, whose token
+   * travels in the body).
+   */
+  auth: 'meta-signature' | 'operator-key' | 'tenant-key' | 'none';
 }
 
 export interface QueueSpec {
@@ -97,7 +101,7 @@ export const functions = {
   },
   adminApi: {
     entry: 'admin-api',
-    description: "The operator's API: clients, conversations, messages, statistics",
+    description: "The operator's and the tenants' API: clients, keys, invitations, conversations, statistics",
     routes: [
       { method: 'GET', path: '/health', auth: 'none' },
       { method: 'POST', path: '/clients', auth: 'operator-key' },
@@ -111,12 +115,31 @@ export const functions = {
       { method: 'POST', path: '/admin/purge', auth: 'operator-key' },
       { method: 'GET', path: '/admin/purges', auth: 'operator-key' },
       { method: 'GET', path: '/admin/stats', auth: 'operator-key' },
+      { method: 'POST', path: '/clients/{id}/api-keys', auth: 'operator-key' },
+      { method: 'GET', path: '/clients/{id}/api-keys', auth: 'operator-key' },
+      { method: 'DELETE', path: '/clients/{id}/api-keys/{key_id}', auth: 'operator-key' },
+      { method: 'POST', path: '/clients/{id}/invitation', auth: 'operator-key' },
+      { method: 'POST', path: '/clients/{id}/test-connection', auth: 'operator-key' },
+      { method: 'POST', path: '/invitations/accept', auth: 'none' },
+      { method: 'GET', path: '/tenant', auth: 'tenant-key' },
+      { method: 'PATCH', path: '/tenant', auth: 'tenant-key' },
+      { method: 'POST', path: '/tenant/api-keys', auth: 'tenant-key' },
+      { method: 'GET', path: '/tenant/api-keys', auth: 'tenant-key' },
+      { method: 'DELETE', path: '/tenant/api-keys/{key_id}', auth: 'tenant-key' },
+      { method: 'POST', path: '/tenant/test-connection', auth: 'tenant-key' },
+      { method: 'GET', path: '/tenant/conversations', auth: 'tenant-key' },
+      { method: 'GET', path: '/tenant/conversations/{contact}/messages', auth: 'tenant-key' },
+      { method: 'DELETE', path: '/tenant/conversations/{contact}', auth: 'tenant-key' },
     ],
     sendsTo: ['provision'],
     table: 'read-write',
-    secrets: ['OPERATOR_API_KEY', 'OPENAI_API_KEY'],
+    // The test connection reads the App Secret (debug_token) and the platform's WhatsApp token
+    // (tenants without their own).
+    secrets: ['OPERATOR_API_KEY', 'OPENAI_API_KEY', 'META_APP_SECRET', 'WHATSAPP_ACCESS_TOKEN'],
     tenantSecrets: 'encrypt-decrypt',
     media: 'read-write',
+    // Invitations (SES v2 SendEmail).
+    email: true,
     // A forced purge runs inside the request with a 20 s budget (API Gateway allows 30 s).
     timeoutSeconds: 29,
     memoryMb: 512,

@@ -13,6 +13,15 @@ const contextSchema = z.object({
   stage: z.enum(['prod', 'dev']).default('dev'),
   /** SES identity: a domain (`example.com`) or one address (`bot@example.com`). */
   sesIdentity: z.string().min(3).optional(),
+  /** The sender of invitation e-mails (default: the identity, or no-reply@ the identity's domain). */
+  sesFromAddress: z.email().optional(),
+  /** The public URL of the deployment (a custom domain); default the HTTP API's own URL. */
+  publicBaseUrl: z.url().optional(),
+  /** The platform's Meta app id: lets the tenants' connection test ask Graph's debug_token. */
+  metaAppId: z
+    .string()
+    .regex(/^\d{5,32}$/, 'must be the numeric Meta app id')
+    .optional(),
   /** Where alarm notifications go (an e-mail subscription to the alarm topic). */
   alarmEmail: z.email().optional(),
   logRetentionDays: z.coerce.number().int().optional(),
@@ -34,6 +43,9 @@ export interface DeploySettings {
   stage: 'prod' | 'dev';
   isProduction: boolean;
   sesIdentity: string | undefined;
+  sesFromAddress: string | undefined;
+  publicBaseUrl: string | undefined;
+  metaAppId: string | undefined;
   alarmEmail: string | undefined;
   logRetention: RetentionDays;
   mediaExpirationDays: number;
@@ -69,6 +81,9 @@ export function readSettings(app: App): DeploySettings {
     stage: context.stage,
     isProduction,
     sesIdentity: context.sesIdentity,
+    sesFromAddress: context.sesFromAddress,
+    publicBaseUrl: context.publicBaseUrl?.replace(/\/+$/, ''),
+    metaAppId: context.metaAppId,
     alarmEmail: context.alarmEmail,
     logRetention: retentionDays as RetentionDays,
     mediaExpirationDays: context.mediaExpirationDays,

@@ -79,6 +79,12 @@ export class StatelessStack extends Stack {
       logRetention: settings.logRetention,
       retainLogs: settings.isProduction,
     });
+    // Landing pages and invitation links: the custom domain when there is one, else the API's URL.
+    for (const fn of Object.values(this.functions)) {
+      if (fn.spec.routes?.some((route) => route.auth === 'operator-key' || route.auth === 'tenant-key')) {
+        fn.fn.addEnvironment('PUBLIC_BASE_URL', settings.publicBaseUrl ?? this.http.api.apiEndpoint);
+      }
+    }
 
     // Alarms: every function's errors, every dead-letter queue, queue age, webhook latency, API 5xx.
     for (const fn of Object.values(this.functions)) this.alarms.functionErrors(fn);
@@ -186,9 +192,16 @@ export class StatelessStack extends Stack {
     }
     if (spec.tenantSecrets) environment.TENANT_SECRETS_KMS_KEY_ID = stateful.tenantSecretsKey.keyArn;
     if (spec.media) environment.MEDIA_BUCKET_NAME = mediaBucketName(this, settings.stage);
-    if (spec.email) {
+    // Without an SES identity (allowed outside production) nothing is granted and the function says
+    // so: an invitation is recorded as failed with "e-mail is not configured".
+    const sendsEmail = spec.email && (settings.isProduction || stateful.email.identity !== undefined);
+    if (sendsEmail) {
       environment.EMAIL_IDENTITY = stateful.email.identityName ?? '';
       environment.SES_CONFIGURATION_SET = stateful.email.configurationSet.configurationSetName;
+    }
+    if (sendsEmail && settings.sesFromAddress) environment.SES_FROM_ADDRESS = settings.sesFromAddress;
+    if (settings.metaAppId && spec.secrets.includes('META_APP_SECRET')) {
+      environment.META_APP_ID = settings.metaAppId;
     }
 
     const app = new AppFunction(this, `${name[0]?.toUpperCase()}${name.slice(1)}`, {
@@ -219,7 +232,7 @@ export class StatelessStack extends Stack {
           'Objects of the media bucket only: object keys are per tenant and message, unknown in advance',
       });
     }
-    if (spec.email) stateful.email.grantSend(role);
+    if (sendsEmail) stateful.email.grantSend(role);
 
     if (spec.consumes) {
       const queue = queueOf(spec.consumes);

@@ -50,6 +50,7 @@ import {
   startDeadline,
 } from './request-guards.ts';
 import { rateToMs, startSchedule } from './schedules.ts';
+import { SIMULATOR_APP } from './simulator/graph-read-endpoints.ts';
 import { writeSimulatorToken } from './simulator-token.ts';
 import { createWhatsAppSimulator, type WhatsAppSimulator } from './whatsapp-simulator.ts';
 
@@ -430,7 +431,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       GRAPH_API_BASE_URL: pick('GRAPH_API_BASE_URL') ?? `${url}/graph`,
       GRAPH_API_VERSION: pick('GRAPH_API_VERSION') ?? 'v26.0',
       WHATSAPP_ACCESS_TOKEN: pick('WHATSAPP_ACCESS_TOKEN') ?? 'local-simulator-token',
-      PUBLIC_BASE_URL: url,
+      // The simulator's app, so the connection test's debug_token check runs against it.
+      ...(pick('GRAPH_API_BASE_URL') ? {} : { META_APP_ID: SIMULATOR_APP.id }),
+      PUBLIC_BASE_URL: pick('PUBLIC_BASE_URL') ?? url,
+      // Invitations land in the SES emulator's inbox, from this sender.
+      SES_FROM_ADDRESS: pick('SES_FROM_ADDRESS') ?? 'invitations@wa-assistant.local',
       POWERTOOLS_LOG_LEVEL: pick('POWERTOOLS_LOG_LEVEL') ?? 'WARN',
       POWERTOOLS_METRICS_DISABLED: pick('POWERTOOLS_METRICS_DISABLED') ?? 'true',
     };
@@ -443,6 +448,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       'OPENAI_BACKOFF_MS',
       'RETENTION_HOURS',
       'CLAIM_LEASE_MS',
+      'META_APP_ID',
     ];
     for (const name of passThrough) {
       const value = pick(name);

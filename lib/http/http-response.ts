@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type * as z from 'zod';
-import { errorBody, UnsupportedMediaTypeError, ValidationError } from '../errors.ts';
+import { errorBody, TooManyRequestsError, UnsupportedMediaTypeError, ValidationError } from '../errors.ts';
 import { logger } from '../logger.ts';
 
 /** HTTP helpers shared by the API Gateway (v2) handlers. */
@@ -20,6 +20,9 @@ export function errorResponse(error: unknown): APIGatewayProxyStructuredResultV2
     logger.error('request failed', { error: error instanceof Error ? error : String(error) });
   const response = json(status, body);
   if (status === 401) response.headers = { ...response.headers, 'www-authenticate': 'Bearer' };
+  if (error instanceof TooManyRequestsError) {
+    response.headers = { ...response.headers, 'retry-after': String(error.retryAfterSeconds) };
+  }
   return response;
 }
 

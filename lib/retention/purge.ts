@@ -3,6 +3,7 @@ import { ConflictError, NotFoundError } from '../errors.ts';
 import { logger } from '../logger.ts';
 import { noTelemetry, type Telemetry } from '../observability/telemetry.ts';
 import type { SecretBox } from '../secrets/secret-box.ts';
+import type { ApiKeyRepository } from '../tenants/api-key-repository.ts';
 import type { Client } from '../tenants/client.ts';
 import type { ClientRepository } from '../tenants/client-repository.ts';
 import type { MediaStore } from './media-store.ts';
@@ -33,6 +34,8 @@ export interface PurgeDeps {
   };
   platformOpenAiKey(): Promise<string | undefined>;
   media?: MediaStore;
+  /** Revokes an erased client's API keys (buildPurgeDependencies always gives it). */
+  apiKeys?: Pick<ApiKeyRepository, 'revokeAllApiKeys'>;
   /** Counts runs and what they deleted; default: nowhere. */
   telemetry?: Telemetry;
   now?: () => Date;
@@ -307,6 +310,8 @@ async function eraseClient(
       if (deleted) report.vector_stores_deleted++;
     }
   }
+  // Its API keys' lookups live outside its partition: revoked first, so none outlives the client.
+  await deps.apiKeys?.revokeAllApiKeys(client.id);
   if (await deps.store.deleteClientRecords(client.id, client.phone_number_id)) report.clients_erased++;
   return true;
 }

@@ -15,6 +15,7 @@ import type { PurgeDeps } from '../retention/purge.ts';
 import { RetentionStore } from '../retention/retention-store.ts';
 import { readPlatformSecret } from '../secrets/platform-secrets.ts';
 import { createKmsSecretBox, createLocalSecretBox, type SecretBox } from '../secrets/secret-box.ts';
+import { ApiKeyRepository } from '../tenants/api-key-repository.ts';
 import { ClientRepository } from '../tenants/client-repository.ts';
 import { createGraphClient } from '../whatsapp/graph-client.ts';
 
@@ -101,6 +102,7 @@ export function buildPurgeDependencies(base: Dependencies): PurgeDeps {
     store: new RetentionStore(base.dynamo, base.config.TABLE_NAME),
     secrets: base.secrets,
     platformOpenAiKey: () => readPlatformSecret('OPENAI_API_KEY'),
+    apiKeys: new ApiKeyRepository(base.dynamo, base.config.TABLE_NAME),
     openai: {
       deleteConversation: (apiKey, conversationId) =>
         deleteConversation({ apiKey, conversationId, ...(baseURL ? { baseURL } : {}) }),

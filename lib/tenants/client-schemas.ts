@@ -74,6 +74,35 @@ const phoneNumberId = z
   .regex(/^\d{5,32}$/, 'must be the numeric phone number id Meta shows for the number')
   .describe("Meta's phone_number_id for the number; routes its webhooks to this client");
 
+const wabaId = z
+  .string()
+  .regex(/^\d{5,32}$/, 'must be the numeric WhatsApp Business Account id Meta shows')
+  .describe(
+    'The WhatsApp Business Account (WABA) id of the number; lets the connection test check the webhook subscription',
+  );
+
+export const channelSchema = z
+  .enum(['cloud_api', 'qr'])
+  .describe(
+    '`cloud_api`: the official WhatsApp Cloud API (default); `qr`: an ordinary WhatsApp account linked by scanning a QR code',
+  );
+
+const retentionHours = z
+  .number()
+  .int()
+  .min(0)
+  .max(24 * 365)
+  .describe('Hours messages and conversations are kept before the purge deletes them');
+
+const maxRetentionHours = z
+  .number()
+  .int()
+  .min(0)
+  .max(24 * 365)
+  .describe(
+    'The most the tenant may set as its own `retention_hours` (PATCH /tenant); default 720 (30 days)',
+  );
+
 /** KMS encrypts at most 4,096 bytes of plaintext: a longer secret could be accepted but never stored. */
 const MAX_SECRET_BYTES = 4096;
 
@@ -98,16 +127,17 @@ export const createClientSchema = z
     faqs: faqsSchema,
     welcome_message: storedText(1000).optional().describe("Sent on a contact's first message"),
     business_hours: storedText(500).optional().describe('Opening hours, free text'),
-    email: z.email().max(320).optional().describe('Contact e-mail of the business'),
+    email: z
+      .email()
+      .max(320)
+      .optional()
+      .describe('E-mail of the business; when given, an invitation to its landing page is sent there'),
     language: languageSchema.default('es'),
     bot_enabled: z.boolean().default(true).describe('Automatic replies on or off for the whole tenant'),
-    retention_hours: z
-      .number()
-      .int()
-      .min(0)
-      .max(24 * 365)
-      .default(24)
-      .describe('Hours messages and conversations are kept before the purge deletes them'),
+    retention_hours: retentionHours.default(24),
+    max_retention_hours: maxRetentionHours.optional(),
+    channel: channelSchema.optional(),
+    waba_id: wabaId.optional(),
     openai_model: z
       .string()
       .regex(/^[\w.:-]{1,100}$/, 'must be a model name such as gpt-5-mini')
@@ -119,24 +149,62 @@ export const createClientSchema = z
   .strict();
 
 export const updateClientSchema = createClientSchema
-  .omit({ language: true, bot_enabled: true, retention_hours: true })
+  .omit({ language: true, bot_enabled: true, retention_hours: true, channel: true })
   .partial()
   .extend({
     language: languageSchema.optional(),
     bot_enabled: z.boolean().optional(),
-    retention_hours: z
-      .number()
-      .int()
-      .min(0)
-      .max(24 * 365)
-      .optional()
-      .describe('Hours messages and conversations are kept before the purge deletes them'),
+    retention_hours: retentionHours.optional(),
+    channel: channelSchema.optional(),
+    waba_id: wabaId.nullable().optional(),
     whatsapp_access_token: secret("The tenant's own WhatsApp Cloud API access token").nullable().optional(),
     openai_api_key: secret("The tenant's own OpenAI API key").nullable().optional(),
     active: z.boolean().optional().describe('Reactivate (true) or deactivate (false) the client'),
   })
   .strict()
   .refine((value) => Object.keys(value).length > 0, { message: 'the body must change at least one field' });
+
+/** What only the operator sets: named in the 400 a tenant gets when its PATCH /tenant names them. */
+export const OPERATOR_ONLY_FIELDS = [
+  'active',
+  'phone_number',
+  'phone_number_id',
+  'email',
+  'max_retention_hours',
+] as const;
+
+/**
+ * PATCH /tenant: what a business may change itself. Secrets are write-only (`null` removes one).
+ * `retention_hours` is checked against the client's `max_retention_hours` by the service.
+ */
+export const tenantUpdateSchema = z
+  .object({
+    name: storedText(200).optional().describe('Business name'),
+    welcome_message: storedText(1000).optional().describe("Sent on a contact's first message"),
+    business_hours: storedText(500).optional().describe('Opening hours, free text'),
+    language: languageSchema.optional(),
+    faqs: faqsSchema.optional(),
+    bot_enabled: z.boolean().optional().describe('Automatic replies on or off'),
+    channel: channelSchema.optional(),
+    retention_hours: retentionHours.optional(),
+    whatsapp_access_token: secret('Your WhatsApp Cloud API access token').nullable().optional(),
+    waba_id: wabaId.nullable().optional(),
+    openai_api_key: secret('Your own OpenAI API key').nullable().optional(),
+    openai_model: z
+      .string()
+      .regex(/^[\w.:-]{1,100}$/, 'must be a model name such as gpt-5-mini')
+      .optional()
+      .describe('OpenAI model of your assistant'),
+  })
+  .strict()
+  .refine((value) => Object.keys(value).length > 0, { message: 'the body must change at least one field' });
+
+/** POST /invitations/accept. */
+export const acceptInvitationSchema = z
+  .object({
+    token: z.string().min(1).max(200).describe('The `invite` parameter of the invitation link'),
+  })
+  .strict();
 
 /** `?active_only=true` leaves deactivated clients out (GET /clients, GET /admin/stats). */
 export const activeOnlyParam = z
@@ -178,4 +246,5 @@ export const purgeListQuerySchema = z
 
 export type CreateClientInput = z.infer<typeof createClientSchema>;
 export type UpdateClientInput = z.infer<typeof updateClientSchema>;
+export type TenantUpdateInput = z.infer<typeof tenantUpdateSchema>;
 export type Faq = z.infer<typeof faqSchema>;

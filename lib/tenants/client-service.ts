@@ -1,9 +1,31 @@
+import { ConflictError, ValidationError } from '../errors.ts';
 import { logger } from '../logger.ts';
 import { compileInstructions } from '../provisioning/instructions.ts';
 import type { SecretBox } from '../secrets/secret-box.ts';
-import { type AssistantRecord, type Client, newAssistantId, newClientId, newLandingSlug } from './client.ts';
+import {
+  type AssistantRecord,
+  type Channel,
+  type Client,
+  type ConnectionTestRecord,
+  DEFAULT_MAX_RETENTION_HOURS,
+  type InvitationStatus,
+  newAssistantId,
+  newClientId,
+  newLandingSlug,
+} from './client.ts';
 import { type ClientRepository, ConcurrentChangeError } from './client-repository.ts';
-import type { CreateClientInput, UpdateClientInput } from './client-schemas.ts';
+import type { CreateClientInput, TenantUpdateInput, UpdateClientInput } from './client-schemas.ts';
+
+/**
+ * QR mode needs the QR runner (a whatsapp-web.js service on ECS), which this deployment does not
+ * have yet: choosing it is refused with this reason rather than accepted and never connected.
+ */
+export const QR_MODE_UNAVAILABLE =
+  'QR mode is not available on this deployment yet (it has no QR runner); keep channel "cloud_api"';
+
+function refuseUnavailableChannel(channel: Channel | undefined): void {
+  if (channel === 'qr') throw new ConflictError(QR_MODE_UNAVAILABLE);
+}
 
 /** A request to (re)build a client's assistant at a given version. */
 export interface ProvisionJob {
@@ -59,6 +81,7 @@ export class ClientService {
   }
 
   async create(input: CreateClientInput): Promise<Client> {
+    refuseUnavailableChannel(input.channel);
     const now = this.now();
     const id = newClientId();
     const client: Client = {
@@ -80,6 +103,9 @@ export class ClientService {
       ...(input.business_hours ? { business_hours: input.business_hours } : {}),
       ...(input.email ? { email: input.email } : {}),
       ...(input.openai_model ? { openai_model: input.openai_model } : {}),
+      channel: input.channel ?? 'cloud_api',
+      ...(input.waba_id ? { waba_id: input.waba_id } : {}),
+      ...(input.max_retention_hours !== undefined ? { max_retention_hours: input.max_retention_hours } : {}),
     };
     if (input.whatsapp_access_token) {
       client.whatsapp_access_token_enc = await this.deps.secrets.encrypt(input.whatsapp_access_token, {
@@ -122,6 +148,11 @@ export class ClientService {
     }
   }
 
+  /** The client, or undefined when there is none (no error: authentication asks this). */
+  find(id: string): Promise<Client | undefined> {
+    return this.deps.clients.get(id);
+  }
+
   get(id: string): Promise<Client> {
     return this.deps.clients.require(id);
   }
@@ -144,15 +175,53 @@ export class ClientService {
     }
   }
 
+  /** The operator's change (PATCH /clients/{id}). */
   update(id: string, changes: UpdateClientInput): Promise<Client> {
+    refuseUnavailableChannel(changes.channel);
     return this.withRetryOnConcurrentChange(() => this.applyUpdate(id, changes));
   }
 
-  private async applyUpdate(id: string, changes: UpdateClientInput): Promise<Client> {
+  /**
+   * The tenant's own change (PATCH /tenant): only the fields of its schema, and a retention no longer
+   * than the operator allows this client.
+   */
+  updateAsTenant(id: string, changes: TenantUpdateInput): Promise<Client> {
+    refuseUnavailableChannel(changes.channel);
+    return this.withRetryOnConcurrentChange(() =>
+      this.applyUpdate(id, changes, (previous) => {
+        const limit = previous.max_retention_hours ?? DEFAULT_MAX_RETENTION_HOURS;
+        if (changes.retention_hours !== undefined && changes.retention_hours > limit) {
+          throw new ValidationError(
+            `retention_hours ${changes.retention_hours} is above the ${limit} hours the operator allows for this client`,
+            [{ field: 'retention_hours', message: `at most ${limit}` }],
+          );
+        }
+      }),
+    );
+  }
+
+  /** Records the latest invitation e-mail's outcome on the client (shown in its view). */
+  async recordInvitation(id: string, invitation: InvitationStatus): Promise<void> {
+    await this.deps.clients.patch(id, { invitation });
+  }
+
+  /** Records the latest connection test's outcome on the client (shown in its connection status). */
+  async recordConnectionTest(id: string, test: ConnectionTestRecord): Promise<void> {
+    await this.deps.clients.patch(id, { last_connection_test: test });
+  }
+
+  private async applyUpdate(
+    id: string,
+    changes: UpdateClientInput,
+    check?: (previous: Client) => void,
+  ): Promise<Client> {
     const previous = await this.deps.clients.require(id);
+    check?.(previous);
     const next: Client = { ...previous, updated_at: this.now() };
-    const { whatsapp_access_token, openai_api_key, active, ...plain } = changes;
+    const { whatsapp_access_token, openai_api_key, active, waba_id, ...plain } = changes;
     Object.assign(next, Object.fromEntries(Object.entries(plain).filter(([, v]) => v !== undefined)));
+    if (waba_id === null) delete next.waba_id;
+    else if (waba_id !== undefined) next.waba_id = waba_id;
     if (whatsapp_access_token === null) delete next.whatsapp_access_token_enc;
     else if (whatsapp_access_token !== undefined) {
       next.whatsapp_access_token_enc = await this.deps.secrets.encrypt(whatsapp_access_token, {

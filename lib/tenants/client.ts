@@ -20,6 +20,31 @@ export interface AssistantRecord {
   updated_at: string;
 }
 
+/** How a tenant is connected to WhatsApp: the official Cloud API, or an ordinary account linked by QR. */
+export type Channel = 'cloud_api' | 'qr';
+
+/** The state of the tenant's latest invitation e-mail, as the operator sees it. */
+export interface InvitationStatus {
+  status: 'sent' | 'failed' | 'not_requested';
+  to?: string;
+  sent_at?: string;
+  reason?: string;
+}
+
+/** The outcome of the tenant's latest connection test (POST /tenant/test-connection). */
+export interface ConnectionTestRecord {
+  ok: boolean;
+  checked_at: string;
+  /** The names of the checks that failed. */
+  failed: string[];
+}
+
+/**
+ * How long a tenant may keep its data when it sets its own retention (PATCH /tenant), unless the
+ * operator set the client's `max_retention_hours`: 30 days.
+ */
+export const DEFAULT_MAX_RETENTION_HOURS = 24 * 30;
+
 /** A tenant as stored (secrets only in encrypted form). */
 export interface Client {
   id: string;
@@ -31,10 +56,18 @@ export interface Client {
   welcome_message?: string;
   business_hours?: string;
   email?: string;
+  /** Absent on records older than the tenant API: `cloud_api`. */
+  channel?: Channel;
+  /** The WhatsApp Business Account id (for the webhook subscription check). */
+  waba_id?: string;
   language: string;
   bot_enabled: boolean;
   /** Hours messages and conversations are kept (the purge enforces it); absent on old records = 24. */
   retention_hours?: number;
+  /** The most the tenant may set as its own retention; absent = DEFAULT_MAX_RETENTION_HOURS. */
+  max_retention_hours?: number;
+  invitation?: InvitationStatus;
+  last_connection_test?: ConnectionTestRecord;
   openai_model?: string;
   active: boolean;
   created_at: string;
@@ -78,8 +111,60 @@ export const newClientId = (): string => `cl_${randomId(16)}`;
 export const newLandingSlug = (): string => randomId(26);
 export const newAssistantId = (): string => `asst_${randomId(20)}`;
 
-/** The public view of a client: no secrets, only whether they are set. */
-export function toClientView(client: Client) {
+/** Where the views link to: the public base URL of the deployment (landing pages live under it). */
+export interface ViewContext {
+  publicBaseUrl?: string | undefined;
+}
+
+/** The tenant's landing page, or null when the deployment's public URL is not known. */
+export function landingUrl(client: Pick<Client, 'slug'>, context: ViewContext): string | null {
+  if (!context.publicBaseUrl) return null;
+  return `${context.publicBaseUrl.replace(/\/+$/, '')}/client/${client.slug}`;
+}
+
+/**
+ * Whether the tenant can talk to its customers, as one state a person can read:
+ * - `connected`: Cloud API credentials in use (its own token, or the platform's) and not flagged;
+ * - `credentials_invalid`: Graph refused the token (190) — new credentials clear it;
+ * - `sending_paused`: Meta paused sending (spam rate limit) until `until`;
+ * - `qr_not_linked`: QR mode, no session linked (the QR runner reports it once it exists).
+ */
+export function connectionStatus(client: Client, now: Date = new Date()) {
+  const channel = client.channel ?? 'cloud_api';
+  const lastTest = client.last_connection_test ?? null;
+  if (channel === 'qr')
+    return {
+      state: 'qr_not_linked' as const,
+      detail: 'no WhatsApp account is linked yet',
+      last_test: lastTest,
+    };
+  if (client.credentials_status === 'invalid') {
+    return {
+      state: 'credentials_invalid' as const,
+      detail: client.credentials_status_reason ?? 'WhatsApp refused the access token',
+      last_test: lastTest,
+    };
+  }
+  if (client.sending_paused_until && client.sending_paused_until > now.toISOString()) {
+    return {
+      state: 'sending_paused' as const,
+      detail: client.sending_paused_reason ?? 'Meta paused sending',
+      until: client.sending_paused_until,
+      last_test: lastTest,
+    };
+  }
+  return {
+    state: 'connected' as const,
+    detail:
+      client.whatsapp_access_token_enc !== undefined
+        ? "the tenant's own Cloud API access token"
+        : "the platform's Cloud API access token",
+    last_test: lastTest,
+  };
+}
+
+/** The view of a client (operator's and tenant's alike): no secrets, only whether they are set. */
+export function toClientView(client: Client, context: ViewContext = {}) {
   return {
     id: client.id,
     name: client.name,
@@ -106,6 +191,18 @@ export function toClientView(client: Client) {
     credentials_status_reason: client.credentials_status_reason ?? null,
     sending_paused_until: client.sending_paused_until ?? null,
     sending_paused_reason: client.sending_paused_reason ?? null,
+    channel: client.channel ?? 'cloud_api',
+    waba_id: client.waba_id ?? null,
+    max_retention_hours: client.max_retention_hours ?? DEFAULT_MAX_RETENTION_HOURS,
+    slug: client.slug,
+    landing_url: landingUrl(client, context),
+    connection: connectionStatus(client),
+    invitation: {
+      status: client.invitation?.status ?? 'not_requested',
+      to: client.invitation?.to ?? null,
+      sent_at: client.invitation?.sent_at ?? null,
+      reason: client.invitation?.reason ?? null,
+    },
   };
 }
 

@@ -214,4 +214,32 @@ export class InvitationRepository {
     }
     return Item.tenant_id;
   }
+
+  /**
+   * Gives a redeemed invitation back (`used` → `pending`), when what it was redeemed for could not be
+   * done (the first key was refused): the holder may try again while it is valid. Only the token
+   * that redeemed it can, and only while it is still the used one.
+   */
+  async releaseInvitation(presented: unknown): Promise<void> {
+    const parsed = parseInvitationToken(presented);
+    if (!parsed) return;
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: invitationKeys.lookup(parsed.invitation_id),
+          UpdateExpression: 'SET #status = :pending REMOVE used_at',
+          ConditionExpression: '#status = :used AND secret_hash = :hash',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':pending': 'pending',
+            ':used': 'used',
+            ':hash': hashToken(parsed.token),
+          },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error; // voided meanwhile: nothing to give back
+    }
+  }
 }

@@ -70,7 +70,8 @@ describe.each([
       const expected = {
         'meta-signature': /X-Hub-Signature-256/,
         'operator-key': /operator bearer key/,
-        none: /health/,
+        'tenant-key': /tenant's bearer API key/,
+        none: /health check|invitation exchange/,
       };
       expect(reason).toMatch(expected[route.auth]);
     }

@@ -166,6 +166,7 @@ describe('IAM: exactly the actions each function needs', () => {
         "s3:PutObject",
         "secretsmanager:DescribeSecret",
         "secretsmanager:GetSecretValue",
+        "ses:SendEmail",
         "sqs:GetQueueAttributes",
         "sqs:GetQueueUrl",
         "sqs:SendMessage",

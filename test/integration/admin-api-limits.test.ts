@@ -10,6 +10,7 @@ import { ClientService } from '../../lib/tenants/client-service.ts';
 import { apiEvent } from '../support/api-events.ts';
 import { freshTable } from '../support/emulators.ts';
 import { laPlazaFaqs } from '../support/fixtures.ts';
+import { tenantApiDeps } from '../support/tenant-api-deps.ts';
 
 /**
  * Issue 7: inputs that fit the JSON schema but not DynamoDB, deleted clients that could not be
@@ -66,7 +67,14 @@ beforeAll(async () => {
     openai: { deleteConversation: async () => false, deleteVectorStore: async () => false },
     platformOpenAiKey: async () => undefined,
   };
-  handler = createAdminApiHandler(async () => ({ service, conversations, purge, operatorKey: OPERATOR_KEY }));
+  const tenant = tenantApiDeps({ dynamo: aws.dynamo, tableName, service, secrets });
+  handler = createAdminApiHandler(async () => ({
+    service,
+    conversations,
+    purge,
+    operatorKey: OPERATOR_KEY,
+    ...tenant,
+  }));
 });
 
 describe('FAQs that fit the schema but not a DynamoDB item (400 KB, counted in UTF-8 bytes)', () => {

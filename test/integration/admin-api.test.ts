@@ -9,6 +9,7 @@ import { ClientService, type ProvisionJob } from '../../lib/tenants/client-servi
 import { apiEvent } from '../support/api-events.ts';
 import { freshTable } from '../support/emulators.ts';
 import { laPlazaFaqs } from '../support/fixtures.ts';
+import { tenantApiDeps } from '../support/tenant-api-deps.ts';
 
 const OPERATOR_KEY = 'op_test_key_0123456789';
 const auth = { authorization: `Bearer ${OPERATOR_KEY}` };
@@ -43,9 +44,10 @@ beforeAll(async () => {
   const { aws, tableName } = await freshTable();
   repository = new ClientRepository(aws.dynamo, tableName);
   conversations = new ConversationStore(aws.dynamo, tableName);
+  const secrets = createLocalSecretBox('test-local-secret-key');
   const service = new ClientService({
     clients: repository,
-    secrets: createLocalSecretBox('test-local-secret-key'),
+    secrets,
     enqueueProvisioning: async (job) => {
       if (queueDown) throw new Error('SQS unavailable');
       provisionJobs.push(job);
@@ -66,6 +68,7 @@ beforeAll(async () => {
     purge,
     operatorKey: OPERATOR_KEY,
     purgeTelemetry,
+    ...tenantApiDeps({ dynamo: aws.dynamo, tableName, service, secrets }),
   }));
 });
 

@@ -14,6 +14,7 @@ import { apiEvent } from '../support/api-events.ts';
 import { freshTable } from '../support/emulators.ts';
 import { laPlazaFaqs } from '../support/fixtures.ts';
 import { testClientService } from '../support/services.ts';
+import { tenantApiDeps } from '../support/tenant-api-deps.ts';
 
 const OPERATOR_KEY = 'op_test_key_0123456789';
 const HOUR_MS = 3_600_000;
@@ -75,6 +76,7 @@ beforeAll(async () => {
     stats,
     operatorKey: OPERATOR_KEY,
     now: () => NOW,
+    ...tenantApiDeps({ dynamo: db, tableName, service, secrets }),
   }));
 
   ids.plaza = await createClient('Restaurante La Plaza');

@@ -22,7 +22,9 @@ const authReasons: Record<RouteSpec['auth'], string> = {
     'Meta cannot present API Gateway credentials; the webhook function checks X-Hub-Signature-256 (HMAC-SHA256 of the raw body with the App Secret, constant time) on POST and the verify token on GET',
   'operator-key':
     'The admin-api function checks the operator bearer key (Secrets Manager, constant-time comparison) before any work; a Lambda authorizer would add latency and a second copy of the same check',
-  none: 'Public by design: a health check that returns no data',
+  'tenant-key':
+    "The admin-api function checks the tenant's bearer API key (SHA-256 of a 190-bit secret, constant-time comparison, the key's tenant only) before any work",
+  none: 'Public by design: a health check that returns no data, or the invitation exchange, whose single-use token in the body is checked by the function',
 };
 
 /**
