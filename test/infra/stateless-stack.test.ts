@@ -522,3 +522,60 @@ describe('alarms and dashboard', () => {
     for (const name of Object.keys(metricCatalog)) expect(body, name).toContain(name);
   });
 });
+
+describe('the admin API sends invitations and links landing pages', () => {
+  it('may send e-mail only from the SES identity through the configuration set', () => {
+    const ses = roleStatements(template, roleId('adminApi')).filter((statement) =>
+      JSON.stringify(statement).includes('ses:'),
+    ) as Array<{ Action: unknown; Resource: unknown[] }>;
+    expect(ses).toHaveLength(1);
+    expect(ses[0]!.Action).toBe('ses:SendEmail');
+    const resources = JSON.stringify(ses[0]!.Resource);
+    expect(ses[0]!.Resource).toHaveLength(2);
+    expect(resources).toContain('identity/');
+    expect(resources).toContain('configuration-set/');
+    for (const name of ['webhook', 'assistant', 'provisioner', 'purge']) {
+      expect(JSON.stringify(roleStatements(template, roleId(name)))).not.toContain('ses:');
+    }
+  });
+
+  it('gets the identity, the configuration set and the public URL (the API endpoint by default)', () => {
+    const environment = (fnProps('adminApi').Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(environment.EMAIL_IDENTITY).toBe('example.com');
+    expect(environment.SES_CONFIGURATION_SET).toBeDefined();
+    expect(JSON.stringify(environment.PUBLIC_BASE_URL)).toMatch(/HttpApi.*ApiEndpoint/);
+    const webhookEnvironment = (fnProps('webhook').Environment as { Variables: Record<string, unknown> })
+      .Variables;
+    expect(webhookEnvironment.PUBLIC_BASE_URL).toBeUndefined();
+  });
+
+  it('takes a custom domain, a sender and the Meta app id from the context', () => {
+    const custom = synthApp({
+      context: {
+        stage: 'prod',
+        sesIdentity: 'example.com',
+        sesFromAddress: 'hola@example.com',
+        publicBaseUrl: 'https://wa.example.com/',
+        metaAppId: '123456789012345',
+      },
+    });
+    const fn = custom.stateless.stack.functions.adminApi!.fn;
+    const resource = custom.stateless.template.toJSON().Resources[logicalId(custom.stateless.stack, fn)];
+    expect((props(resource).Environment as { Variables: Record<string, unknown> }).Variables).toMatchObject({
+      PUBLIC_BASE_URL: 'https://wa.example.com',
+      SES_FROM_ADDRESS: 'hola@example.com',
+      META_APP_ID: '123456789012345',
+    });
+  });
+
+  it('given a dev stage without an SES identity, grants no e-mail and passes no identity', () => {
+    const dev = synthApp({ context: { stage: 'dev' } });
+    const devRole = logicalId(dev.stateless.stack, dev.stateless.stack.functions.adminApi!.role);
+    expect(JSON.stringify(roleStatements(dev.stateless.template, devRole))).not.toContain('ses:');
+    const fn = dev.stateless.stack.functions.adminApi!.fn;
+    const resource = dev.stateless.template.toJSON().Resources[logicalId(dev.stateless.stack, fn)];
+    expect(
+      (props(resource).Environment as { Variables: Record<string, unknown> }).Variables.EMAIL_IDENTITY,
+    ).toBeUndefined();
+  });
+});
