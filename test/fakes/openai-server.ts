@@ -519,6 +519,16 @@ export async function startFakeOpenAi(options: { keys?: string[] } = {}): Promis
     if (parts[0] !== 'v1') throw new HttpError(404, `Invalid URL (${method} ${path})`);
     const [, resource, id, sub, subId] = parts;
 
+    // The cheapest authenticated call (the connection test's key check).
+    if (resource === 'models' && !id && method === 'GET') {
+      return {
+        json: {
+          object: 'list',
+          data: [{ id: 'gpt-5-mini', object: 'model', created: 1_754_000_000, owned_by: 'openai' }],
+        },
+      };
+    }
+
     if (resource === 'conversations') {
       if (!id && method === 'POST') {
         const conversation: FakeConversation = {
