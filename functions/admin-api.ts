@@ -5,6 +5,7 @@ import { authorize } from '../lib/admin-api/authorize.ts';
 import type { AdminApiDeps } from '../lib/admin-api/deps.ts';
 import { DynamoFailedAuthLimiter } from '../lib/admin-api/failed-auth-limiter.ts';
 import { operatorRoutes } from '../lib/admin-api/operator-routes.ts';
+import { sessionRoutes } from '../lib/admin-api/session-routes.ts';
 import { publicRoutes, tenantRoutes } from '../lib/admin-api/tenant-routes.ts';
 import { createSesClient } from '../lib/aws/ses-client.ts';
 import { createSqsClient } from '../lib/aws/sqs-client.ts';
@@ -22,6 +23,7 @@ import { testClientConnection } from '../lib/tenants/connection-test.ts';
 import { InvitationRepository } from '../lib/tenants/invitation-repository.ts';
 import { Onboarding } from '../lib/tenants/onboarding.ts';
 import { functions, type RouteSpec } from '../lib/topology.ts';
+import { SessionStore } from '../lib/web/session-store.ts';
 
 export type { AdminApiDeps } from '../lib/admin-api/deps.ts';
 
@@ -49,7 +51,7 @@ function handlerFor(route: RouteSpec): Handle {
       return tenant(event, caller.client, deps);
     };
   }
-  const open = publicRoutes[key];
+  const open = publicRoutes[key] ?? sessionRoutes[key];
   if (open && route.auth === 'none') return (event, _route, deps) => open(event, deps);
   throw new Error(`no handler for ${key} (auth ${route.auth})`);
 }
@@ -110,6 +112,7 @@ const staticDeps = once(async (): Promise<Omit<AdminApiDeps, 'operatorKey'>> => 
     purge: buildPurgeDependencies(base),
     purgeTelemetry: new EmfTelemetry('purge'),
     authFailures: new DynamoFailedAuthLimiter(base.dynamo, config.TABLE_NAME),
+    sessions: new SessionStore(base.dynamo, config.TABLE_NAME),
     publicBaseUrl: config.PUBLIC_BASE_URL,
     onboarding: new Onboarding({
       clients: service,

@@ -121,6 +121,10 @@ export const functions = {
       { method: 'POST', path: '/clients/{id}/invitation', auth: 'operator-key' },
       { method: 'POST', path: '/clients/{id}/test-connection', auth: 'operator-key' },
       { method: 'POST', path: '/invitations/accept', auth: 'none' },
+      // The web pages' sign-in: a key for a session cookie (checked by the handler itself).
+      { method: 'POST', path: '/web/sessions', auth: 'none' },
+      { method: 'GET', path: '/web/session', auth: 'none' },
+      { method: 'DELETE', path: '/web/session', auth: 'none' },
       { method: 'GET', path: '/tenant', auth: 'tenant-key' },
       { method: 'PATCH', path: '/tenant', auth: 'tenant-key' },
       { method: 'POST', path: '/tenant/api-keys', auth: 'tenant-key' },

@@ -32,6 +32,12 @@ export function httpApiEvent(request: HttpRequestParts): APIGatewayProxyEventV2 
   const isText = TEXT_TYPES.test(headers['content-type'] ?? 'application/json');
   const routeKey = request.routeKey ?? `${request.method} ${request.path}`;
   const pathParameters = request.pathParameters ?? {};
+  // API Gateway moves the Cookie header into `cookies` (one entry per cookie).
+  const cookies = (headers.cookie ?? '')
+    .split(';')
+    .map((cookie) => cookie.trim())
+    .filter((cookie) => cookie.length > 0);
+  delete headers.cookie;
   const now = new Date();
   return {
     version: '2.0',
@@ -39,6 +45,7 @@ export function httpApiEvent(request: HttpRequestParts): APIGatewayProxyEventV2 
     rawPath: request.path,
     rawQueryString: new URLSearchParams(query).toString(),
     headers,
+    ...(cookies.length > 0 ? { cookies } : {}),
     ...(Object.keys(query).length > 0 ? { queryStringParameters: query } : {}),
     ...(Object.keys(pathParameters).length > 0 ? { pathParameters } : {}),
     requestContext: {

@@ -84,7 +84,11 @@ export function hostRefusal(req: IncomingMessage, hosts: HostAllowlist): Refusal
  * still checks the key or the signature itself.
  */
 export function credentialsRefusal(auth: RouteSpec['auth'], req: IncomingMessage): Refusal | undefined {
-  if (auth === 'operator-key' && !/^Bearer .*\S/i.test(req.headers.authorization ?? '')) {
+  // A bearer key, or the web pages' session cookie (the function checks either).
+  const credentials =
+    /^Bearer .*\S/i.test(req.headers.authorization ?? '') ||
+    /(^|;\s*)wa_session=/.test(req.headers.cookie ?? '');
+  if (auth === 'operator-key' && !credentials) {
     return new Refusal(401, 'unauthorized', 'missing or invalid operator key', {
       'www-authenticate': 'Bearer',
     });

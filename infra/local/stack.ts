@@ -189,7 +189,10 @@ function send(res: ServerResponse, result: APIGatewayProxyStructuredResultV2) {
   // The deadline may have answered already (504); the handler's late result is dropped.
   if (res.headersSent) return;
   const body = result.body ?? '';
-  res.writeHead(result.statusCode ?? 200, result.headers as Record<string, string>);
+  const headers: Record<string, string | string[]> = { ...(result.headers as Record<string, string>) };
+  // API Gateway turns the result's `cookies` into one Set-Cookie header each.
+  if (result.cookies?.length) headers['set-cookie'] = result.cookies;
+  res.writeHead(result.statusCode ?? 200, headers);
   res.end(result.isBase64Encoded ? Buffer.from(body, 'base64') : body);
 }
 
@@ -521,6 +524,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const simulator = isLoopbackUrl(env.GRAPH_API_BASE_URL!)
       ? createWhatsAppSimulator({
           appSecret: env.META_APP_SECRET!,
+          // The Graph reads (a connection test) take it, as they take Meta-shaped tokens; others are 190.
+          platformAccessToken: env.WHATSAPP_ACCESS_TOKEN!,
           webhookUrl: `${url}/webhook`,
           listBusinesses: async () =>
             (await clients.list({ activeOnly: true })).map((c) => ({

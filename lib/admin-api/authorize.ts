@@ -6,6 +6,7 @@ import { secretsMatch } from '../secrets/constant-time.ts';
 import type { Client } from '../tenants/client.ts';
 import { parseApiKey } from '../tenants/tenant-tokens.ts';
 import type { RouteSpec } from '../topology.ts';
+import { CSRF_HEADER, csrfMatches, operatorKeyFingerprint, SESSION_COOKIE } from '../web/session-store.ts';
 import type { AdminApiDeps } from './deps.ts';
 
 /**
@@ -15,7 +16,8 @@ import type { AdminApiDeps } from './deps.ts';
  *   tenant), a key of a deactivated tenant is 403 with the reason;
  * - anything that does not authenticate is 401, and past FAILED_AUTH_LIMIT failures from one source
  *   in a minute 429 — but a right key is always checked and always works.
- * Keys are never logged: a refused tenant key is named by its prefix.
+ * Keys are never logged: a refused tenant key is named by its prefix. The web pages authenticate with
+ * a session cookie instead (see authorizeSession).
  */
 
 export type Caller =
@@ -48,6 +50,58 @@ export async function refuse(
   throw error;
 }
 
+/** A cookie of the request (API Gateway v2 passes them in `cookies`; a raw header works too). */
+export function cookieOf(event: APIGatewayProxyEventV2, name: string): string | undefined {
+  const pairs = event.cookies ?? (header(event, 'cookie') ?? '').split(';');
+  for (const pair of pairs) {
+    const index = pair.indexOf('=');
+    if (index > 0 && pair.slice(0, index).trim() === name) return pair.slice(index + 1).trim();
+  }
+  return undefined;
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * A browser session instead of a bearer key (the web pages): the same rules, plus the CSRF token in
+ * a header on every state-changing request, and the key behind the session still valid.
+ */
+async function authorizeSession(
+  event: APIGatewayProxyEventV2,
+  auth: 'operator-key' | 'tenant-key',
+  deps: AdminApiDeps,
+  sessionId: string,
+): Promise<Caller> {
+  const session = await deps.sessions.find(sessionId);
+  const expired = new UnauthorizedError('the session has ended: sign in again');
+  if (!session) return refuse(event, deps, expired);
+  if (
+    !SAFE_METHODS.has(event.requestContext.http.method) &&
+    !csrfMatches(session, header(event, CSRF_HEADER))
+  ) {
+    throw new ForbiddenError(`missing or wrong ${CSRF_HEADER} header for this session`);
+  }
+  const { principal } = session;
+  if (auth === 'operator-key') {
+    if (principal.kind === 'tenant') {
+      throw new ForbiddenError('a tenant session cannot use operator routes: use the /tenant routes');
+    }
+    if (session.operatorKeyHash !== operatorKeyFingerprint(deps.operatorKey)) throw expired;
+    return { kind: 'operator' };
+  }
+  if (principal.kind === 'operator') {
+    throw new ForbiddenError('an operator session names no tenant: use /clients/{id}/… for a client');
+  }
+  const [keyActive, client] = await Promise.all([
+    deps.apiKeys.isActiveKey(principal.tenantId, principal.keyId),
+    deps.service.find(principal.tenantId),
+  ]);
+  if (!keyActive || !client) throw expired;
+  if (!client.active)
+    throw new ForbiddenError('this client is deactivated: ask the operator to reactivate it');
+  return { kind: 'tenant', client, keyId: principal.keyId };
+}
+
 export async function authorize(
   event: APIGatewayProxyEventV2,
   auth: RouteSpec['auth'],
@@ -55,6 +109,8 @@ export async function authorize(
 ): Promise<Caller> {
   if (auth === 'none' || auth === 'meta-signature') return { kind: 'anyone' };
   const token = bearerOf(event);
+  const sessionId = token === undefined ? cookieOf(event, SESSION_COOKIE) : undefined;
+  if (sessionId !== undefined) return authorizeSession(event, auth, deps, sessionId);
   const isOperator = token !== undefined && secretsMatch(token, deps.operatorKey);
   if (auth === 'operator-key') {
     if (isOperator) return { kind: 'operator' };

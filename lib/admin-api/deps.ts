@@ -6,6 +6,7 @@ import type { ApiKeyRepository } from '../tenants/api-key-repository.ts';
 import type { Client } from '../tenants/client.ts';
 import type { ClientService } from '../tenants/client-service.ts';
 import type { Onboarding } from '../tenants/onboarding.ts';
+import type { SessionStore } from '../web/session-store.ts';
 import type { ConnectionCheckResult } from '../whatsapp/connection-checks.ts';
 import type { FailedAuthCounter } from './failed-auth-limiter.ts';
 
@@ -25,6 +26,8 @@ export interface AdminApiDeps {
   /** Runs a client's connection test (Graph and OpenAI reads). */
   testConnection(client: Client): Promise<ConnectionCheckResult>;
   authFailures: FailedAuthCounter;
+  /** Browser sessions of the web pages (a cookie instead of a bearer key). */
+  sessions: SessionStore;
   /** The deployment's public URL: landing links in the views. */
   publicBaseUrl?: string | undefined;
   /** The clock of the statistics window (tests fix it). */

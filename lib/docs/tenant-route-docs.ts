@@ -2,6 +2,7 @@ import type * as z from 'zod';
 import {
   acceptInvitationSchema,
   paginationQuerySchema,
+  signInSchema,
   tenantUpdateSchema,
 } from '../tenants/client-schemas.ts';
 
@@ -22,6 +23,21 @@ const CHECKS =
   '200 `{"ok":bool,"checks":[{"name","ok","detail"}]}` — checks `token` (debug_token, when the platform\'s Meta app id is configured), `phone_number` (display number, verified name, quality, `health_status.can_send_message`), `webhook_subscription` (when `waba_id` is set), `openai_key` (when the tenant has its own key); each runs on its own and ends in a plain sentence; no token is ever shown';
 
 export const tenantRouteDocs: Record<string, RouteDoc> = {
+  'POST /web/sessions': {
+    summary:
+      "Signs a browser in: the operator key or a tenant API key for a session cookie (`wa_session`: HttpOnly, SameSite=Strict, Secure over HTTPS, 12 hours) that holds no key. With the cookie, the same operator and tenant routes work without `Authorization`; every request that changes something must also send the session's `csrf_token` in `x-csrf-token` (else 403). Revoking the key (or rotating the operator key) ends its sessions.",
+    body: signInSchema,
+    responses:
+      '201 `{"kind":"operator"|"tenant","client_id"?,"key_id"?,"csrf_token","expires_at"}` with `Set-Cookie`; 400; 401 not a valid key; 403 the tenant is deactivated; 429',
+  },
+  'GET /web/session': {
+    summary: "The browser's current session (for a page loaded anew): who it is and its CSRF token.",
+    responses: '200 as above, without `Set-Cookie`; 401 no live session',
+  },
+  'DELETE /web/session': {
+    summary: 'Signs out: ends the session and clears the cookie. Needs `x-csrf-token`.',
+    responses: '200 `{"signed_out":true}`; 403 wrong or missing CSRF token',
+  },
   'POST /clients/{id}/api-keys': {
     summary: 'Issues a tenant API key for the client. At most two active keys, so a rotation can overlap.',
     responses: `201 ${KEY_SHAPE}; 401; 403 a tenant key; 404 unknown or deactivated client; 409 the client already has two active keys`,

@@ -293,6 +293,9 @@ async function eraseClient(
   // A contact not erased still holds its OpenAI conversation id: keep the client until it is.
   if (skipped.count > 0) return false;
   if (!(await drainMedia(client.id, undefined, deps, report, budget))) return false;
+  // Its API keys' lookups live outside its partition and are found through the key items inside it:
+  // revoked before the leftovers (those key items among them) are deleted, so none outlives the client.
+  await deps.apiKeys?.revokeAllApiKeys(client.id);
   const leftoversDone = await budget.drain(
     200,
     (limit) => deps.store.deleteTenantLeftovers(client.id, limit),
@@ -310,9 +313,8 @@ async function eraseClient(
       if (deleted) report.vector_stores_deleted++;
     }
   }
-  // Its API keys' lookups live outside its partition: revoked first, so none outlives the client.
-  await deps.apiKeys?.revokeAllApiKeys(client.id);
-  if (await deps.store.deleteClientRecords(client.id, client.phone_number_id)) report.clients_erased++;
+  if (await deps.store.deleteClientRecords(client.id, client.phone_number_id, client.slug))
+    report.clients_erased++;
   return true;
 }
 

@@ -252,7 +252,7 @@ export class RetentionStore {
   }
 
   /** Deletes a deleted client's profile and (if still its own) its phone route. */
-  async deleteClientRecords(tenantId: string, phoneNumberId: string): Promise<boolean> {
+  async deleteClientRecords(tenantId: string, phoneNumberId: string, slug?: string): Promise<boolean> {
     const inactive = { ':false': false };
     await this.deleteItem(clientKeys.phoneRoute(phoneNumberId), {
       expression: 'client_id = :id AND active = :false',
@@ -262,6 +262,13 @@ export class RetentionStore {
       expression: 'active = :false',
       values: inactive,
     });
+    // The landing page's lookup goes with the profile (a reactivated client keeps both).
+    if (profile !== undefined && slug) {
+      await this.deleteItem(clientKeys.slugLookup(slug), {
+        expression: 'client_id = :id',
+        values: { ':id': tenantId },
+      });
+    }
     return profile !== undefined;
   }
 

@@ -303,6 +303,24 @@ export class ApiKeyRepository {
   }
 
   /**
+   * Whether a key (by id) is still an active key of this tenant: what a browser session opened with
+   * it re-checks on every request, so revoking the key ends the session too.
+   */
+  async isActiveKey(tenantId: string, keyId: string): Promise<boolean> {
+    if (!isTokenId(keyId)) return false;
+    const { Item } = await this.db.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: apiKeyKeys.lookup(keyId),
+        ProjectionExpression: 'tenant_id, #status',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ConsistentRead: true,
+      }),
+    );
+    return Item?.tenant_id === tenantId && Item?.status === 'active';
+  }
+
+  /**
    * Sets last_used_at unless it was set within LAST_USED_RESOLUTION_MS: skipped without a write when
    * the item read says so, and conditional so concurrent requests write it once. A failure to record
    * it does not fail the request it belongs to.
@@ -337,6 +355,6 @@ export class ApiKeyRepository {
   }
 
   private tenantNotFound(tenantId: string): NotFoundError {
-    return new NotFoundError(`client ${clipped(tenantId)} not found`);
+    return new NotFoundError(`client ${clipped(tenantId)} not found, or deactivated (reactivate it first)`);
   }
 }

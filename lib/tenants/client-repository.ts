@@ -4,6 +4,7 @@ import {
   BatchGetCommand,
   type DynamoDBDocumentClient,
   GetCommand,
+  PutCommand,
   TransactWriteCommand,
   type TransactWriteCommandInput,
   UpdateCommand,
@@ -68,6 +69,10 @@ function fromItem(item: Record<string, unknown>): Client {
   const client: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(item)) if (!PROFILE_ONLY.has(key)) client[key] = value;
   return client as unknown as Client;
+}
+
+function slugItem(client: Client) {
+  return { ...clientKeys.slugLookup(client.slug), item_type: 'slug_lookup', client_id: client.id };
 }
 
 function profileItem(client: Client) {
@@ -135,6 +140,7 @@ export class ClientRepository {
                 ExpressionAttributeValues: { ':false': false, ':id': client.id },
               },
             },
+            { Put: { TableName: this.tableName, Item: slugItem(client) } },
           ],
         }),
       );
@@ -156,6 +162,21 @@ export class ClientRepository {
       new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }),
     );
     return Item ? fromItem(Item) : undefined;
+  }
+
+  /** The client a landing slug names, or undefined (unknown, malformed or erased). */
+  async findBySlug(slug: string): Promise<Client | undefined> {
+    const key = clientKeys.slugLookup(slug);
+    if (!isStorableKey(key)) return undefined;
+    const { Item } = await this.db.send(new GetCommand({ TableName: this.tableName, Key: key }));
+    if (typeof Item?.client_id !== 'string') return undefined;
+    const client = await this.get(Item.client_id);
+    return client?.slug === slug ? client : undefined;
+  }
+
+  /** Writes the slug lookup of a client stored before lookups existed (idempotent). */
+  async ensureSlugLookup(client: Client): Promise<void> {
+    await this.db.send(new PutCommand({ TableName: this.tableName, Item: slugItem(client) }));
   }
 
   async require(clientId: string): Promise<Client> {

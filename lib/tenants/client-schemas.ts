@@ -206,6 +206,11 @@ export const acceptInvitationSchema = z
   })
   .strict();
 
+/** POST /web/sessions: a key exchanged for a browser session. */
+export const signInSchema = z
+  .object({ key: z.string().min(1).max(200).describe('The operator key or a tenant API key') })
+  .strict();
+
 /** `?active_only=true` leaves deactivated clients out (GET /clients, GET /admin/stats). */
 export const activeOnlyParam = z
   .enum(['true', 'false'], { message: 'must be "true" or "false"' })

@@ -89,6 +89,8 @@ export const clientKeys = {
   profile: (clientId: string) => ({ pk: `CLIENT#${clientId}`, sk: 'PROFILE' }),
   /** One item per phone_number_id: makes the number unique among active clients and routes webhooks. */
   phoneRoute: (phoneNumberId: string) => ({ pk: `PHONE#${phoneNumberId}`, sk: 'ROUTE' }),
+  /** The landing page's lookup: which client a slug names (never listed, read by key only). */
+  slugLookup: (slug: string) => ({ pk: `SLUG#${slug}`, sk: 'SLUG' }),
   /** Index partition listing every client by creation time. */
   listPartition: 'CLIENTS',
 };

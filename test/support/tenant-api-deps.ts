@@ -8,6 +8,7 @@ import type { ClientService } from '../../lib/tenants/client-service.ts';
 import { testClientConnection } from '../../lib/tenants/connection-test.ts';
 import { InvitationRepository } from '../../lib/tenants/invitation-repository.ts';
 import { Onboarding } from '../../lib/tenants/onboarding.ts';
+import { SessionStore } from '../../lib/web/session-store.ts';
 
 export const TEST_PUBLIC_BASE_URL = 'https://wa.example.test';
 
@@ -28,12 +29,16 @@ export function tenantApiDeps(options: {
   appSecret?: string;
   authFailureLimit?: number;
   publicBaseUrl?: string;
-}): Pick<AdminApiDeps, 'apiKeys' | 'onboarding' | 'testConnection' | 'authFailures' | 'publicBaseUrl'> {
+}): Pick<
+  AdminApiDeps,
+  'apiKeys' | 'onboarding' | 'testConnection' | 'authFailures' | 'publicBaseUrl' | 'sessions'
+> {
   const apiKeys = new ApiKeyRepository(options.dynamo, options.tableName, { environment: 'test' });
   const publicBaseUrl = options.publicBaseUrl ?? TEST_PUBLIC_BASE_URL;
   return {
     apiKeys,
     publicBaseUrl,
+    sessions: new SessionStore(options.dynamo, options.tableName),
     authFailures: new DynamoFailedAuthLimiter(options.dynamo, options.tableName, {
       ...(options.authFailureLimit !== undefined ? { limit: options.authFailureLimit } : {}),
     }),

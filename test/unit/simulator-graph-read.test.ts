@@ -9,6 +9,17 @@ const BUSINESS_NAME = 'Restaurante La Plaza';
 const APP_ID = '1234567890';
 const APP_TOKEN = `${APP_ID}|${APP_SECRET}`;
 const WABA_ID = '102290129340398';
+const PLATFORM_TOKEN = 'local-simulator-token';
+
+/** Meta's exact answer to a token it cannot parse. */
+const cannotParse = {
+  error: {
+    message: 'Invalid OAuth access token - Cannot parse access token',
+    type: 'OAuthException',
+    code: 190,
+    fbtrace_id: expect.stringMatching(/^SIM/),
+  },
+};
 
 let sim: StandaloneSimulator;
 let listed = 0;
@@ -16,6 +27,7 @@ let listed = 0;
 beforeAll(async () => {
   sim = await startStandaloneSimulator({
     appSecret: APP_SECRET,
+    platformAccessToken: PLATFORM_TOKEN,
     listBusinesses: async () => {
       listed += 1;
       return [{ phoneNumberId: PHONE_NUMBER_ID, name: BUSINESS_NAME }];
@@ -236,5 +248,96 @@ describe('GET /{version}/{waba-id}/subscribed_apps', () => {
     const anonymous = await get(`/v26.0/${WABA_ID}/subscribed_apps`, {});
     expect(anonymous.status).toBe(401);
     expect(anonymous.body.error).toMatchObject({ code: 190 });
+  });
+});
+
+describe('the tokens the reads take', () => {
+  const as = (token: string) => ({ authorization: `Bearer ${token}` });
+  const reads = [
+    ['the number', `/v26.0/${PHONE_NUMBER_ID}?fields=verified_name`],
+    ['subscribed_apps', `/v26.0/${WABA_ID}/subscribed_apps`],
+  ] as const;
+
+  it.each(reads)('%s: takes a Meta-shaped token and the platform token', async (_name, path) => {
+    for (const token of [TOKEN, `EAA${'x1'.repeat(9)}`, PLATFORM_TOKEN]) {
+      expect((await get(path, as(token))).status, token).toBe(200);
+    }
+  });
+
+  it.each(reads)("%s: answers another token with Meta's exact 190 (HTTP 401)", async (_name, path) => {
+    for (const token of ['wrong-token', 'EAAshort123', `EAA${'x'.repeat(20)}-`, `${PLATFORM_TOKEN}x`]) {
+      const { status, body } = await get(path, as(token));
+      expect(status, token).toBe(401);
+      expect(body, token).toEqual(cannotParse);
+    }
+    expect(sim.simulator.graphCalls.at(-1)).toMatchObject({ operation: 'other', status: 401 });
+  });
+
+  it('refuses a wrong token before a pending fault, which stays for the next read', async () => {
+    sim.simulator.failNext(1, { httpStatus: 500, code: 1, operation: 'other' });
+    expect((await get(`/v26.0/${PHONE_NUMBER_ID}`, as('wrong-token'))).body).toEqual(cannotParse);
+    expect((await get(`/v26.0/${PHONE_NUMBER_ID}`)).status).toBe(500);
+  });
+
+  it('takes only Meta-shaped tokens when the simulator is given no platform token', async () => {
+    const bare = await startStandaloneSimulator({
+      appSecret: APP_SECRET,
+      listBusinesses: async () => [{ phoneNumberId: PHONE_NUMBER_ID, name: BUSINESS_NAME }],
+    });
+    try {
+      const read = (token: string) =>
+        fetch(`${bare.graphBaseUrl}/v26.0/${PHONE_NUMBER_ID}`, { headers: as(token) });
+      expect((await read(TOKEN)).status).toBe(200);
+      expect(await (await read(PLATFORM_TOKEN)).json()).toEqual(cannotParse);
+    } finally {
+      await bare.stop();
+    }
+  });
+
+  it('debug_token: a Meta-shaped or the platform input token is valid', async () => {
+    for (const token of [TOKEN, PLATFORM_TOKEN]) {
+      const { status, body } = await debugToken({ input_token: token, access_token: APP_TOKEN });
+      expect(status, token).toBe(200);
+      expect(body.data, token).toMatchObject({ is_valid: true });
+    }
+  });
+
+  it("debug_token: reports another input token in its data with Meta's 190, with HTTP 200", async () => {
+    const { status, body } = await debugToken({ input_token: 'wrong-token', access_token: APP_TOKEN });
+    expect(status).toBe(200);
+    expect(body).toEqual({
+      data: {
+        error: { code: 190, message: 'Invalid OAuth access token - Cannot parse access token' },
+        is_valid: false,
+        scopes: [],
+      },
+    });
+    expect(JSON.stringify(body)).not.toContain('wrong-token');
+    expect(sim.simulator.graphCalls).toMatchObject([
+      { operation: 'other', tokenSuffix: 'oken', status: 200 },
+    ]);
+  });
+
+  it('debug_token: refuses an access token that is neither an app token nor one the reads take', async () => {
+    const { status, body } = await debugToken({ input_token: TOKEN, access_token: 'wrong-token' });
+    expect(status).toBe(401);
+    expect(body).toEqual(cannotParse);
+    const viaPlatform = await debugToken({ input_token: TOKEN }, as(PLATFORM_TOKEN));
+    expect(viaPlatform.body.data).toMatchObject({ is_valid: true, app_id: SIMULATOR_APP.id });
+  });
+
+  it('leaves the send endpoints taking any bearer token', async () => {
+    const response = await fetch(`${sim.graphBaseUrl}/v26.0/${PHONE_NUMBER_ID}/messages`, {
+      method: 'POST',
+      headers: { ...as('wrong-token'), 'content-type': 'application/json' },
+      body: JSON.stringify({
+        messaging_product: 'whatsapp',
+        to: '34600111222',
+        type: 'text',
+        text: { body: 'Hola' },
+      }),
+    });
+    expect(response.status).toBe(200);
+    expect(sim.simulator.sent).toMatchObject([{ text: 'Hola', tokenSuffix: 'oken' }]);
   });
 });

@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { type GraphEndpoint, type GraphFaults, type GraphRequest, versionedPath } from './graph-api.ts';
 import {
   defaultFaultMessage,
@@ -20,10 +20,14 @@ import type { SimulatorBusiness } from './types.ts';
  * - `GET /{version}/{waba-id}/subscribed_apps`: any numeric WABA id has the simulator's app subscribed
  *   (the simulator does deliver webhooks); a phone number id or a non-numeric id is Meta's error 100.
  *
- * Tokens follow the rest of the stand-in (graph-errors.ts): any bearer token is valid, a missing one is
- * Meta's 190. A revoked or expired token is a fault (`failNext(n, { httpStatus: 401, code: 190,
- * operation: 'other' })`): these reads are operation `other`. debug_token reports such a token the way
- * Meta does, in its data (`is_valid: false` with the error), not as an HTTP error.
+ * Tokens: unlike the send endpoints (where any bearer token is valid), these reads accept only a token
+ * Meta could have issued ({@link isAcceptedToken}: `EAA…`, at least 20 letters and digits) or the
+ * platform's token the simulator was given (the local stack's WHATSAPP_ACCESS_TOKEN). Another token is
+ * Meta's 190 "Cannot parse access token" (HTTP 401, Meta's exact body); a missing one is Meta's 190 as
+ * everywhere in the stand-in (graph-errors.ts). debug_token reports an input token it refuses the way
+ * Meta does, in its data (`is_valid: false` with the error), not as an HTTP error. A revoked or expired
+ * token is a fault (`failNext(n, { httpStatus: 401, code: 190, operation: 'other' })`): these reads are
+ * operation `other`; debug_token reports it in its data too.
  */
 
 /** The id and name the simulator's app goes by in `subscribed_apps` and `debug_token`. */
@@ -47,6 +51,50 @@ export interface GraphReadEndpointOptions {
   appSecret: string;
   /** The business numbers the simulator knows; none without it. */
   listBusinesses?: () => Promise<SimulatorBusiness[]>;
+  /** The platform's WhatsApp token, accepted besides Meta-shaped tokens; only those without it. */
+  platformAccessToken?: string;
+}
+
+/** Meta's answer to a token it cannot parse (its exact body: no `error_data`). */
+const UNPARSABLE_TOKEN = {
+  httpStatus: 401,
+  code: 190,
+  message: 'Invalid OAuth access token - Cannot parse access token',
+} as const;
+
+/** What Meta's access tokens look like: `EAA` and at least 20 letters and digits in all. */
+const META_SHAPED_TOKEN = /^EAA[A-Za-z0-9]{17,}$/;
+
+/** Whether these reads take `token`: Meta-shaped, or the platform's token the simulator was given. */
+export function isAcceptedToken(token: string, platformAccessToken: string | undefined): boolean {
+  if (META_SHAPED_TOKEN.test(token)) return true;
+  return platformAccessToken !== undefined && platformAccessToken !== '' && token === platformAccessToken;
+}
+
+function unparsableTokenBody(): unknown {
+  return {
+    error: {
+      message: UNPARSABLE_TOKEN.message,
+      type: 'OAuthException',
+      code: UNPARSABLE_TOKEN.code,
+      fbtrace_id: `SIM${randomBytes(8).toString('base64url')}`,
+    },
+  };
+}
+
+function bearerToken(request: GraphRequest): string | undefined {
+  return /^Bearer\s+(\S+)\s*$/i.exec(request.req.headers.authorization ?? '')?.[1];
+}
+
+/**
+ * Meta's 190 for a missing token (thrown) or one these reads do not take (answered, true); false when
+ * the bearer token is accepted. Records the token's suffix on the call either way.
+ */
+function refuseToken(request: GraphRequest, options: GraphReadEndpointOptions): boolean {
+  request.requireToken();
+  if (isAcceptedToken(bearerToken(request) ?? '', options.platformAccessToken)) return false;
+  request.answer(UNPARSABLE_TOKEN.httpStatus, unparsableTokenBody());
+  return true;
 }
 
 export function createGraphReadEndpoints(options: GraphReadEndpointOptions): GraphEndpoint {
@@ -78,8 +126,7 @@ function phoneNumberEndpoint(options: GraphReadEndpointOptions): GraphEndpoint {
     const business = await findBusiness(options, path.objectId);
     if (!business) return false;
     request.call.phoneNumberId = path.objectId;
-    request.requireToken();
-    if (request.injectFault()) return true;
+    if (refuseToken(request, options) || request.injectFault()) return true;
     const node = phoneNumberNode(business);
     const fields = requestedFields(request.url.searchParams.get('fields')) ?? DEFAULT_PHONE_FIELDS;
     const body: Record<string, unknown> = {};
@@ -154,8 +201,7 @@ function subscribedAppsEndpoint(options: GraphReadEndpointOptions): GraphEndpoin
   return async (request) => {
     const path = versionedPath(request.segments);
     if (path?.edge !== 'subscribed_apps') return false;
-    request.requireToken();
-    if (request.injectFault()) return true;
+    if (refuseToken(request, options) || request.injectFault()) return true;
     if (await findBusiness(options, path.objectId)) {
       throw invalidParameter(
         `Tried accessing nonexisting field (subscribed_apps) on node type (${PHONE_NUMBER_NODE})`,
@@ -185,10 +231,17 @@ function debugTokenEndpoint(options: GraphReadEndpointOptions): GraphEndpoint {
       (segments.length === 1 && segments[0] === 'debug_token') ||
       (segments.length === 2 && /^v\d+\.\d+$/.test(segments[0]!) && segments[1] === 'debug_token');
     if (!isDebugToken) return false;
-    const appId = checkAppToken(request, options.appSecret);
+    const appId = checkAppToken(request, options);
+    if (appId === null) return true;
     const inputToken = url.searchParams.get('input_token');
     if (!inputToken) throw invalidParameter('The parameter input_token is required');
     request.call.tokenSuffix = inputToken.slice(-4);
+    if (!isAcceptedToken(inputToken, options.platformAccessToken)) {
+      // Meta cannot tell whose token it is: the data holds only the error.
+      const error = { code: UNPARSABLE_TOKEN.code, message: UNPARSABLE_TOKEN.message };
+      request.answer(200, { data: { error, is_valid: false, scopes: [] } });
+      return true;
+    }
     const fault = options.faults.take(request.call);
     const now = Math.floor(Date.now() / 1000);
     const about = {
@@ -231,20 +284,23 @@ function debugTokenEndpoint(options: GraphReadEndpointOptions): GraphEndpoint {
 
 /**
  * The app id of an app token `APP_ID|APP_SECRET` (its secret checked), undefined for another kind of
- * token (any is valid here, as elsewhere in the stand-in); Meta's errors when there is none or the
- * secret is wrong.
+ * token that these reads take ({@link isAcceptedToken}); null once it answered Meta's 190 for another
+ * token these reads refuse. Meta's errors when there is none or the secret is wrong.
  */
-function checkAppToken(request: GraphRequest, appSecret: string): string | undefined {
-  const bearer = /^Bearer\s+(\S+)\s*$/i.exec(request.req.headers.authorization ?? '')?.[1];
-  const token = request.url.searchParams.get('access_token') || bearer;
+function checkAppToken(request: GraphRequest, options: GraphReadEndpointOptions): string | undefined | null {
+  const token = request.url.searchParams.get('access_token') || bearerToken(request);
   if (!token) {
     throw new GraphRequestError(400, 104, 'An access token is required to request this resource.');
   }
   const separator = token.indexOf('|');
-  if (separator < 0) return undefined;
+  if (separator < 0) {
+    if (isAcceptedToken(token, options.platformAccessToken)) return undefined;
+    request.answer(UNPARSABLE_TOKEN.httpStatus, unparsableTokenBody());
+    return null;
+  }
   const appId = token.slice(0, separator);
   const secret = Buffer.from(token.slice(separator + 1));
-  const expected = Buffer.from(appSecret);
+  const expected = Buffer.from(options.appSecret);
   if (!/^\d+$/.test(appId) || secret.length !== expected.length || !timingSafeEqual(secret, expected)) {
     throw new GraphRequestError(401, 190, 'Invalid OAuth access token signature.');
   }

@@ -24,6 +24,12 @@ export interface SimulatorOptions {
   graphPathPrefix?: string;
   /** The businesses the chat page offers (tenants with their phone_number_id). */
   listBusinesses?: () => Promise<SimulatorBusiness[]>;
+  /**
+   * The platform's WhatsApp token (the local stack's WHATSAPP_ACCESS_TOKEN): the Graph reads
+   * (graph-read-endpoints.ts) take it besides Meta-shaped tokens and refuse any other with Meta's 190.
+   * The send endpoints take any bearer token.
+   */
+  platformAccessToken?: string;
 }
 
 /** A message the product sent through the Graph stand-in. */

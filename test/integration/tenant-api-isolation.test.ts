@@ -1,0 +1,325 @@
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createAdminApiHandler } from '../../functions/admin-api.ts';
+import { ConversationStore } from '../../lib/conversation/conversation-store.ts';
+import { RetentionStore } from '../../lib/retention/retention-store.ts';
+import { createLocalSecretBox } from '../../lib/secrets/secret-box.ts';
+import { ClientRepository } from '../../lib/tenants/client-repository.ts';
+import { ClientService } from '../../lib/tenants/client-service.ts';
+import { functions } from '../../lib/topology.ts';
+import { apiEvent } from '../support/api-events.ts';
+import { freshTable } from '../support/emulators.ts';
+import { laPlazaFaqs } from '../support/fixtures.ts';
+import { tenantApiDeps } from '../support/tenant-api-deps.ts';
+
+/**
+ * Two tenants, A and B: A's key never reads, changes or erases anything of B, whatever the path, the
+ * query or the body names. Every tenant route is exercised.
+ */
+
+const OPERATOR_KEY = 'op_test_key_tenant_isolation_0123';
+/** The same customer writing to both businesses. */
+const SHARED_CONTACT = '34600000099';
+
+let handler: ReturnType<typeof createAdminApiHandler>;
+let conversations: ConversationStore;
+
+let ipSeq = 0;
+let sourceIp = '';
+beforeEach(() => {
+  ipSeq++;
+  sourceIp = `10.3.${Math.floor(ipSeq / 250)}.${(ipSeq % 250) + 1}`;
+});
+
+type CallOptions = Parameters<typeof apiEvent>[2] & { key?: string };
+
+async function call(method: string, path: string, options: CallOptions = {}) {
+  const { key, ...rest } = options;
+  const event = apiEvent(method, path, {
+    ...rest,
+    headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...(rest.headers ?? {}) },
+  });
+  event.requestContext.http.sourceIp = sourceIp;
+  const res = await handler(event);
+  return { status: res.statusCode, body: JSON.parse(res.body ?? 'null') };
+}
+const asOperator = (method: string, path: string, options: CallOptions = {}) =>
+  call(method, path, { key: OPERATOR_KEY, ...options });
+
+interface Tenant {
+  id: string;
+  name: string;
+  slug: string;
+  key: string;
+  keyId: string;
+  /** A contact only this tenant has. */
+  contact: string;
+}
+
+let phoneSeq = 730000;
+async function newTenant(label: string): Promise<Tenant> {
+  const created = await asOperator('POST', '/clients', {
+    body: {
+      name: `Restaurante ${label} ${phoneSeq}`,
+      phone_number: '+34666777888',
+      phone_number_id: String(phoneSeq++),
+      faqs: laPlazaFaqs,
+    },
+  });
+  expect(created.status).toBe(201);
+  const { id, name, slug } = created.body;
+  const key = await asOperator('POST', `/clients/${id}/api-keys`);
+  const contact = `ES.${label}${phoneSeq}`;
+  for (const who of [contact, SHARED_CONTACT]) {
+    await conversations.touchInbound(id, { key: who, wa_id: who, name: `${label} customer` }, new Date(), 24);
+    await conversations.putMessage(
+      id,
+      who,
+      {
+        id: `wamid.${id}.${who}`,
+        direction: 'inbound',
+        type: 'text',
+        text: `secret of ${label}`,
+        at: new Date().toISOString(),
+      },
+      24,
+    );
+  }
+  return { id, name, slug, key: key.body.api_key, keyId: key.body.key_id, contact };
+}
+
+let a: Tenant;
+let b: Tenant;
+/** Everything of B the operator sees, to compare after each of A's requests. */
+const stateOf = async (tenant: Tenant) => ({
+  client: (await asOperator('GET', `/clients/${tenant.id}`)).body,
+  keys: (await asOperator('GET', `/clients/${tenant.id}/api-keys`)).body.api_keys,
+  conversations: (await asOperator('GET', `/clients/${tenant.id}/conversations`)).body.conversations,
+  messages: await Promise.all(
+    [tenant.contact, SHARED_CONTACT].map(
+      async (contact) =>
+        (await asOperator('GET', `/clients/${tenant.id}/conversations/${contact}/messages`)).body.messages,
+    ),
+  ),
+});
+let bBefore: Awaited<ReturnType<typeof stateOf>>;
+
+beforeAll(async () => {
+  const { aws, tableName } = await freshTable();
+  const repository = new ClientRepository(aws.dynamo, tableName);
+  conversations = new ConversationStore(aws.dynamo, tableName);
+  const secrets = createLocalSecretBox('tenant-isolation-test-key');
+  const service = new ClientService({
+    clients: repository,
+    secrets,
+    enqueueProvisioning: async () => undefined,
+    platformHasOpenAi: async () => false,
+    defaultModel: 'gpt-5-mini',
+  });
+  handler = createAdminApiHandler(async () => ({
+    service,
+    conversations,
+    purge: {
+      clients: repository,
+      store: new RetentionStore(aws.dynamo, tableName),
+      secrets,
+      openai: { deleteConversation: async () => false, deleteVectorStore: async () => false },
+      platformOpenAiKey: async () => undefined,
+    },
+    operatorKey: OPERATOR_KEY,
+    ...tenantApiDeps({ dynamo: aws.dynamo, tableName, service, secrets }),
+  }));
+});
+
+beforeEach(async () => {
+  a = await newTenant('A');
+  b = await newTenant('B');
+  bBefore = await stateOf(b);
+});
+
+/** After each test: B is exactly as it was and its key still speaks for B. */
+async function expectBUntouched() {
+  expect(await stateOf(b)).toEqual(bBefore);
+  const own = await call('GET', '/tenant', { key: b.key });
+  expect(own.status).toBe(200);
+  expect(own.body.id).toBe(b.id);
+}
+const mentionsB = (body: unknown) => {
+  const text = JSON.stringify(body);
+  return [b.id, b.name, b.slug, b.keyId, b.contact, 'secret of B'].filter((value) => text.includes(value));
+};
+
+describe("given tenant A's key and tenant B's ids", () => {
+  it('when A reads GET /tenant naming B in the query or headers, then it gets its own view only', async () => {
+    const res = await call('GET', '/tenant', {
+      key: a.key,
+      query: { id: b.id, client_id: b.id },
+      headers: { 'x-client-id': b.id },
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.id).toBe(a.id);
+    expect(mentionsB(res.body)).toEqual([]);
+    await expectBUntouched();
+  });
+
+  it.each([
+    ['id', { id: 'B', name: 'Hijacked' }],
+    ['client_id', { client_id: 'B', name: 'Hijacked' }],
+    ['tenant_id', { tenant_id: 'B', welcome_message: 'Hijacked' }],
+  ])('when A sends PATCH /tenant with B as %s in the body, then 400 and neither changes', async (_, body) => {
+    const withB = Object.fromEntries(Object.entries(body).map(([k, v]) => [k, v === 'B' ? b.id : v]));
+    const aBefore = (await asOperator('GET', `/clients/${a.id}`)).body;
+    const res = await call('PATCH', '/tenant', { key: a.key, body: withB });
+    expect(res.status).toBe(400);
+    expect((await asOperator('GET', `/clients/${a.id}`)).body).toEqual(aBefore);
+    await expectBUntouched();
+  });
+
+  it('when A sends PATCH /tenant naming B in the query, then only A changes', async () => {
+    const res = await call('PATCH', '/tenant', {
+      key: a.key,
+      query: { id: b.id },
+      body: { name: 'A renamed', faqs: [{ q: '¿Abrís hoy?', a: 'Sí.' }], bot_enabled: false },
+    });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ id: a.id, name: 'A renamed', bot_enabled: false, assistant_version: 2 });
+    await expectBUntouched();
+  });
+
+  it('when A creates a key with B named in the body, then the key is A’s', async () => {
+    const res = await call('POST', '/tenant/api-keys', {
+      key: a.key,
+      query: { client_id: b.id },
+      body: { client_id: b.id, tenant_id: b.id },
+    });
+    expect(res.status).toBe(201);
+    expect((await call('GET', '/tenant', { key: res.body.api_key })).body.id).toBe(a.id);
+    const aKeys = (await asOperator('GET', `/clients/${a.id}/api-keys`)).body.api_keys;
+    expect(aKeys.map((k: { key_id: string }) => k.key_id).sort()).toEqual([a.keyId, res.body.key_id].sort());
+    await expectBUntouched();
+  });
+
+  it('when A lists its keys naming B in the query, then it sees only its own', async () => {
+    const res = await call('GET', '/tenant/api-keys', { key: a.key, query: { client_id: b.id } });
+    expect(res.status).toBe(200);
+    expect(res.body.api_keys.map((k: { key_id: string }) => k.key_id)).toEqual([a.keyId]);
+    expect(mentionsB(res.body)).toEqual([]);
+    await expectBUntouched();
+  });
+
+  it("when A revokes B's key id, then 404 and B's key still works", async () => {
+    const res = await call('DELETE', `/tenant/api-keys/${b.keyId}`, {
+      key: a.key,
+      body: { client_id: b.id },
+    });
+    expect(res.status).toBe(404);
+    expect((await call('GET', '/tenant/api-keys', { key: a.key })).body.api_keys).toHaveLength(1);
+    await expectBUntouched();
+  });
+
+  it('when A runs the connection test naming B, then the result is recorded on A only', async () => {
+    const res = await call('POST', '/tenant/test-connection', {
+      key: a.key,
+      query: { client_id: b.id },
+      body: { client_id: b.id },
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.ok).toBe(false);
+    const aView = (await asOperator('GET', `/clients/${a.id}`)).body;
+    expect(aView.connection.last_test).toMatchObject({ ok: false, failed: ['phone_number'] });
+    expect(bBefore.client.connection.last_test).toBeNull();
+    await expectBUntouched();
+  });
+
+  it('when A lists conversations, then only its own; naming B in the query is 400; B’s cursor is 400', async () => {
+    const own = await call('GET', '/tenant/conversations', { key: a.key });
+    expect(own.status).toBe(200);
+    expect(own.body.conversations.map((c: { contact: string }) => c.contact).sort()).toEqual(
+      [a.contact, SHARED_CONTACT].sort(),
+    );
+    expect(own.body.conversations.every((c: { name: string }) => c.name === 'A customer')).toBe(true);
+    expect(mentionsB(own.body)).toEqual([]);
+    expect(
+      (await call('GET', '/tenant/conversations', { key: a.key, query: { client_id: b.id } })).status,
+    ).toBe(400);
+
+    // B's cursor, as B would get it (through the operator, so that B's key stays unused here).
+    const bPage = await asOperator('GET', `/clients/${b.id}/conversations`, { query: { limit: '1' } });
+    expect(bPage.body.next_cursor).toBeTruthy();
+    const withBCursor = await call('GET', '/tenant/conversations', {
+      key: a.key,
+      query: { limit: '1', cursor: bPage.body.next_cursor },
+    });
+    expect(withBCursor.status).toBe(400);
+    await expectBUntouched();
+  });
+
+  it("when A reads messages of B's contact, or of a contact both have, then 404 or only A's messages", async () => {
+    for (const contact of [b.contact, b.id, `${b.id}#CONTACT#${b.contact}`, `../../clients/${b.id}`]) {
+      const res = await call('GET', `/tenant/conversations/${encodeURIComponent(contact)}/messages`, {
+        key: a.key,
+      });
+      expect({ contact, status: res.status }).toEqual({ contact, status: 404 });
+      // The 404 may echo what A sent, nothing else of B.
+      expect(res.body.messages).toBeUndefined();
+      expect(JSON.stringify(res.body)).not.toContain('secret of B');
+      expect(JSON.stringify(res.body)).not.toContain(b.name);
+    }
+    const shared = await call('GET', `/tenant/conversations/${SHARED_CONTACT}/messages`, {
+      key: a.key,
+      query: { client_id: b.id },
+    });
+    expect(shared.status).toBe(400);
+    const sharedOwn = await call('GET', `/tenant/conversations/${SHARED_CONTACT}/messages`, { key: a.key });
+    expect(sharedOwn.body.messages.map((m: { text: string }) => m.text)).toEqual(['secret of A']);
+    await expectBUntouched();
+  });
+
+  it("when A erases B's contact, then 404; when it erases a contact both have, then only A's is erased", async () => {
+    for (const contact of [b.contact, `${b.id}#CONTACT#${b.contact}`]) {
+      const res = await call('DELETE', `/tenant/conversations/${encodeURIComponent(contact)}`, {
+        key: a.key,
+        body: { client_id: b.id },
+      });
+      expect({ contact, status: res.status }).toEqual({ contact, status: 404 });
+    }
+    const erased = await call('DELETE', `/tenant/conversations/${SHARED_CONTACT}`, {
+      key: a.key,
+      query: { client_id: b.id },
+    });
+    expect(erased.status).toBe(200);
+    expect(erased.body).toMatchObject({
+      contact: SHARED_CONTACT,
+      messages_deleted: 1,
+      conversations_deleted: 1,
+    });
+    expect(await conversations.getContact(a.id, SHARED_CONTACT)).toBeUndefined();
+    expect(await conversations.getContact(b.id, SHARED_CONTACT)).toBeDefined();
+    await expectBUntouched();
+  });
+
+  it('when A calls a tenant route with B’s id in the path, then no route matches (404)', async () => {
+    for (const path of [`/tenant/${b.id}`, `/tenant/${b.id}/api-keys`, `/tenant/${b.id}/conversations`]) {
+      const res = await call('GET', path, { key: a.key });
+      expect({ path, status: res.status }).toEqual({ path, status: 404 });
+    }
+    await expectBUntouched();
+  });
+
+  it('then every tenant route is exercised by this file', () => {
+    const exercised = [
+      'GET /tenant',
+      'PATCH /tenant',
+      'POST /tenant/api-keys',
+      'GET /tenant/api-keys',
+      'DELETE /tenant/api-keys/{key_id}',
+      'POST /tenant/test-connection',
+      'GET /tenant/conversations',
+      'GET /tenant/conversations/{contact}/messages',
+      'DELETE /tenant/conversations/{contact}',
+    ];
+    const routes = functions.adminApi.routes
+      .filter((route) => route.auth === 'tenant-key')
+      .map((route) => `${route.method} ${route.path}`);
+    expect(routes.sort()).toEqual(exercised.sort());
+  });
+});
