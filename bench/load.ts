@@ -86,6 +86,9 @@ export interface LoadReport {
     byComponentMs: Record<string, number>;
     offerWallMs: number;
     offerByComponentMs: Record<string, number>;
+    /** CPU time of every process on the machine (ms; /proc/stat): shows a run disturbed from outside. */
+    machineMs: number;
+    offerMachineMs: number;
   };
 }
 
@@ -219,6 +222,22 @@ function cpuByComponent(): Record<string, number> {
   return cpu;
 }
 
+/** CPU time (ms) the whole machine spent busy since boot, every process included (Linux; 0 elsewhere). */
+function machineBusyMs(): number {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8')
+      .split('\n')[0]!
+      .trim()
+      .split(/\s+/)
+      .slice(1)
+      .map(Number);
+    const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0] = fields;
+    return (user + nice + system + irq + softirq) * 10;
+  } catch {
+    return 0;
+  }
+}
+
 const minus = (after: Record<string, number>, before: Record<string, number>) =>
   Object.fromEntries(Object.entries(after).map(([key, ms]) => [key, ms - (before[key] ?? 0)]));
 
@@ -272,14 +291,17 @@ export async function benchLoad(startLocalStack: StartStack, options: LoadOption
     const { texts: before, recipients: recipientsBefore } = await sinkReport(sink);
     const usageBefore = await stack.usage();
     const cpuBefore = cpuByComponent();
+    const machineBefore = machineBusyMs();
     const wallBefore = performance.now();
     const count = Math.round(options.rate * options.seconds);
     const load = await offer(meta, options.rate, deliveries(warmCount, count));
     const cpuOffer = cpuByComponent();
+    const machineOffer = machineBusyMs();
     const report = await answers(sink, before + count, options.drainTimeoutMs);
     await stack.drained(30_000).catch(() => undefined);
     const usageAfter = await stack.usage();
     const cpuAfter = cpuByComponent();
+    const machineAfter = machineBusyMs();
     const wallMs = performance.now() - wallBefore;
 
     const times = report.textTimes.slice(before);
@@ -346,6 +368,8 @@ export async function benchLoad(startLocalStack: StartStack, options: LoadOption
         byComponentMs: minus(cpuAfter, cpuBefore),
         offerWallMs: load.endedAt - load.startedAt,
         offerByComponentMs: minus(cpuOffer, cpuBefore),
+        machineMs: machineAfter - machineBefore,
+        offerMachineMs: machineOffer - machineBefore,
       },
     };
   } finally {
@@ -395,13 +419,14 @@ export function loadTable(report: LoadReport): string[] {
     .map(([name, n]) => `${name} ${n.total}${n.duringRun ? ` (${n.duringRun} cold during the run)` : ''}`)
     .join(', ');
   rows.push(`| isolates | ${isolates} |`);
+  const total = Object.values(report.cpu.byComponentMs).reduce((sum, ms) => sum + ms, 0);
   const offerTotal = Object.values(report.cpu.offerByComponentMs).reduce((sum, ms) => sum + ms, 0);
   if (offerTotal > 0) {
     rows.push(
       `| CPU while offered | ${f(offerTotal / report.cpu.offerWallMs, 2)} cores; per delivery: ${cpuParts(report.cpu.offerByComponentMs, report.offered, 'µs')} |`,
+      `| … other processes on the machine | ${f(Math.max(0, report.cpu.offerMachineMs - offerTotal) / report.cpu.offerWallMs, 2)} cores while offered, ${f(Math.max(0, report.cpu.machineMs - total) / report.cpu.wallMs, 2)} over the run |`,
     );
   }
-  const total = Object.values(report.cpu.byComponentMs).reduce((sum, ms) => sum + ms, 0);
   if (total > 0 && report.answered > 0) {
     rows.push(
       `| CPU over the run | ${f(total / report.cpu.wallMs, 2)} cores for ${f(report.cpu.wallMs / 1000, 1)} s; per answered message: ${cpuParts(report.cpu.byComponentMs, report.answered, 'ms')} |`,
