@@ -145,7 +145,7 @@ export const localIsolates: Record<FunctionName, IsolateSettings> = {
   purge: { isolates: 1, invocationsPerIsolate: 1 },
 };
 
-/** Work nobody waits for runs below the webhook (Linux niceness of the consumers' threads). */
+/** Work nobody waits for runs below the webhook (niceness of the consumers' threads, and SCHED_IDLE: thread-priority.ts). */
 const BACKGROUND_NICE = 19;
 
 interface LocalSecrets {
