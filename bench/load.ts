@@ -4,13 +4,18 @@
  * 1,000 per second for 10 s, one new customer each — and times every acknowledgement; the offline FAQ
  * responder answers; a zero-latency Graph server (graph-sink.ts, its own thread) counts the answers.
  * Reported: acknowledgement latency, answers drained per second, duplicates and customers left
- * unanswered, DynamoDB and SQS requests per answered message (what the AWS bill is made of) and the
- * functions' in-process time. A short warm-up at the same rate comes first (isolates start, JIT warms),
- * then the measured run. `npx tsx bench/load.ts` runs it alone; `npm run bench` runs it too.
- * BENCH_RATE, BENCH_SECONDS and BENCH_WARMUP_SECONDS change the offer.
+ * unanswered, DynamoDB and SQS requests per answered message (what the AWS bill is made of), the
+ * functions' in-process time, and where the machine's CPU went. A short warm-up at the same rate comes
+ * first (JIT, connections), then the measured run; every isolate the run may use is started before
+ * (provisioned), so the figures are those of a warm stack.
+ *
+ * `npx tsx bench/load.ts` runs it alone; `npm run bench` runs it too. BENCH_RATE, BENCH_SECONDS,
+ * BENCH_WARMUP_SECONDS and BENCH_DRAIN_TIMEOUT_MS change the offer; BENCH_ISOLATES the isolates
+ * (`webhook=1x64,assistant=2x2`: isolates × invocations each).
  */
 import { once } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import type { FunctionUsage } from '../infra/local/function-isolate.ts';
@@ -42,14 +47,25 @@ export interface LoadOptions {
   /** How long the answers may take to drain after the offer ends. */
   drainTimeoutMs: number;
   /** Isolates per function (the stack's defaults otherwise). */
-  concurrency?: LocalStackOptions['concurrency'];
+  isolates?: LocalStackOptions['isolates'];
+}
+
+interface PerFunction {
+  invocations: number;
+  /** CPU of the function's isolates per invocation (ms): its in-process time. */
+  cpuMs: number;
+  /** Wall time its event loops were busy per invocation (ms; preemption on a loaded machine included). */
+  busyMs: number;
+  /** Lambda's Duration per invocation (ms). */
+  durationP50: number;
+  durationP99: number;
 }
 
 export interface LoadReport {
   offered: number;
   rate: number;
   startupMs: number;
-  ack: { p50: number; p99: number; max: number; non200: number; failed: number };
+  ack: { p50: number; p99: number; max: number; non200: number; failed: number; p99BySecond: number[] };
   answered: number;
   unanswered: number;
   duplicates: number;
@@ -59,25 +75,21 @@ export interface LoadReport {
   duringLoadPerSecond: number;
   afterLoadPerSecond: number;
   /** Requests per answered message, by service and by operation. */
-  perMessage: { dynamodb: number; sqs: number; s3: number; byOperation: Record<string, number> } | undefined;
-  /** Per invocation (ms): busy time of the isolate's event loop (in-process) and Lambda's Duration. */
-  assistant:
-    | {
-        /** CPU time of the isolate's thread per message (ms). */
-        inProcessMean: number;
-        inProcessP50: number;
-        inProcessP99: number;
-        /** Wall time its event loop was busy per message (ms; preemption on a loaded machine included). */
-        busyMean: number;
-        durationP50: number;
-        durationP99: number;
-      }
-    | undefined;
-  webhook: { inProcessMean: number; busyMean: number; durationP50: number; durationP99: number } | undefined;
-  /** CPU time by component over the measured run (offer and drain), and its wall time. */
-  cpu: { wallMs: number; byComponentMs: Record<string, number> };
-  coldStartsDuringRun: Record<string, number> | undefined;
-  isolates: Record<string, number> | undefined;
+  perMessage: { dynamodb: number; sqs: number; s3: number; byOperation: Record<string, number> };
+  assistant: PerFunction;
+  webhook: PerFunction;
+  /** Isolates started before the run, and during it (cold starts). */
+  isolates: Record<string, { total: number; duringRun: number }>;
+  /** CPU time by component: over the measured run (offer and drain), and while the load was offered. */
+  cpu: {
+    wallMs: number;
+    byComponentMs: Record<string, number>;
+    offerWallMs: number;
+    offerByComponentMs: Record<string, number>;
+    /** CPU time of every process on the machine (ms; /proc/stat): shows a run disturbed from outside. */
+    machineMs: number;
+    offerMachineMs: number;
+  };
 }
 
 type StartStack = (options: LocalStackOptions) => Promise<LocalStack>;
@@ -88,22 +100,16 @@ const percentile = (values: number[], p: number) => {
     ? Number.NaN
     : sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
 };
-const mean = (values: number[]) => values.reduce((sum, v) => sum + v, 0) / Math.max(1, values.length);
 
-function startThread<T>(file: string, data?: unknown): { worker: Worker; first: Promise<T> } {
-  const worker = new Worker(new URL(file, import.meta.url), {
+function startThread(file: string, data?: unknown): Worker {
+  return new Worker(new URL(file, import.meta.url), {
     workerData: data,
     execArgv: [],
     name: `bench:${file.replace(/^\.\/|\.ts$/g, '')}`,
   });
-  const first = new Promise<T>((resolve, reject) => {
-    worker.once('message', resolve);
-    worker.once('error', reject);
-  });
-  return { worker, first };
 }
 
-function deliveries(from: number, count: number) {
+function deliveries(from: number, count: number): LoadPlan['deliveries'] {
   return Array.from({ length: count }, (_, i) => {
     const n = from + i;
     const body = serializeLikeMeta(
@@ -118,16 +124,10 @@ function deliveries(from: number, count: number) {
   });
 }
 
-async function offer(url: string, rate: number, plan: LoadPlan['deliveries']): Promise<LoadResult> {
-  const { worker, first } = startThread<LoadResult>('./load-generator.ts', {
-    url,
-    rate,
-    deliveries: plan,
-    connections: 256,
-  } satisfies LoadPlan);
-  const result = await first;
-  await worker.terminate();
-  return result;
+async function offer(meta: Worker, rate: number, plan: LoadPlan['deliveries']): Promise<LoadResult> {
+  const reply = once(meta, 'message') as Promise<[LoadResult]>;
+  meta.postMessage({ type: 'run', rate, deliveries: plan });
+  return (await reply)[0];
 }
 
 async function sinkReport(sink: Worker): Promise<SinkReport> {
@@ -136,7 +136,7 @@ async function sinkReport(sink: Worker): Promise<SinkReport> {
   return (await reply)[0];
 }
 
-/** Waits until `expected` texts arrived, or no new one came for `quietMs`, or `timeoutMs` passed. */
+/** Waits until `expected` texts arrived, or none came for `quietMs`, or `timeoutMs` passed. */
 async function answers(sink: Worker, expected: number, timeoutMs: number, quietMs = 15_000) {
   const deadline = Date.now() + timeoutMs;
   let last = -1;
@@ -152,35 +152,31 @@ async function answers(sink: Worker, expected: number, timeoutMs: number, quietM
   }
 }
 
-function diffUsage(before: LocalStackUsage, after: LocalStackUsage) {
-  const functions: Record<string, FunctionUsage> = {};
-  for (const [name, now] of Object.entries(after.functions)) {
-    const then = before.functions[name as keyof typeof before.functions];
-    const requests: Record<string, number> = {};
-    for (const [op, count] of Object.entries(now.requests)) requests[op] = count - (then.requests[op] ?? 0);
-    functions[name] = {
-      invocations: now.invocations - then.invocations,
-      errors: now.errors - then.errors,
-      coldStarts: now.coldStarts - then.coldStarts,
-      initMs: now.initMs.slice(then.initMs.length),
-      durationMs: now.durationMs.slice(then.durationMs.length),
-      activeMs: now.activeMs.slice(then.activeMs.length),
-      cpuMs: now.cpuMs.slice(then.cpuMs.length),
-      requests,
-    };
-  }
+function usageBetween(before: FunctionUsage, after: FunctionUsage): PerFunction {
+  const invocations = after.invocations - before.invocations;
+  const durations = after.durationMs.slice(before.durationMs.length);
+  return {
+    invocations,
+    cpuMs: (after.cpuMs - before.cpuMs) / Math.max(1, invocations),
+    busyMs: (after.busyMs - before.busyMs) / Math.max(1, invocations),
+    durationP50: percentile(durations, 0.5),
+    durationP99: percentile(durations, 0.99),
+  };
+}
+
+function requestsBetween(before: LocalStackUsage, after: LocalStackUsage): Record<string, number> {
   const requests: Record<string, number> = {};
   for (const [op, count] of Object.entries(after.requests)) {
     const delta = count - (before.requests[op] ?? 0);
     if (delta > 0) requests[op] = delta;
   }
-  return { functions, requests };
+  return requests;
 }
 
 /**
- * CPU time (ms) of this process's threads by name (the isolates are named `lambda:<function>`, the
- * emulator threads `emulator:<kind>`) and of its child processes (DynamoDB Local's JVM), from /proc:
- * where the machine's two cores went. Empty where /proc is not Linux's.
+ * CPU time (ms) of this process's threads by name (the isolates are `lambda:<function>`, the emulator
+ * threads `emulator:<kind>`, the benchmark's `bench:<part>`) and of its child processes (DynamoDB
+ * Local's JVM), from /proc: where the machine's cores went. Empty where /proc is not Linux's.
  */
 function cpuByComponent(): Record<string, number> {
   const ticks = (stat: string) => {
@@ -188,33 +184,37 @@ function cpuByComponent(): Record<string, number> {
     return (Number(fields[11]) + Number(fields[12])) * 10; // utime + stime, in 10 ms ticks
   };
   const group = (comm: string) => {
-    if (comm.startsWith('lambda:') || comm.startsWith('emulator:') || comm.startsWith('bench:'))
+    if (/^(lambda|emulator|bench):/.test(comm))
       return comm
-        .replace('lambda:assistan', 'lambda:assistant')
-        .replace('lambda:provisio', 'lambda:provisioner');
+        .replace(/^lambda:assistan$/, 'lambda:assistant')
+        .replace(/^lambda:provisio$/, 'lambda:provisioner');
     if (comm === 'MainThread') return 'main thread (HTTP, pollers)';
     if (comm === 'V8Worker' || comm === 'DelayedTaskSche') return 'V8 helpers (GC, compilers)';
     return 'other threads';
   };
   const cpu: Record<string, number> = {};
+  const add = (key: string, ms: number) => {
+    cpu[key] = (cpu[key] ?? 0) + ms;
+  };
   try {
     for (const tid of readdirSync('/proc/self/task')) {
-      const comm = readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim();
-      const key = group(comm);
-      cpu[key] = (cpu[key] ?? 0) + ticks(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8'));
+      try {
+        const comm = readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim();
+        add(group(comm), ticks(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8')));
+      } catch {
+        // The thread ended meanwhile.
+      }
     }
     for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
-      let stat: string;
       try {
-        stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+        if (ppid !== process.pid) continue;
+        const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+        add(name === 'java' ? 'DynamoDB Local (JVM)' : `child: ${name}`, ticks(stat));
       } catch {
-        continue;
+        // Not ours, or gone.
       }
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid !== process.pid) continue;
-      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const key = name === 'java' ? 'DynamoDB Local (JVM)' : `child: ${name}`;
-      cpu[key] = (cpu[key] ?? 0) + ticks(stat);
     }
   } catch {
     return {};
@@ -222,12 +222,30 @@ function cpuByComponent(): Record<string, number> {
   return cpu;
 }
 
-/** Copies the usage (its arrays grow while the stack runs). */
-const snapshot = (usage: LocalStackUsage): LocalStackUsage => structuredClone(usage);
+/** CPU time (ms) the whole machine spent busy since boot, every process included (Linux; 0 elsewhere). */
+function machineBusyMs(): number {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8')
+      .split('\n')[0]!
+      .trim()
+      .split(/\s+/)
+      .slice(1)
+      .map(Number);
+    const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0] = fields;
+    return (user + nice + system + irq + softirq) * 10;
+  } catch {
+    return 0;
+  }
+}
+
+const minus = (after: Record<string, number>, before: Record<string, number>) =>
+  Object.fromEntries(Object.entries(after).map(([key, ms]) => [key, ms - (before[key] ?? 0)]));
 
 export async function benchLoad(startLocalStack: StartStack, options: LoadOptions): Promise<LoadReport> {
-  const sink = startThread<{ port: number }>('./graph-sink.ts');
-  const { port: sinkPort } = await sink.first;
+  const stoppers: Array<() => Promise<unknown>> = [];
+  const sink = startThread('./graph-sink.ts');
+  stoppers.push(() => sink.terminate());
+  const [{ port: sinkPort }] = (await once(sink, 'message')) as [{ port: number }];
   // The offline FAQ responder: no OpenAI, whatever the environment says.
   delete process.env.OPENAI_API_KEY;
   delete process.env.OPENAI_BASE_URL;
@@ -237,7 +255,8 @@ export async function benchLoad(startLocalStack: StartStack, options: LoadOption
     namePrefix: `load-${Date.now()}`,
     withSes: false,
     seedDemo: false,
-    ...(options.concurrency ? { concurrency: options.concurrency } : {}),
+    ...(options.isolates ? { isolates: options.isolates } : {}),
+    provisioned: { webhook: Number.POSITIVE_INFINITY, assistant: Number.POSITIVE_INFINITY },
     env: {
       META_APP_SECRET: APP_SECRET,
       OPERATOR_API_KEY: OPERATOR_KEY,
@@ -246,19 +265,6 @@ export async function benchLoad(startLocalStack: StartStack, options: LoadOption
     },
   });
   const startupMs = performance.now() - started;
-  if (process.env.BENCH_JAVA_NICE) {
-    const { setPriority } = await import('node:os');
-    for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
-      try {
-        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-        if (ppid === process.pid && stat.includes('(java)')) {
-          for (const tid of readdirSync(`/proc/${pid}/task`))
-            setPriority(Number(tid), Number(process.env.BENCH_JAVA_NICE));
-        }
-      } catch {}
-    }
-  }
   try {
     const created = await fetch(`${stack.url}/clients`, {
       method: 'POST',
@@ -272,26 +278,30 @@ export async function benchLoad(startLocalStack: StartStack, options: LoadOption
     });
     if (created.status !== 201) throw new Error(`could not create the tenant: ${await created.text()}`);
 
-    // Warm-up: the same rate for a moment, answered in full before the measured run.
+    // Meta: one load generator, and its connections, for the warm-up and the measured run.
+    const meta = startThread('./load-generator.ts', { url: stack.url, connections: 256 });
+    stoppers.push(() => meta.terminate());
     const warmCount = Math.round(options.rate * options.warmupSeconds);
     if (warmCount > 0) {
-      await offer(stack.url, options.rate, deliveries(0, warmCount));
-      await answers(sink.worker, warmCount, options.drainTimeoutMs);
+      await offer(meta, options.rate, deliveries(0, warmCount));
+      await answers(sink, warmCount, options.drainTimeoutMs);
       await stack.drained(60_000).catch(() => undefined);
     }
-    const { texts: before, recipients: recipientsBefore } = await sinkReport(sink.worker);
-    const usageBefore = stack.usage ? snapshot(stack.usage()) : undefined;
-    const cpuBefore = cpuByComponent();
-    const wallBefore = performance.now();
 
+    const { texts: before, recipients: recipientsBefore } = await sinkReport(sink);
+    const usageBefore = await stack.usage();
+    const cpuBefore = cpuByComponent();
+    const machineBefore = machineBusyMs();
+    const wallBefore = performance.now();
     const count = Math.round(options.rate * options.seconds);
-    const load = await offer(stack.url, options.rate, deliveries(warmCount, count));
-    const report = await answers(sink.worker, before + count, options.drainTimeoutMs);
+    const load = await offer(meta, options.rate, deliveries(warmCount, count));
+    const cpuOffer = cpuByComponent();
+    const machineOffer = machineBusyMs();
+    const report = await answers(sink, before + count, options.drainTimeoutMs);
     await stack.drained(30_000).catch(() => undefined);
-    const usage = usageBefore && stack.usage ? diffUsage(usageBefore, snapshot(stack.usage())) : undefined;
+    const usageAfter = await stack.usage();
     const cpuAfter = cpuByComponent();
-    const cpuMs: Record<string, number> = {};
-    for (const [key, ms] of Object.entries(cpuAfter)) cpuMs[key] = ms - (cpuBefore[key] ?? 0);
+    const machineAfter = machineBusyMs();
     const wallMs = performance.now() - wallBefore;
 
     const times = report.textTimes.slice(before);
@@ -301,18 +311,16 @@ export async function benchLoad(startLocalStack: StartStack, options: LoadOption
     const during = times.filter((t) => t <= loadEnd).length;
     const ok = load.latencyMs.filter((ms, i) => ms >= 0 && load.status[i] === 200);
 
-    let perMessage: LoadReport['perMessage'];
-    if (usage) {
-      const byOperation: Record<string, number> = {};
-      const sum = (prefix: string) =>
-        Object.entries(usage.requests)
-          .filter(([op]) => op.startsWith(prefix))
-          .reduce((total, [, n]) => total + n, 0) / Math.max(1, answered);
-      for (const [op, n] of Object.entries(usage.requests)) byOperation[op] = n / Math.max(1, answered);
-      perMessage = { dynamodb: sum('dynamodb.'), sqs: sum('sqs.'), s3: sum('s3.'), byOperation };
-    }
-    const assistant = usage?.functions.assistant;
-    const webhook = usage?.functions.webhook;
+    const requests = requestsBetween(usageBefore, usageAfter);
+    const per = (n: number) => n / Math.max(1, answered);
+    const sum = (service: string) =>
+      per(
+        Object.entries(requests)
+          .filter(([op]) => op.startsWith(`${service}.`))
+          .reduce((total, [, n]) => total + n, 0),
+      );
+    const between = (name: 'assistant' | 'webhook') =>
+      usageBetween(usageBefore.functions[name], usageAfter.functions[name]);
     return {
       offered: count,
       rate: options.rate,
@@ -320,9 +328,17 @@ export async function benchLoad(startLocalStack: StartStack, options: LoadOption
       ack: {
         p50: percentile(ok, 0.5),
         p99: percentile(ok, 0.99),
-        max: Math.max(...ok),
+        max: ok.length > 0 ? Math.max(...ok) : Number.NaN,
         non200: load.status.filter((s) => s !== 200 && s !== 0).length,
         failed: load.status.filter((s) => s === 0).length,
+        p99BySecond: Array.from({ length: Math.ceil(options.seconds) }, (_, second) =>
+          percentile(
+            load.latencyMs
+              .slice(second * options.rate, (second + 1) * options.rate)
+              .filter((ms, i) => ms >= 0 && load.status[second * options.rate + i] === 200),
+            0.99,
+          ),
+        ),
       },
       answered,
       unanswered: count - (report.recipients - recipientsBefore),
@@ -330,124 +346,127 @@ export async function benchLoad(startLocalStack: StartStack, options: LoadOption
       drainedPerSecond: answered / ((lastAnswer - load.startedAt) / 1000),
       duringLoadPerSecond: during / options.seconds,
       afterLoadPerSecond: (answered - during) / Math.max(0.001, (lastAnswer - loadEnd) / 1000),
-      perMessage,
-      assistant: assistant
-        ? {
-            inProcessMean: mean(assistant.cpuMs),
-            inProcessP50: percentile(assistant.cpuMs, 0.5),
-            inProcessP99: percentile(assistant.cpuMs, 0.99),
-            busyMean: mean(assistant.activeMs),
-            durationP50: percentile(assistant.durationMs, 0.5),
-            durationP99: percentile(assistant.durationMs, 0.99),
-          }
-        : undefined,
-      webhook: webhook
-        ? {
-            inProcessMean: mean(webhook.cpuMs),
-            busyMean: mean(webhook.activeMs),
-            durationP50: percentile(webhook.durationMs, 0.5),
-            durationP99: percentile(webhook.durationMs, 0.99),
-          }
-        : undefined,
-      cpu: { wallMs, byComponentMs: cpuMs },
-      coldStartsDuringRun: usage
-        ? Object.fromEntries(Object.entries(usage.functions).map(([name, u]) => [name, u.coldStarts]))
-        : undefined,
-      isolates: stack.usage
-        ? Object.fromEntries(Object.entries(stack.usage().functions).map(([name, u]) => [name, u.coldStarts]))
-        : undefined,
+      perMessage: {
+        dynamodb: sum('dynamodb'),
+        sqs: sum('sqs'),
+        s3: sum('s3'),
+        byOperation: Object.fromEntries(Object.entries(requests).map(([op, n]) => [op, per(n)])),
+      },
+      assistant: between('assistant'),
+      webhook: between('webhook'),
+      isolates: Object.fromEntries(
+        Object.entries(usageAfter.functions).map(([name, u]) => [
+          name,
+          {
+            total: u.coldStarts,
+            duringRun: u.coldStarts - usageBefore.functions[name as 'webhook'].coldStarts,
+          },
+        ]),
+      ),
+      cpu: {
+        wallMs,
+        byComponentMs: minus(cpuAfter, cpuBefore),
+        offerWallMs: load.endedAt - load.startedAt,
+        offerByComponentMs: minus(cpuOffer, cpuBefore),
+        machineMs: machineAfter - machineBefore,
+        offerMachineMs: machineOffer - machineBefore,
+      },
     };
   } finally {
+    for (const stop of stoppers.reverse()) await stop();
     await stack.stop();
-    sink.worker.postMessage({ type: 'stop' });
-    await Promise.race([once(sink.worker, 'exit'), new Promise((resolve) => setTimeout(resolve, 1000))]);
-    await sink.worker.terminate();
   }
 }
 
 const f = (value: number, digits = 1) => (Number.isFinite(value) ? value.toFixed(digits) : '–');
 
+function cpuParts(byComponentMs: Record<string, number>, per: number, unit: 'ms' | 'µs'): string {
+  return Object.entries(byComponentMs)
+    .filter(([, ms]) => ms > 0)
+    .sort(([, a], [, b]) => b - a)
+    .map(([name, ms]) => `${name} ${unit === 'ms' ? f(ms / per, 2) : f((1000 * ms) / per, 0)} ${unit}`)
+    .join(', ');
+}
+
 export function loadTable(report: LoadReport): string[] {
   const rows = [
     `| offered | ${report.offered} signed webhooks at ${report.rate}/s, one new customer each |`,
-    `| stack startup | ${f(report.startupMs / 1000, 1)} s |`,
+    `| stack startup (every isolate provisioned) | ${f(report.startupMs / 1000, 1)} s |`,
     `| ack latency (due → answered) | p50 ${f(report.ack.p50, 2)} ms, p99 ${f(report.ack.p99, 2)} ms, max ${f(report.ack.max, 1)} ms |`,
+    `| … p99 by second of the offer | ${report.ack.p99BySecond.map((ms) => f(ms, 0)).join(', ')} ms |`,
     `| acks not 200 / no answer | ${report.ack.non200} / ${report.ack.failed} |`,
     `| customers answered / unanswered / duplicates | ${report.answered} / ${report.unanswered} / ${report.duplicates} |`,
     `| answers drained | ${f(report.drainedPerSecond, 0)}/s overall (${f(report.duringLoadPerSecond, 0)}/s during the offer, ${f(report.afterLoadPerSecond, 0)}/s after) |`,
   ];
-  if (report.perMessage) {
-    const top = Object.entries(report.perMessage.byOperation)
-      .sort(([, a], [, b]) => b - a)
-      .map(([op, n]) => `${op} ${f(n, 2)}`)
-      .join(', ');
+  const byOperation = Object.entries(report.perMessage.byOperation)
+    .sort(([, a], [, b]) => b - a)
+    .map(([op, n]) => `${op} ${f(n, 2)}`)
+    .join(', ');
+  rows.push(
+    `| requests per answered message | DynamoDB ${f(report.perMessage.dynamodb, 2)}, SQS ${f(report.perMessage.sqs, 2)}, S3 ${f(report.perMessage.s3, 2)} |`,
+    `| … by operation | ${byOperation} |`,
+  );
+  for (const [name, usage] of [
+    ['assistant per message', report.assistant],
+    ['webhook per delivery', report.webhook],
+  ] as const) {
     rows.push(
-      `| requests per answered message | DynamoDB ${f(report.perMessage.dynamodb, 2)}, SQS ${f(report.perMessage.sqs, 2)}, S3 ${f(report.perMessage.s3, 2)} |`,
-      `| … by operation | ${top} |`,
+      `| ${name} | in-process ${f(usage.cpuMs, 2)} ms CPU (event loop busy ${f(usage.busyMs, 2)} ms); Lambda Duration p50 ${f(usage.durationP50, 2)} ms, p99 ${f(usage.durationP99, 2)} ms |`,
     );
   }
-  if (report.assistant) {
-    const a = report.assistant;
-    rows.push(
-      `| assistant per message, in-process (CPU of its isolate) | mean ${f(a.inProcessMean, 2)} ms, p50 ${f(a.inProcessP50, 2)} ms, p99 ${f(a.inProcessP99, 2)} ms (event loop busy: mean ${f(a.busyMean, 2)} ms) |`,
-      `| assistant per message (Lambda Duration) | p50 ${f(a.durationP50, 2)} ms, p99 ${f(a.durationP99, 2)} ms |`,
-    );
-  }
-  if (report.webhook) {
-    const w = report.webhook;
-    rows.push(
-      `| webhook per delivery | in-process (CPU) mean ${f(w.inProcessMean, 3)} ms (busy ${f(w.busyMean, 3)} ms); Duration p50 ${f(w.durationP50, 2)} ms, p99 ${f(w.durationP99, 2)} ms |`,
-    );
-  }
-  if (report.isolates) {
-    rows.push(
-      `| isolates started (during the measured run) | ${Object.entries(report.isolates)
-        .map(([name, n]) => `${name} ${n} (${report.coldStartsDuringRun?.[name] ?? 0})`)
-        .join(', ')} |`,
-    );
-  }
+  const isolates = Object.entries(report.isolates)
+    .filter(([, n]) => n.total > 0)
+    .map(([name, n]) => `${name} ${n.total}${n.duringRun ? ` (${n.duringRun} cold during the run)` : ''}`)
+    .join(', ');
+  rows.push(`| isolates | ${isolates} |`);
   const total = Object.values(report.cpu.byComponentMs).reduce((sum, ms) => sum + ms, 0);
-  if (total > 0) {
-    const parts = Object.entries(report.cpu.byComponentMs)
-      .filter(([, ms]) => ms > 0)
-      .sort(([, a], [, b]) => b - a)
-      .map(([name, ms]) => `${name} ${f(ms / Math.max(1, report.answered), 2)}`)
-      .join(', ');
+  const offerTotal = Object.values(report.cpu.offerByComponentMs).reduce((sum, ms) => sum + ms, 0);
+  if (offerTotal > 0) {
     rows.push(
-      `| CPU over the run | ${f(total / 1000, 1)} s in ${f(report.cpu.wallMs / 1000, 1)} s (${f(total / report.cpu.wallMs, 2)} cores); per answered message (ms): ${parts} |`,
+      `| CPU while offered | ${f(offerTotal / report.cpu.offerWallMs, 2)} cores; per delivery: ${cpuParts(report.cpu.offerByComponentMs, report.offered, 'µs')} |`,
+      `| … other processes on the machine | ${f(Math.max(0, report.cpu.offerMachineMs - offerTotal) / report.cpu.offerWallMs, 2)} cores while offered, ${f(Math.max(0, report.cpu.machineMs - total) / report.cpu.wallMs, 2)} over the run |`,
+    );
+  }
+  if (total > 0 && report.answered > 0) {
+    rows.push(
+      `| CPU over the run | ${f(total / report.cpu.wallMs, 2)} cores for ${f(report.cpu.wallMs / 1000, 1)} s; per answered message: ${cpuParts(report.cpu.byComponentMs, report.answered, 'ms')} |`,
     );
   }
   return ['| load on the local stack | |', '|---|---|', ...rows];
 }
 
+/** `webhook=1x64,assistant=2x2` → isolates × invocations per isolate, per function. */
+function parseIsolates(value: string | undefined): LoadOptions['isolates'] {
+  if (!value) return undefined;
+  const isolates: NonNullable<LoadOptions['isolates']> = {};
+  for (const part of value.split(',')) {
+    const match = /^(\w+)=(\d+)x(\d+)$/.exec(part.trim());
+    if (!match) throw new Error(`BENCH_ISOLATES: expected name=<isolates>x<invocations>, got ${part}`);
+    isolates[match[1] as 'webhook'] = { isolates: Number(match[2]), invocationsPerIsolate: Number(match[3]) };
+  }
+  return isolates;
+}
+
 export function loadOptionsFromEnv(): LoadOptions {
   const number = (name: string, fallback: number) => {
     const value = Number(process.env[name]);
-    return Number.isFinite(value) && value > 0 ? value : fallback;
+    return process.env[name] !== undefined && Number.isFinite(value) && value >= 0 ? value : fallback;
   };
+  const isolates = parseIsolates(process.env.BENCH_ISOLATES);
   return {
     rate: number('BENCH_RATE', 1000),
     seconds: number('BENCH_SECONDS', 10),
-    warmupSeconds: process.env.BENCH_WARMUP_SECONDS === '0' ? 0 : number('BENCH_WARMUP_SECONDS', 1),
-    drainTimeoutMs: number('BENCH_DRAIN_TIMEOUT_MS', 180_000),
-    ...(process.env.BENCH_ASSISTANT_ISOLATES || process.env.BENCH_WEBHOOK_ISOLATES
-      ? {
-          concurrency: {
-            ...(process.env.BENCH_ASSISTANT_ISOLATES
-              ? { assistant: number('BENCH_ASSISTANT_ISOLATES', 8) }
-              : {}),
-            ...(process.env.BENCH_WEBHOOK_ISOLATES ? { webhook: number('BENCH_WEBHOOK_ISOLATES', 4) } : {}),
-          },
-        }
-      : {}),
+    warmupSeconds: number('BENCH_WARMUP_SECONDS', 2),
+    drainTimeoutMs: number('BENCH_DRAIN_TIMEOUT_MS', 240_000),
+    ...(isolates ? { isolates } : {}),
   };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   process.env.POWERTOOLS_LOG_LEVEL = 'ERROR';
-  const { startLocalStack } = await import(process.env.BENCH_STACK_MODULE ?? '../infra/local/stack.ts');
-  const report = await benchLoad(startLocalStack as StartStack, loadOptionsFromEnv());
-  console.log(`\nNode ${process.version}, ${(await import('node:os')).availableParallelism()} cores\n`);
+  const { startLocalStack } = await import('../infra/local/stack.ts');
+  const report = await benchLoad(startLocalStack, loadOptionsFromEnv());
+  console.log(`\nNode ${process.version}, ${availableParallelism()} cores\n`);
   for (const row of loadTable(report)) console.log(row);
   process.exit(0);
 }

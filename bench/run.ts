@@ -4,6 +4,9 @@
  *    validate, route, build queue messages), with a no-op queue and with fauxqs through the real SDK.
  * 2. End to end on the local stack with zero-latency fakes (OpenAI and Graph): from Meta's POST to
  *    the reply reaching the Graph API.
+ * 3. Load on the local stack over HTTP (bench/load.ts): Meta's rate offered open-loop, the offline FAQ
+ *    responder, a zero-latency Graph server; acknowledgement latency, answers drained per second, and
+ *    the DynamoDB and SQS requests per answered message. BENCH_LOAD=off skips it.
  */
 process.env.POWERTOOLS_LOG_LEVEL = 'ERROR';
 process.env.AWS_ACCESS_KEY_ID ??= 'bench';
@@ -24,6 +27,7 @@ const { startLocalStack } = await import('../infra/local/stack.ts');
 const { createAwsClients } = await import('../lib/aws-clients.ts');
 const { CreateQueueCommand } = await import('@aws-sdk/client-sqs');
 const { startFakeOpenAi } = await import('../test/fakes/openai-server.ts');
+const { benchLoad, loadOptionsFromEnv, loadTable } = await import('./load.ts');
 
 const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
@@ -160,8 +164,16 @@ await graph.stop();
 await openai.stop();
 await fauxqs.stop();
 
+// 3. Load on the local stack (its own emulators, like `npm start`).
+const load =
+  process.env.BENCH_LOAD === 'off' ? undefined : await benchLoad(startLocalStack, loadOptionsFromEnv());
+
 console.log(`\nNode ${process.version}, ${(await import('node:os')).cpus().length} cores\n`);
 console.log('| what | n | throughput | p50 | p99 | max |');
 console.log('|---|---|---|---|---|---|');
 for (const row of rows) console.log(row);
+if (load) {
+  console.log('');
+  for (const row of loadTable(load)) console.log(row);
+}
 process.exit(0);

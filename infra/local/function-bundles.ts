@@ -19,7 +19,7 @@ import { repoRoot } from '../cdk/paths.ts';
  * The functions' Lambda bundles, built as the CDK builds them (infra/cdk/bundle-settings.ts), for the
  * local isolates to load: the code that runs locally is the code that is deployed, and a cold start
  * costs what it costs in Lambda (importing one minified file, ~0.1 s, instead of transpiling the
- * sources). Built once into a cache under the system's temporary directory and reused while no input
+ * sources). Built once into a cache in the repository (node_modules/.cache) and reused while no input
  * (source file, dependency, setting) changed: esbuild's metafile lists the inputs, whose sizes and
  * modification times are checked on each start (~1,500 files, a few milliseconds).
  */

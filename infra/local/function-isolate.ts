@@ -4,19 +4,28 @@ import type { IsolateReply, IsolateRequest, IsolateWorkerData, SerializedError }
 
 /**
  * Runs a function the way Lambda does: in execution environments of its own (here worker threads,
- * isolate-worker.ts), each with its own module state and the environment it was created with, each
- * running one invocation at a time. An invocation takes a free warm isolate; when none is free a new
- * one is started (a cold start: it imports the function) up to the function's concurrency, beyond
- * which invocations wait their turn. An isolate whose invocation times out is discarded, as Lambda
+ * isolate-worker.ts), each with its own module state and the environment it was created with. An
+ * invocation takes a warm isolate with room; when none has room a new one is started (a cold start:
+ * it imports the function's bundle) up to the function's most isolates, beyond which invocations
+ * wait their turn. An invocation past its timeout fails and its isolate is discarded, as Lambda
  * discards the environment; one that crashes is replaced by the next cold start.
+ *
+ * Lambda runs one invocation per environment, and so does an isolate by default
+ * (`invocationsPerIsolate: 1`). On a small machine one thread per concurrent invocation costs more
+ * than the work (each thread warms its own JIT, the CPU caches thrash), so the local stack lets the
+ * busy functions run several invocations at once in one isolate: they then share its module state,
+ * which the handlers must tolerate (they keep nothing per invocation at module scope).
  */
 
 export interface FunctionPoolOptions {
   functionName: string;
+  /** The module exporting `handler` (the function's bundle). */
   entryUrl: URL;
   env: Record<string, string>;
-  /** Most isolates at once (Lambda's concurrency for this function, locally). */
+  /** Most isolates at once. */
   maxIsolates: number;
+  /** Invocations one isolate runs at once (Lambda: 1). */
+  invocationsPerIsolate?: number;
   timeoutMs: number;
   memoryMb: number;
   endpoints: EmulatorEndpoints;
@@ -33,10 +42,10 @@ export interface FunctionUsage {
   initMs: number[];
   /** Duration of each invocation (ms). */
   durationMs: number[];
-  /** Time the isolate's event loop was busy during each invocation (ms, wall clock: preemption included). */
-  activeMs: number[];
-  /** CPU time the isolate's thread spent on each invocation (ms): the in-process time. */
-  cpuMs: number[];
+  /** CPU time of the isolates' threads (ms): the function's in-process time, summed. */
+  cpuMs: number;
+  /** Wall time the isolates' event loops were busy (ms; on a loaded machine, preemption included). */
+  busyMs: number;
   /** Requests the isolates sent to the emulators, by operation. */
   requests: RequestCounts;
 }
@@ -55,20 +64,25 @@ interface Invocation {
   reject: (error: unknown) => void;
 }
 
+type ResultReply = Extract<IsolateReply, { type: 'result' }>;
+type UsageReply = Extract<IsolateReply, { type: 'usage' }>;
+
 const WORKER_URL = new URL('./isolate-worker.ts', import.meta.url);
 
 class Isolate {
   readonly worker: Worker;
   readonly ready: Promise<number>;
-  busy = false;
+  /** Gone (crashed, exited, terminated) or retired (discarded after a timeout): takes no new work. */
   gone = false;
-  private current: { id: number; invocation: Invocation; timer: NodeJS.Timeout } | undefined;
+  private readonly running = new Map<number, { invocation: Invocation; timer: NodeJS.Timeout }>();
   private nextId = 1;
 
   constructor(
     private readonly options: FunctionPoolOptions,
-    private readonly onResult: (isolate: Isolate, reply: Extract<IsolateReply, { type: 'result' }>) => void,
+    private readonly onReply: (reply: ResultReply | UsageReply, counted: boolean) => void,
+    private readonly onFree: (isolate: Isolate) => void,
     private readonly onGone: (isolate: Isolate) => void,
+    private readonly onTimeout: () => void,
   ) {
     const data: IsolateWorkerData = {
       functionName: options.functionName,
@@ -98,43 +112,54 @@ class Isolate {
     });
     this.ready.catch(() => undefined);
     this.worker.on('message', (reply: IsolateReply) => {
-      if (reply.type !== 'result' || reply.id !== this.current?.id) return;
-      const { invocation, timer } = this.current;
-      clearTimeout(timer);
-      this.current = undefined;
-      this.busy = false;
-      this.onResult(this, reply);
-      if (reply.ok) invocation.resolve(reply.value);
-      else invocation.reject(new FunctionError(options.functionName, reply.error!));
+      if (reply.type === 'usage') return this.onReply(reply, false);
+      if (reply.type !== 'result') return;
+      const entry = this.running.get(reply.id);
+      // The result of an invocation that timed out counts its usage only (the timeout counted it).
+      this.onReply(reply, entry !== undefined);
+      if (!entry) return;
+      this.running.delete(reply.id);
+      clearTimeout(entry.timer);
+      if (reply.ok) entry.invocation.resolve(reply.value);
+      else entry.invocation.reject(new FunctionError(options.functionName, reply.error!));
+      if (this.gone) {
+        if (this.running.size === 0) void this.worker.terminate();
+      } else this.onFree(this);
     });
     const lost = (error: unknown) => {
-      if (this.gone) return;
+      const wasGone = this.gone;
       this.gone = true;
-      if (this.current) {
-        clearTimeout(this.current.timer);
-        this.current.invocation.reject(error);
-        this.current = undefined;
+      for (const { invocation, timer } of this.running.values()) {
+        clearTimeout(timer);
+        invocation.reject(error);
       }
-      this.onGone(this);
+      this.running.clear();
+      if (!wasGone) this.onGone(this);
     };
     this.worker.on('error', lost);
     this.worker.on('exit', (code) => lost(new Error(`${options.functionName} isolate exited (${code})`)));
   }
 
+  get inFlight(): number {
+    return this.running.size;
+  }
+
   invoke(invocation: Invocation): void {
     const id = this.nextId++;
-    this.busy = true;
     const timer = setTimeout(() => {
-      // Lambda stops the invocation and throws the environment away.
+      // Lambda stops the invocation and throws the environment away: no new work goes to this
+      // isolate, and it ends once the invocations it still runs for others have finished.
       const seconds = (this.options.timeoutMs / 1000).toFixed(2);
-      const error = new Error(`${this.options.functionName}: Task timed out after ${seconds} seconds`);
-      this.current = undefined;
-      invocation.reject(error);
-      this.gone = true;
-      this.onGone(this);
-      void this.worker.terminate();
+      this.running.delete(id);
+      this.onTimeout();
+      invocation.reject(new Error(`${this.options.functionName}: Task timed out after ${seconds} seconds`));
+      if (!this.gone) {
+        this.gone = true;
+        this.onGone(this);
+      }
+      if (this.running.size === 0) void this.worker.terminate();
     }, this.options.timeoutMs);
-    this.current = { id, invocation, timer };
+    this.running.set(id, { invocation, timer });
     const request: IsolateRequest = {
       type: 'invoke',
       id,
@@ -144,20 +169,26 @@ class Isolate {
     this.worker.postMessage(request);
   }
 
+  /** Asks for the usage counted since the last reply (answered with a `usage` message). */
+  requestUsage(): void {
+    if (!this.gone) this.worker.postMessage({ type: 'usage' } satisfies IsolateRequest);
+  }
+
   async terminate(): Promise<void> {
     this.gone = true;
-    if (this.current) {
-      clearTimeout(this.current.timer);
-      this.current.invocation.reject(new Error(`${this.options.functionName}: stopped`));
-      this.current = undefined;
+    for (const { invocation, timer } of this.running.values()) {
+      clearTimeout(timer);
+      invocation.reject(new Error(`${this.options.functionName}: stopped`));
     }
+    this.running.clear();
     await this.worker.terminate();
   }
 }
 
 export class FunctionPool {
   private readonly isolates = new Set<Isolate>();
-  private readonly idle: Isolate[] = [];
+  /** Ready isolates, most recently started last. */
+  private readonly warm: Isolate[] = [];
   private readonly waiting: Invocation[] = [];
   private starting = 0;
   private stopped = false;
@@ -167,8 +198,8 @@ export class FunctionPool {
     coldStarts: 0,
     initMs: [],
     durationMs: [],
-    activeMs: [],
-    cpuMs: [],
+    cpuMs: 0,
+    busyMs: 0,
     requests: {},
   };
 
@@ -182,13 +213,19 @@ export class FunctionPool {
     return this.options.maxIsolates;
   }
 
-  /** Starts `count` isolates ahead of traffic (like provisioned concurrency) and waits until they are ready. */
-  async warm(count = 1): Promise<void> {
-    const started = Array.from(
-      { length: Math.min(count, this.options.maxIsolates) - this.isolates.size },
-      () => this.start(),
-    );
-    await Promise.all(started);
+  private get perIsolate(): number {
+    return Math.max(1, this.options.invocationsPerIsolate ?? 1);
+  }
+
+  /** Invocations that may run at once. */
+  get concurrency(): number {
+    return this.options.maxIsolates * this.perIsolate;
+  }
+
+  /** Starts isolates up to `count` ahead of traffic (Lambda's provisioned concurrency) and waits for them. */
+  async provision(count = 1): Promise<void> {
+    const wanted = Math.min(count, this.options.maxIsolates) - this.isolates.size;
+    await Promise.all(Array.from({ length: Math.max(0, wanted) }, () => this.start()));
   }
 
   invoke(event: unknown): Promise<unknown> {
@@ -199,18 +236,40 @@ export class FunctionPool {
     });
   }
 
-  /** Invocations in flight or waiting for an isolate. */
-  get pending(): number {
-    return this.waiting.length + [...this.isolates].filter((isolate) => isolate.busy).length;
+  /** Collects what the isolates counted since their last result (CPU, requests) into `usage`. */
+  async refreshUsage(): Promise<FunctionUsage> {
+    const replies = [...this.isolates].map(
+      (isolate) =>
+        new Promise<void>((resolve) => {
+          const done = (reply: IsolateReply) => {
+            if (reply.type !== 'usage') return;
+            isolate.worker.off('message', done);
+            resolve();
+          };
+          isolate.worker.on('message', done);
+          isolate.requestUsage();
+          setTimeout(() => {
+            isolate.worker.off('message', done);
+            resolve();
+          }, 1000).unref();
+        }),
+    );
+    await Promise.all(replies);
+    return this.usage;
   }
 
   private dispatch(): void {
-    while (this.waiting.length > 0 && this.idle.length > 0) {
-      const isolate = this.idle.pop()!;
-      if (isolate.gone) continue;
-      isolate.invoke(this.waiting.shift()!);
+    while (this.waiting.length > 0) {
+      // The least busy warm isolate with room: concurrent invocations spread over the threads.
+      let target: Isolate | undefined;
+      for (const isolate of this.warm) {
+        if (isolate.gone || isolate.inFlight >= this.perIsolate) continue;
+        if (!target || isolate.inFlight < target.inFlight) target = isolate;
+      }
+      if (!target) break;
+      target.invoke(this.waiting.shift()!);
     }
-    const wanted = this.waiting.length - this.starting;
+    const wanted = Math.ceil(this.waiting.length / this.perIsolate) - this.starting;
     const room = this.options.maxIsolates - this.isolates.size;
     for (let i = 0; i < Math.min(wanted, room); i++) {
       this.start().catch((error: unknown) => {
@@ -221,15 +280,33 @@ export class FunctionPool {
     }
   }
 
+  private record(reply: ResultReply | UsageReply, counted: boolean): void {
+    const usage = reply.type === 'result' ? reply.usage : reply;
+    if (reply.type === 'result' && counted) {
+      this.usage.invocations++;
+      if (!reply.ok) this.usage.errors++;
+      this.usage.durationMs.push(reply.durationMs);
+    }
+    this.usage.cpuMs += usage.cpuMs;
+    this.usage.busyMs += usage.busyMs;
+    addCounts(this.usage.requests, usage.requests);
+  }
+
   private async start(): Promise<void> {
     const isolate = new Isolate(
       this.options,
-      (done, reply) => this.record(done, reply),
+      (reply, counted) => this.record(reply, counted),
+      () => queueMicrotask(() => this.dispatch()),
       (gone) => {
         this.isolates.delete(gone);
-        const at = this.idle.indexOf(gone);
-        if (at >= 0) this.idle.splice(at, 1);
+        const at = this.warm.indexOf(gone);
+        if (at >= 0) this.warm.splice(at, 1);
         if (!this.stopped) this.dispatch();
+      },
+      () => {
+        this.usage.invocations++;
+        this.usage.errors++;
+        this.usage.durationMs.push(this.options.timeoutMs);
       },
     );
     this.isolates.add(isolate);
@@ -247,22 +324,9 @@ export class FunctionPool {
     }
     if (this.stopped) return void isolate.terminate();
     if (!isolate.gone) {
-      this.idle.push(isolate);
+      this.warm.push(isolate);
       this.dispatch();
     }
-  }
-
-  private record(isolate: Isolate, reply: Extract<IsolateReply, { type: 'result' }>): void {
-    this.usage.invocations++;
-    if (!reply.ok) this.usage.errors++;
-    this.usage.durationMs.push(reply.durationMs);
-    this.usage.activeMs.push(reply.activeMs);
-    this.usage.cpuMs.push(reply.cpuMs);
-    addCounts(this.usage.requests, reply.requests);
-    if (isolate.gone) return;
-    this.idle.push(isolate);
-    // After the caller's promise settles: the next waiting invocation takes this isolate.
-    queueMicrotask(() => this.dispatch());
   }
 
   async stop(): Promise<void> {
@@ -270,6 +334,6 @@ export class FunctionPool {
     for (const invocation of this.waiting.splice(0)) invocation.reject(new Error(`${this.name}: stopped`));
     await Promise.all([...this.isolates].map((isolate) => isolate.terminate()));
     this.isolates.clear();
-    this.idle.length = 0;
+    this.warm.length = 0;
   }
 }

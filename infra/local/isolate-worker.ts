@@ -1,19 +1,19 @@
 /**
  * The inside of one function isolate (a worker thread; see function-isolate.ts): like a Lambda
  * execution environment it loads its function once (the cold start), with the environment it was
- * created with and module state of its own, then runs one invocation at a time: `{ invoke }` in,
- * `{ result }` out, with the invocation's duration, the time its event loop was busy (the in-process
- * time) and the requests it sent to the emulators.
+ * created with and module state of its own, then runs the invocations the pool gives it (one at a
+ * time, as in Lambda, unless the pool allows more): `{ invoke }` in, `{ result }` out, with the
+ * invocation's duration and what the isolate used since its last report (CPU of its thread, busy
+ * time of its loop, requests sent to the emulators).
  *
  * It loads the function's Lambda bundle (function-bundles.ts) with source maps on, as the deployed
  * function runs (NODE_OPTIONS=--enable-source-maps). This file is loaded by Node's own type stripping.
  */
 import { randomUUID } from 'node:crypto';
-import { readlinkSync } from 'node:fs';
-import { setPriority } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import { countAwsRequests } from './aws-request-counter.ts';
+import { lowerThisThread } from './thread-priority.ts';
 
 export interface IsolateWorkerData {
   functionName: string;
@@ -26,7 +26,9 @@ export interface IsolateWorkerData {
   nice?: number;
 }
 
-export type IsolateRequest = { type: 'invoke'; id: number; event: unknown; deadline: number };
+export type IsolateRequest =
+  | { type: 'invoke'; id: number; event: unknown; deadline: number }
+  | { type: 'usage' };
 
 export interface SerializedError {
   name: string;
@@ -34,9 +36,18 @@ export interface SerializedError {
   stack?: string;
 }
 
+/** What the isolate used since its previous report: CPU of its thread, busy time of its loop, requests. */
+export interface UsageReport {
+  type: 'usage';
+  cpuMs: number;
+  busyMs: number;
+  requests: Record<string, number>;
+}
+
 export type IsolateReply =
   | { type: 'ready'; initMs: number }
   | { type: 'init-error'; error: SerializedError }
+  | UsageReport
   | {
       type: 'result';
       id: number;
@@ -44,9 +55,7 @@ export type IsolateReply =
       value?: unknown;
       error?: SerializedError;
       durationMs: number;
-      activeMs: number;
-      cpuMs: number;
-      requests: Record<string, number>;
+      usage: UsageReport;
     };
 
 const data = workerData as IsolateWorkerData;
@@ -57,16 +66,6 @@ function serializeError(error: unknown): SerializedError {
   if (error instanceof Error)
     return { name: error.name, message: error.message, ...(error.stack ? { stack: error.stack } : {}) };
   return { name: 'Error', message: String(error) };
-}
-
-/** This thread's id on Linux (/proc/thread-self → <pid>/task/<tid>), to lower its priority. */
-function lowerPriority(nice: number): void {
-  try {
-    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
-    if (tid > 0) setPriority(tid, nice);
-  } catch {
-    // Not Linux, or not allowed: the isolate runs at normal priority.
-  }
 }
 
 type Handler = (event: unknown, context: unknown) => Promise<unknown>;
@@ -104,53 +103,50 @@ let handler: Handler;
 try {
   handler = await load();
   // After the cold start: a consumer loads as fast as anything, then runs below the webhook's path.
-  if (data.nice) lowerPriority(data.nice);
+  if (data.nice) lowerThisThread(data.nice);
   post({ type: 'ready', initMs: performance.now() - started });
 } catch (error) {
   post({ type: 'init-error', error: serializeError(error) });
   process.exit(1);
 }
 
-port.on('message', async (request: IsolateRequest) => {
-  if (request.type !== 'invoke') return;
-  const before = performance.eventLoopUtilization();
-  const cpuBefore = process.threadCpuUsage();
+let lastUtilization = performance.eventLoopUtilization();
+let lastCpu = process.threadCpuUsage();
+
+/** Usage since the previous report: with invocations running side by side, only totals mean anything. */
+function usageSinceLastReport(): UsageReport {
+  const utilization = performance.eventLoopUtilization();
+  const cpu = process.threadCpuUsage();
+  const report: UsageReport = {
+    type: 'usage',
+    cpuMs: (cpu.user - lastCpu.user + cpu.system - lastCpu.system) / 1000,
+    busyMs: performance.eventLoopUtilization(utilization, lastUtilization).active,
+    requests: counter.take(),
+  };
+  lastUtilization = utilization;
+  lastCpu = cpu;
+  return report;
+}
+
+async function invoke(request: Extract<IsolateRequest, { type: 'invoke' }>): Promise<void> {
   const start = performance.now();
-  let reply: IsolateReply;
+  let outcome: { ok: true; value: unknown } | { ok: false; error: SerializedError };
   try {
-    const value = await handler(request.event, lambdaContext(request.deadline));
-    reply = {
-      type: 'result',
-      id: request.id,
-      ok: true,
-      value,
-      durationMs: 0,
-      activeMs: 0,
-      cpuMs: 0,
-      requests: {},
-    };
+    outcome = { ok: true, value: await handler(request.event, lambdaContext(request.deadline)) };
   } catch (error) {
-    const failed = serializeError(error);
-    reply = {
-      type: 'result',
-      id: request.id,
-      ok: false,
-      error: failed,
-      durationMs: 0,
-      activeMs: 0,
-      cpuMs: 0,
-      requests: {},
-    };
+    outcome = { ok: false, error: serializeError(error) };
   }
-  reply.durationMs = performance.now() - start;
-  reply.activeMs = performance.eventLoopUtilization(before).active;
-  const cpu = process.threadCpuUsage(cpuBefore);
-  reply.cpuMs = (cpu.user + cpu.system) / 1000;
-  reply.requests = counter.take();
+  const durationMs = performance.now() - start;
+  const usage = usageSinceLastReport();
   try {
-    post(reply);
+    post({ type: 'result', id: request.id, ...outcome, durationMs, usage });
   } catch (error) {
     // A result the structured clone cannot carry (a function, a class instance with private state).
-    post({ ...reply, ok: false, value: undefined, error: serializeError(error) });
+    post({ type: 'result', id: request.id, ok: false, error: serializeError(error), durationMs, usage });
   }
+}
+
+port.on('message', (request: IsolateRequest) => {
+  if (request.type === 'invoke') void invoke(request);
+  else if (request.type === 'usage') post(usageSinceLastReport());
 });

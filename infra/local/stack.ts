@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
@@ -52,6 +51,7 @@ import {
 import { rateToMs, startSchedule } from './schedules.ts';
 import { SIMULATOR_APP } from './simulator/graph-read-endpoints.ts';
 import { writeSimulatorToken } from './simulator-token.ts';
+import { lowerChildProcess } from './thread-priority.ts';
 import { createWhatsAppSimulator, type WhatsAppSimulator } from './whatsapp-simulator.ts';
 
 /**
@@ -85,8 +85,13 @@ export interface LocalStackOptions {
   withSes?: boolean;
   /** The HTTP server's limits; API Gateway's by default (tests shorten the time limit). */
   limits?: Partial<RequestLimits>;
-  /** Most isolates per function at once (its concurrency locally); see `localConcurrency`. */
-  concurrency?: Partial<Record<FunctionName, number>>;
+  /** Isolates per function and invocations per isolate; see `localIsolates`. */
+  isolates?: Partial<Record<FunctionName, Partial<IsolateSettings>>>;
+  /**
+   * Isolates started before the stack is ready (Lambda's provisioned concurrency); by default one
+   * for each function that serves routes or consumes a queue, the others start cold on first use.
+   */
+  provisioned?: Partial<Record<FunctionName, number>>;
 }
 
 /** What the functions did, measured at their isolates and at the emulator endpoints. */
@@ -114,26 +119,35 @@ export interface LocalStack {
   /** Waits until every queue is empty and no batch is in flight. */
   drained(timeoutMs?: number): Promise<void>;
   /** Counters since start (cumulative: diff two readings for a window). */
-  usage(): LocalStackUsage;
+  usage(): Promise<LocalStackUsage>;
   stop(): Promise<void>;
 }
 
 type HttpHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
 
+export interface IsolateSettings {
+  /** Most isolates at once. */
+  isolates: number;
+  /** Invocations one isolate runs at once (Lambda: one; see function-isolate.ts). */
+  invocationsPerIsolate: number;
+}
+
 /**
- * Isolates per function locally, below the topology's maxConcurrency: enough to keep up with Meta's
- * rate on two cores without starting more threads than the machine can run.
+ * How each function runs locally: few isolates, each taking several invocations at once, because
+ * on a two-core machine every extra thread costs more than it brings (measured: four webhook isolates
+ * spent twice the CPU per delivery of one). Within the topology's maxConcurrency.
  */
-export const localConcurrency: Record<FunctionName, number> = {
-  webhook: 4,
-  adminApi: 2,
-  assistant: Math.min(8, 4 * availableParallelism()),
-  provisioner: 2,
-  purge: 1,
+export const localIsolates: Record<FunctionName, IsolateSettings> = {
+  webhook: { isolates: 1, invocationsPerIsolate: 64 },
+  adminApi: { isolates: 1, invocationsPerIsolate: 16 },
+  // One isolate spent 9 ms of CPU per answer, two 12-13 ms, for the same drain (DynamoDB Local bounds it).
+  assistant: { isolates: 1, invocationsPerIsolate: 4 },
+  provisioner: { isolates: 1, invocationsPerIsolate: 2 },
+  purge: { isolates: 1, invocationsPerIsolate: 1 },
 };
 
-/** Work nobody waits for runs below the webhook (Linux niceness of the consumers' threads). */
-const BACKGROUND_NICE = 10;
+/** Work nobody waits for runs below the webhook (niceness of the consumers' threads, and SCHED_IDLE: thread-priority.ts). */
+const BACKGROUND_NICE = 19;
 
 interface LocalSecrets {
   OPERATOR_API_KEY: string;
@@ -226,11 +240,18 @@ async function serveRequest(req: IncomingMessage, res: ServerResponse, context: 
     startDeadline(req, res, context.limits.timeoutMs);
     const path = new URL(req.url ?? '/', 'http://local').pathname;
     if (path === '/health' && !context.isReady()) return send(res, starting);
+    // The topology's routes first (none lies under the simulator's /simulator and /graph), so a
+    // webhook delivery never waits on the simulator's parts.
+    const match = findRoute(context.routes, req.method, path);
     // Not through a tunnel or another allowed name: the page carries the token that signs webhooks.
     const { simulator } = context;
-    if (simulator && isDirectLoopbackRequest(req, context.hosts) && (await simulator.handle(req, res)))
+    if (
+      !match &&
+      simulator &&
+      isDirectLoopbackRequest(req, context.hosts) &&
+      (await simulator.handle(req, res))
+    )
       return;
-    const match = findRoute(context.routes, req.method, path);
     if (!match) {
       return send(res, {
         statusCode: 404,
@@ -352,7 +373,15 @@ async function startEmulators(
   };
   const dynamoPort = options.dynamoEndpoint ? undefined : await freePort();
   const dynamo = dynamoPort
-    ? started(startDynamoDb({ port: dynamoPort, ...(dataDir ? { dataDir: join(dataDir, 'dynamodb') } : {}) }))
+    ? started(
+        startDynamoDb({ port: dynamoPort, ...(dataDir ? { dataDir: join(dataDir, 'dynamodb') } : {}) }).then(
+          (emulator) => {
+            // Its load is the consumers' (the webhook's route lookups are cached): below the webhook too.
+            lowerChildProcess(`-port ${dynamoPort}`, BACKGROUND_NICE);
+            return emulator;
+          },
+        ),
+      )
     : undefined;
   dynamo?.catch(() => undefined); // awaited through dynamoReady
   const [sqs, ses] = await Promise.all([
@@ -365,6 +394,17 @@ async function startEmulators(
     sqsEndpoint: options.sqsEndpoint ?? sqs!.endpoint,
     ses,
   };
+}
+
+/** The isolates of a function: the stack's settings, the options' overrides, the topology's cap. */
+function isolateSettings(name: FunctionName, spec: FunctionSpec, overrides?: Partial<IsolateSettings>) {
+  const settings = { ...localIsolates[name], ...overrides };
+  const perIsolate = Math.max(1, Math.min(settings.invocationsPerIsolate, spec.maxConcurrency ?? Infinity));
+  const isolates = Math.max(
+    1,
+    Math.min(settings.isolates, Math.ceil((spec.maxConcurrency ?? Infinity) / perIsolate)),
+  );
+  return { maxIsolates: isolates, invocationsPerIsolate: perIsolate };
 }
 
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
@@ -494,10 +534,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         functionName: name,
         entryUrl: bundles[spec.entry]!,
         env: isolateEnv,
-        maxIsolates: Math.max(
-          1,
-          Math.min(options.concurrency?.[name] ?? localConcurrency[name], spec.maxConcurrency ?? Infinity),
-        ),
+        ...isolateSettings(name, spec, options.isolates?.[name]),
         timeoutMs: spec.timeoutSeconds * 1000,
         memoryMb: spec.memoryMb,
         endpoints,
@@ -508,9 +545,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       await Promise.all(Object.values(pools).map((pool) => pool.stop()));
     });
     const warm = Promise.all(
-      (Object.entries(functions) as Array<[FunctionName, FunctionSpec]>)
-        .filter(([, spec]) => spec.routes || spec.consumes)
-        .map(([name]) => pools[name].warm(1)),
+      specs.map(([name, spec]) =>
+        pools[name].provision(options.provisioned?.[name] ?? (spec.routes || spec.consumes ? 1 : 0)),
+      ),
     );
     pending.push(warm.catch(() => undefined));
     await dynamoReady;
@@ -564,7 +601,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           queueArn: queue.arn,
           handler: invoke(name) as never,
           batchSize: spec.batchSize ?? 10,
-          concurrency: pools[name].maxIsolates,
+          concurrency: pools[name].concurrency,
           retryDelaySeconds: options.retryDelaySeconds ?? 2,
           onError: (error) => reportError(name, error),
         }),
@@ -613,13 +650,17 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       async drained(timeoutMs) {
         await Promise.all(pollers.map((p) => p.drained(timeoutMs)));
       },
-      usage() {
+      async usage() {
         addCounts(mainRequests, ownRequests.take());
-        const usage = Object.fromEntries(
-          Object.entries(pools).map(([name, pool]) => [name, pool.usage]),
-        ) as Record<FunctionName, FunctionUsage>;
+        const entries = await Promise.all(
+          Object.entries(pools).map(async ([name, pool]) => [
+            name,
+            structuredClone(await pool.refreshUsage()),
+          ]),
+        );
+        const usage = Object.fromEntries(entries) as Record<FunctionName, FunctionUsage>;
         const requests = addCounts({ ...mainRequests }, {});
-        for (const pool of Object.values(pools)) addCounts(requests, pool.usage.requests);
+        for (const functionUsage of Object.values(usage)) addCounts(requests, functionUsage.requests);
         return { functions: usage, requests };
       },
       stop: stopAll,

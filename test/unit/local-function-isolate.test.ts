@@ -3,8 +3,8 @@ import { FunctionPool, type FunctionPoolOptions } from '../../infra/local/functi
 
 /**
  * The local stack runs each function as Lambda does (infra/local/function-isolate.ts): isolates of
- * its own with their own module state, one invocation at a time each, cold starts when none is free,
- * an environment thrown away after a timeout or a crash.
+ * its own with their own module state, one invocation at a time each (or several when allowed), cold
+ * starts when none is free, an environment thrown away after a timeout or a crash.
  */
 
 const fixture = new URL('../fixtures/isolate-handler.mjs', import.meta.url);
@@ -42,7 +42,7 @@ afterEach(async () => {
 describe('a function pool', () => {
   it('given one warm isolate, then invocations reuse it and its module state, with the environment it was created with', async () => {
     const fn = pool();
-    await fn.warm(1);
+    await fn.provision(1);
     const first = await invoke(fn);
     const second = await invoke(fn);
     expect([first.invocations, second.invocations]).toEqual([1, 2]);
@@ -52,15 +52,25 @@ describe('a function pool', () => {
     expect(fn.usage).toMatchObject({ invocations: 2, errors: 0, coldStarts: 1 });
     expect(fn.usage.initMs).toHaveLength(1);
     expect(fn.usage.durationMs).toHaveLength(2);
+    expect(fn.usage.cpuMs).toBeGreaterThan(0);
   });
 
   it('given two invocations at once, then each runs in an isolate of its own (a cold start for the second)', async () => {
     const fn = pool();
-    await fn.warm(1);
+    await fn.provision(1);
     const [a, b] = await Promise.all([invoke(fn, { sleepMs: 200 }), invoke(fn, { sleepMs: 200 })]);
     expect(a.threadId).not.toBe(b.threadId);
     expect([a.invocations, b.invocations]).toEqual([1, 1]);
     expect(fn.usage.coldStarts).toBe(2);
+  });
+
+  it('given several invocations per isolate allowed, then they run side by side in one isolate and share its module state', async () => {
+    const fn = pool({ maxIsolates: 1, invocationsPerIsolate: 3 });
+    const results = await Promise.all([1, 2, 3].map(() => invoke(fn, { sleepMs: 300 })));
+    expect(new Set(results.map((r) => r.threadId)).size).toBe(1);
+    // Each read the shared counter after all three had started: they ran side by side.
+    expect(results.map((r) => r.invocations)).toEqual([3, 3, 3]);
+    expect(fn.concurrency).toBe(3);
   });
 
   it('given more invocations than isolates allowed, then the rest wait their turn', async () => {
@@ -96,7 +106,7 @@ describe('a function pool', () => {
   it('given a module that fails to load, then invocations fail with its error', async () => {
     const fn = pool({ env: { FIXTURE_FAIL_INIT: '1' } });
     await expect(invoke(fn)).rejects.toThrow('the module failed to load');
-    await expect(fn.warm(1)).rejects.toThrow('the module failed to load');
+    await expect(fn.provision(1)).rejects.toThrow('the module failed to load');
   });
 
   it('given a stopped pool, then waiting and new invocations are refused', async () => {
