@@ -39,7 +39,10 @@ export async function refuse(
   event: APIGatewayProxyEventV2,
   deps: AdminApiDeps,
   error: UnauthorizedError | Error,
+  options: { presented?: boolean } = {},
 ): Promise<never> {
+  // Only a credential that was presented and failed counts: a request without any is no attempt.
+  if (options.presented === false) throw error;
   const verdict = await deps.authFailures.recordFailure(sourceOf(event));
   if (verdict.limited) {
     throw new TooManyRequestsError(
@@ -117,7 +120,9 @@ export async function authorize(
     if (token && parseApiKey(token) && (await deps.apiKeys.authenticate(token))) {
       throw new ForbiddenError('a tenant API key cannot use operator routes: use the /tenant routes');
     }
-    return refuse(event, deps, new UnauthorizedError('missing or invalid operator key'));
+    return refuse(event, deps, new UnauthorizedError('missing or invalid operator key'), {
+      presented: token !== undefined,
+    });
   }
   // auth === 'tenant-key'
   if (isOperator) {
@@ -130,7 +135,9 @@ export async function authorize(
   if (!principal || !client) {
     const prefix = parseApiKey(token)?.prefix;
     if (prefix) logger.info('tenant API key refused', { prefix });
-    return refuse(event, deps, new UnauthorizedError('missing, invalid or revoked API key'));
+    return refuse(event, deps, new UnauthorizedError('missing, invalid or revoked API key'), {
+      presented: token !== undefined,
+    });
   }
   if (!client.active) {
     throw new ForbiddenError('this client is deactivated: ask the operator to reactivate it');

@@ -59,6 +59,8 @@ const signIn: PublicRoute = async (event, deps) => {
       throw new ForbiddenError('this client is deactivated: ask the operator to reactivate it');
     principal = { kind: 'tenant', tenantId: tenant.tenantId, keyId: tenant.keyId };
   }
+  // A browser that signs in again leaves no older session behind (nor one planted before).
+  await deps.sessions.end(cookieOf(event, SESSION_COOKIE));
   const opened = await deps.sessions.open(principal, {
     ...(principal.kind === 'operator' ? { operatorKey: deps.operatorKey } : {}),
   });
@@ -78,7 +80,16 @@ const currentSession: PublicRoute = async (event, deps) => {
     session?.principal.kind === 'operator' &&
     session.operatorKeyHash !== operatorKeyFingerprint(deps.operatorKey);
   if (!session || stale) throw new UnauthorizedError('no session: sign in');
-  return json(200, describe(session.principal, session.csrfToken, session.expiresAt));
+  const { principal } = session;
+  if (principal.kind === 'tenant') {
+    // Live only while its key is, and its client is active (as every route checks).
+    const [keyActive, client] = await Promise.all([
+      deps.apiKeys.isActiveKey(principal.tenantId, principal.keyId),
+      deps.service.find(principal.tenantId),
+    ]);
+    if (!keyActive || !client?.active) throw new UnauthorizedError('no session: sign in');
+  }
+  return json(200, describe(principal, session.csrfToken, session.expiresAt));
 };
 
 const signOut: PublicRoute = async (event, deps) => {

@@ -189,6 +189,16 @@ export class ClientService {
     refuseUnavailableChannel(changes.channel);
     return this.withRetryOnConcurrentChange(() =>
       this.applyUpdate(id, changes, (previous) => {
+        // On the platform's OpenAI key, the model (and so the bill) is the operator's choice.
+        const ownKey =
+          typeof changes.openai_api_key === 'string' ||
+          (changes.openai_api_key === undefined && previous.openai_api_key_enc !== undefined);
+        if (changes.openai_model !== undefined && !ownKey) {
+          throw new ValidationError(
+            "openai_model can be chosen only with your own OpenAI key (openai_api_key); on the platform's key the operator sets the model",
+            [{ field: 'openai_model', message: 'needs your own openai_api_key' }],
+          );
+        }
         const limit = previous.max_retention_hours ?? DEFAULT_MAX_RETENTION_HOURS;
         if (changes.retention_hours !== undefined && changes.retention_hours > limit) {
           throw new ValidationError(
@@ -198,6 +208,11 @@ export class ClientService {
         }
       }),
     );
+  }
+
+  /** Makes sure the client's landing page resolves (clients stored before slug lookups existed). */
+  async ensureLandingPage(client: Client): Promise<void> {
+    await this.deps.clients.ensureSlugLookup(client);
   }
 
   /** Records the latest invitation e-mail's outcome on the client (shown in its view). */

@@ -48,7 +48,8 @@ export async function testClientConnection(
     {
       phoneNumberId: client.phone_number_id,
       accessToken,
-      ...(client.waba_id ? { wabaId: client.waba_id } : {}),
+      // Only with the tenant's own token: with the platform's, any WABA id would probe other businesses.
+      ...(client.waba_id && ownToken ? { wabaId: client.waba_id } : {}),
       ...(openaiApiKey ? { openaiApiKey } : {}),
       ...(deps.metaAppId && appSecret ? { metaAppId: deps.metaAppId, appSecret } : {}),
     },

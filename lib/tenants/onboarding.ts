@@ -1,6 +1,6 @@
 import { invitationEmail } from '../email/invitation-email.ts';
 import type { Mailer } from '../email/mailer.ts';
-import { GoneError, NotFoundError, ValidationError } from '../errors.ts';
+import { ConflictError, GoneError, NotFoundError, ValidationError } from '../errors.ts';
 import { logger } from '../logger.ts';
 import type { ApiKeyRepository, CreatedApiKey } from './api-key-repository.ts';
 import { type Client, type InvitationStatus, landingUrl } from './client.ts';
@@ -63,6 +63,7 @@ export class Onboarding {
     const landing = landingUrl(client, { publicBaseUrl: this.deps.publicBaseUrl });
     if (!landing) return failed('the public URL of this deployment (PUBLIC_BASE_URL) is not configured');
     try {
+      await this.deps.clients.ensureLandingPage(client);
       const invitation = await this.deps.invitations.issueInvitation(client.id, this.now());
       const link = `${landing}?invite=${encodeURIComponent(invitation.token)}`;
       await mail.mailer.send(
@@ -97,6 +98,9 @@ export class Onboarding {
       logger.info('invitation accepted', { clientId: tenantId, keyId: key.key_id, prefix: key.prefix });
       return { client_id: tenantId, ...key };
     } catch (error) {
+      // Given back only when the key was surely not created (refused); after an ambiguous failure
+      // (a timeout after the write) it stays used rather than risk a second key.
+      if (!(error instanceof ConflictError || error instanceof NotFoundError)) throw error;
       await this.deps.invitations.releaseInvitation(token).catch((releaseError: unknown) => {
         logger.error('could not give a redeemed invitation back', {
           clientId: tenantId,

@@ -263,9 +263,10 @@ describe('given failed authentications from one source', () => {
     expect(retryAfter).toBeGreaterThanOrEqual(1);
     expect(retryAfter).toBeLessThanOrEqual(FAILED_AUTH_WINDOW_MS / 1000);
     expect(limited.body.error).toBe('too_many_requests');
-    // Operator routes and no key at all count and are limited the same way.
+    // Operator routes count and are limited the same way; a request with no key at all is no attempt
+    // (it is neither counted nor limited: a probe of every route without credentials gets 401s).
     expect((await call('GET', '/clients', { key: 'wrong' })).status).toBe(429);
-    expect((await call('GET', '/tenant')).status).toBe(429);
+    expect((await call('GET', '/tenant')).status).toBe(401);
 
     // The right keys are always checked.
     const allowed = await call('GET', '/tenant', { key: key.api_key });

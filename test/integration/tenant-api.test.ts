@@ -215,6 +215,19 @@ describe('PATCH /tenant', () => {
     expect((await repository.get(tenant.id))?.whatsapp_access_token_enc).toBeUndefined();
   });
 
+  it("given no OpenAI key of its own, when it picks a model, then 400: on the platform's key the operator chooses", async () => {
+    const tenant = await newTenant();
+    const res = await call('PATCH', '/tenant', { key: tenant.key, body: { openai_model: 'gpt-5-pro' } });
+    expect(res.status).toBe(400);
+    expect(res.body.details).toEqual([{ field: 'openai_model', message: 'needs your own openai_api_key' }]);
+    const withKey = await call('PATCH', '/tenant', {
+      key: tenant.key,
+      body: { openai_api_key: 'sk-tenant-own-key-0123456789', openai_model: 'gpt-5-pro' },
+    });
+    expect(withKey.status).toBe(200);
+    expect(withKey.body.openai_model).toBe('gpt-5-pro');
+  });
+
   it.each(OPERATOR_ONLY_FIELDS.map((field) => [field]))(
     'given %s (set by the operator), then 400 naming it and nothing changes',
     async (field) => {

@@ -221,6 +221,9 @@ describe('given a client whose credentials Meta accepts', () => {
     expect(new Set(sim.simulator.graphCalls.map((c) => c.tokenSuffix))).toEqual(
       new Set([PLATFORM_TOKEN.slice(-4)]),
     );
+    // Its WABA id is not probed with the platform's token (any id could be another business's).
+    expect(res.body.checks.map((c: { name: string }) => c.name)).toEqual(['token', 'phone_number']);
+    expect(sim.simulator.graphCalls.some((c) => /subscribed_apps/.test(JSON.stringify(c)))).toBe(false);
     expectNoSecret(res.raw);
   });
 });
