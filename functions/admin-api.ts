@@ -6,6 +6,7 @@ import type { AdminApiDeps } from '../lib/admin-api/deps.ts';
 import { DynamoFailedAuthLimiter } from '../lib/admin-api/failed-auth-limiter.ts';
 import { operatorRoutes } from '../lib/admin-api/operator-routes.ts';
 import { sessionRoutes } from '../lib/admin-api/session-routes.ts';
+import { operatorStatsRoutes, tenantStatsRoutes } from '../lib/admin-api/stats-routes.ts';
 import { publicRoutes, tenantRoutes } from '../lib/admin-api/tenant-routes.ts';
 import { createSesClient } from '../lib/aws/ses-client.ts';
 import { createSqsClient } from '../lib/aws/sqs-client.ts';
@@ -41,9 +42,9 @@ type Handle = (
 
 function handlerFor(route: RouteSpec): Handle {
   const key = `${route.method} ${route.path}`;
-  const operator = operatorRoutes[key];
+  const operator = operatorRoutes[key] ?? operatorStatsRoutes[key];
   if (operator && route.auth === 'operator-key') return (event, _route, deps) => operator(event, deps);
-  const tenant = tenantRoutes[key];
+  const tenant = tenantRoutes[key] ?? tenantStatsRoutes[key];
   if (tenant && route.auth === 'tenant-key') {
     return async (event, spec, deps) => {
       const caller = await authorize(event, spec.auth, deps);

@@ -44,6 +44,11 @@ export interface FunctionSpec {
   table: 'read' | 'read-write';
   /** Also reads items by key in batches (BatchGetItem): the webhook's route lookups. */
   tableBatchGet?: boolean;
+  /**
+   * Reads single items only (GetItem), and only under these partition-key patterns (IAM's
+   * dynamodb:LeadingKeys): a public function reaches the few items it shows and nothing else.
+   */
+  tableLeadingKeys?: string[];
   /** Platform secrets it reads at cold start (Secrets Manager in AWS). */
   secrets: PlatformSecret[];
   /** What it does with tenant secrets (the KMS key). */
@@ -115,6 +120,8 @@ export const functions = {
       { method: 'POST', path: '/admin/purge', auth: 'operator-key' },
       { method: 'GET', path: '/admin/purges', auth: 'operator-key' },
       { method: 'GET', path: '/admin/stats', auth: 'operator-key' },
+      { method: 'GET', path: '/admin/stats/daily', auth: 'operator-key' },
+      { method: 'GET', path: '/admin/stats/chart.svg', auth: 'operator-key' },
       { method: 'POST', path: '/clients/{id}/api-keys', auth: 'operator-key' },
       { method: 'GET', path: '/clients/{id}/api-keys', auth: 'operator-key' },
       { method: 'DELETE', path: '/clients/{id}/api-keys/{key_id}', auth: 'operator-key' },
@@ -134,6 +141,8 @@ export const functions = {
       { method: 'GET', path: '/tenant/conversations', auth: 'tenant-key' },
       { method: 'GET', path: '/tenant/conversations/{contact}/messages', auth: 'tenant-key' },
       { method: 'DELETE', path: '/tenant/conversations/{contact}', auth: 'tenant-key' },
+      { method: 'GET', path: '/tenant/stats/daily', auth: 'tenant-key' },
+      { method: 'GET', path: '/tenant/stats/chart.svg', auth: 'tenant-key' },
     ],
     sendsTo: ['provision'],
     table: 'read-write',
@@ -147,6 +156,24 @@ export const functions = {
     // A forced purge runs inside the request with a 20 s budget (API Gateway allows 30 s).
     timeoutSeconds: 29,
     memoryMb: 512,
+  },
+  web: {
+    entry: 'web',
+    description: "The web pages: tenants' landing pages, the operator console, the API docs",
+    routes: [
+      { method: 'GET', path: '/client/{slug}', auth: 'none' },
+      { method: 'GET', path: '/client/{slug}/status', auth: 'none' },
+      { method: 'GET', path: '/console', auth: 'none' },
+      { method: 'GET', path: '/web/assets/{hash}/{name}', auth: 'none' },
+      { method: 'GET', path: '/openapi.json', auth: 'none' },
+      { method: 'GET', path: '/docs', auth: 'none' },
+    ],
+    // Pages read a client by its landing slug (two GetItems); everything else goes through the admin API.
+    table: 'read',
+    tableLeadingKeys: ['SLUG#*', 'CLIENT#*'],
+    secrets: [],
+    timeoutSeconds: 10,
+    memoryMb: 256,
   },
   assistant: {
     entry: 'assistant',

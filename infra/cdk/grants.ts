@@ -31,9 +31,19 @@ const TABLE_ACTIONS: Record<FunctionSpec['table'], string[]> = {
 export function grantTableAccess(
   role: IRole,
   table: ITable,
-  spec: Pick<FunctionSpec, 'table' | 'tableBatchGet'>,
+  spec: Pick<FunctionSpec, 'table' | 'tableBatchGet' | 'tableLeadingKeys'>,
   indexNames: string[],
 ): void {
+  if (spec.tableLeadingKeys) {
+    role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['dynamodb:GetItem'],
+        resources: [table.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': spec.tableLeadingKeys } },
+      }),
+    );
+    return;
+  }
   const actions = [...TABLE_ACTIONS[spec.table], ...(spec.tableBatchGet ? ['dynamodb:BatchGetItem'] : [])];
   role.addToPrincipalPolicy(new PolicyStatement({ actions, resources: [table.tableArn] }));
   if (indexNames.length > 0) {

@@ -34,6 +34,7 @@ async function readDemoTenant(): Promise<DemoTenant | undefined> {
       name: client.name,
       phone_number_id: client.phone_number_id,
       ...(typeof client.phone_number === 'string' ? { phone_number: client.phone_number } : {}),
+      ...(typeof client.landing_url === 'string' ? { landing_url: client.landing_url } : {}),
     };
   } catch {
     return undefined;

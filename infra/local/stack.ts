@@ -140,6 +140,7 @@ export interface IsolateSettings {
 export const localIsolates: Record<FunctionName, IsolateSettings> = {
   webhook: { isolates: 1, invocationsPerIsolate: 64 },
   adminApi: { isolates: 1, invocationsPerIsolate: 16 },
+  web: { isolates: 1, invocationsPerIsolate: 16 },
   // One isolate spent 9 ms of CPU per answer, two 12-13 ms, for the same drain (DynamoDB Local bounds it).
   assistant: { isolates: 1, invocationsPerIsolate: 4 },
   provisioner: { isolates: 1, invocationsPerIsolate: 2 },
@@ -635,6 +636,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       });
     } else if (!readMarker(dataDir)) {
       writeMarker(dataDir, { demo_phone_number_id: DEMO_PHONE_NUMBER_ID });
+    }
+    // Clients of a data directory older than landing pages get their slug lookup (idempotent).
+    if (secrets.existed) {
+      for (const client of await clients.list({ activeOnly: false })) await clients.ensureSlugLookup(client);
     }
     ready = true;
 

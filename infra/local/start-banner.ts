@@ -15,6 +15,8 @@ export interface DemoTenant {
   name: string;
   phone_number?: string;
   phone_number_id: string;
+  /** Its landing page (GET /clients/{id} `landing_url`). */
+  landing_url?: string;
 }
 
 export interface StartBannerInput {
@@ -70,6 +72,13 @@ export function startBanner(input: StartBannerInput): string {
     `  API            ${url}   (health: ${url}/health)`,
     `  Operator key   ${secret('OPERATOR_API_KEY')}`,
     `  Try            curl -H "Authorization: Bearer ${keyForCurl}" ${url}/clients`,
+    '',
+    'Web pages',
+    `  Console        ${url}/console   (sign in with the operator key)`,
+    ...(input.demo?.landing_url
+      ? [`  Demo's page    ${input.demo.landing_url}   (a tenant's landing page)`]
+      : []),
+    `  API docs       ${url}/docs   (try the routes; OpenAPI at ${url}/openapi.json)`,
     '',
     'Webhook (for Meta, through a tunnel named in LOCAL_ALLOWED_HOSTS)',
     `  Webhook        ${url}/webhook`,

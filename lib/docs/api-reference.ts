@@ -9,7 +9,9 @@ import {
   updateClientSchema,
 } from '../tenants/client-schemas.ts';
 import { allRoutes } from '../topology.ts';
+import { statsRouteDocs } from './stats-route-docs.ts';
 import { type RouteDoc, tenantRouteDocs } from './tenant-route-docs.ts';
+import { webRouteDocs } from './web-route-docs.ts';
 
 /**
  * Renders docs/api.md from the topology (routes) and the zod schemas (bodies and queries), so the
@@ -17,7 +19,7 @@ import { type RouteDoc, tenantRouteDocs } from './tenant-route-docs.ts';
  * fails when the file is stale.
  */
 
-const routeDocs: Record<string, RouteDoc> = {
+export const routeDocs: Record<string, RouteDoc> = {
   'GET /health': { summary: 'Liveness of the API.', responses: '200 `{"status":"ok"}`' },
   'GET /webhook': {
     summary: "Meta's subscription check: `hub.mode=subscribe`, `hub.verify_token`, `hub.challenge`.",
@@ -93,6 +95,8 @@ const routeDocs: Record<string, RouteDoc> = {
     responses: '200 the report (below); 400 bad query; 401',
   },
   ...tenantRouteDocs,
+  ...statsRouteDocs,
+  ...webRouteDocs,
 };
 
 /** Requests are documented as the caller writes them (`input`), responses as the API writes them. */

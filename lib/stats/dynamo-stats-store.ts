@@ -12,6 +12,7 @@ import {
   noCounters,
   type TenantCounters,
 } from './conversation-stats.ts';
+import { type DayId, type DayWindow, dayOf, daysIn, startOfDay } from './day-buckets.ts';
 import { type HourId, type HourWindow, hourOf, startOfHour } from './hour-buckets.ts';
 import { statsKeys } from './stats-keys.ts';
 
@@ -19,6 +20,8 @@ import { statsKeys } from './stats-keys.ts';
  * The statistics in DynamoDB: one item per tenant per UTC hour (stats-keys.ts), its counters added
  * with `ADD`, so parallel workers never lose a count and no read precedes a write. Each item expires
  * (TTL) two days after its hour began: a day past the 24-hour window it serves, never read after.
+ * Next to it, one item per tenant per UTC day gets the same counts (one more UpdateItem per tally)
+ * and expires DAY_STATS_RETENTION_DAYS after its day began: the 14-day charts read those.
  */
 
 export interface StatsReader {
@@ -26,16 +29,38 @@ export interface StatsReader {
   sumWindow(tenantIds: readonly string[], window: HourWindow): Promise<Map<string, TenantCounters>>;
 }
 
+/** The counters of one UTC day of a tenant. */
+export interface DayCounters {
+  day: DayId;
+  counters: TenantCounters;
+}
+
+export interface DailyStatsReader {
+  /**
+   * Each tenant's counters per day of `window`, oldest first, one entry for every day (zeros for a
+   * day without messages): one query per tenant.
+   */
+  sumDays(tenantIds: readonly string[], window: DayWindow): Promise<Map<string, DayCounters[]>>;
+}
+
+/** Whether a statistics reader also reads the daily buckets (the DynamoDB store does). */
+export const readsDays = (reader: unknown): reader is DailyStatsReader =>
+  typeof (reader as Partial<DailyStatsReader> | undefined)?.sumDays === 'function';
+
 /** Hours an hour's item is kept after the hour began. */
 export const STATS_RETENTION_HOURS = 48;
+
+/** Days a day's item is kept after the day began: the 14 days the charts show, and two to spare. */
+export const DAY_STATS_RETENTION_DAYS = 16;
 
 /** Tenants read at once by the operator's report: one small query each, kind to the table's capacity. */
 const READ_CONCURRENCY = 8;
 
 const ITEM_TYPE = 'tenant_stats_hour';
+const DAY_ITEM_TYPE = 'tenant_stats_day';
 const LAST_MESSAGE_AT = 'last_message_at';
 
-export class DynamoStatsStore implements ConversationStats, StatsReader {
+export class DynamoStatsStore implements ConversationStats, StatsReader, DailyStatsReader {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly tableName: string,
@@ -47,9 +72,18 @@ export class DynamoStatsStore implements ConversationStats, StatsReader {
    * one. When a later message of the same hour was recorded first (out of order, rare), the
    * condition fails, nothing at all is written, and the tally is written again without the time.
    * So every count is added exactly once per call, and the time is the latest ever recorded.
+   * The day's item gets the same counts in one unconditional UpdateItem, beside the hour's.
    */
   async record(tenantId: string, tally: MessageTally): Promise<void> {
     const increments = incrementsOf(tally);
+    if (Object.keys(increments).length === 0) return;
+    await Promise.all([
+      this.recordHour(tenantId, tally, increments),
+      this.db.send(new UpdateCommand(this.dayUpdate(tenantId, dayOf(tally.at), increments))),
+    ]);
+  }
+
+  private async recordHour(tenantId: string, tally: MessageTally, increments: Increments): Promise<void> {
     const hour = hourOf(tally.at);
     if (increments.messages_in) {
       try {
@@ -59,8 +93,28 @@ export class DynamoStatsStore implements ConversationStats, StatsReader {
         if (!isConditionFailure(error)) throw error;
       }
     }
-    if (Object.keys(increments).length === 0) return;
     await this.db.send(new UpdateCommand(this.hourUpdate(tenantId, hour, increments)));
+  }
+
+  /** The write of one tally to its day's item: counts only (no time, no condition). */
+  private dayUpdate(tenantId: string, day: DayId, increments: Increments): UpdateCommandInput {
+    const names: Record<string, string> = { '#type': 'item_type', '#expires': tableDesign.ttlAttribute };
+    const values: Record<string, unknown> = {
+      ':type': DAY_ITEM_TYPE,
+      ':expires': expiresAfterHours(DAY_STATS_RETENTION_DAYS * 24, startOfDay(day)),
+    };
+    const adds = Object.entries(increments).map(([counter, value], index) => {
+      names[`#c${index}`] = counter;
+      values[`:c${index}`] = value;
+      return `#c${index} :c${index}`;
+    });
+    return {
+      TableName: this.tableName,
+      Key: statsKeys.day(tenantId, day),
+      UpdateExpression: `SET #type = :type, #expires = :expires ADD ${adds.join(', ')}`,
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+    };
   }
 
   /** The write of one tally; with `messageAt`, it also moves `last_message_at` forward (or fails). */
@@ -112,5 +166,29 @@ export class DynamoStatsStore implements ConversationStats, StatsReader {
       for (const item of page.Items ?? []) sum = addCounters(sum, countersOfHour(item));
     }
     return sum;
+  }
+
+  async sumDays(tenantIds: readonly string[], window: DayWindow): Promise<Map<string, DayCounters[]>> {
+    const series = new Map<string, DayCounters[]>();
+    await forEachConcurrently(tenantIds, READ_CONCURRENCY, async (tenantId) => {
+      series.set(tenantId, await this.readDays(tenantId, window));
+    });
+    return series;
+  }
+
+  /** One query over the tenant's days (at most 14 small items). */
+  private async readDays(tenantId: string, window: DayWindow): Promise<DayCounters[]> {
+    const byDay = new Map<DayId, TenantCounters>();
+    const pages = queryPages(this.db, {
+      TableName: this.tableName,
+      ...queryByRange(statsKeys.days(tenantId, window.first, window.last)),
+    });
+    for await (const page of pages) {
+      for (const item of page.Items ?? []) {
+        const day = statsKeys.dayOfKey(String(item.sk));
+        if (day) byDay.set(day, countersOfHour(item));
+      }
+    }
+    return daysIn(window).map((day) => ({ day, counters: byDay.get(day) ?? noCounters() }));
   }
 }

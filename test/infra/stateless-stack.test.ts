@@ -227,8 +227,26 @@ describe('IAM: exactly the actions each function needs', () => {
   });
 
   it('pins every topology function (a new function gets its own snapshot here)', () => {
-    const pinned = ['webhook', 'adminApi', 'assistant', 'provisioner', 'purge'];
+    const pinned = ['webhook', 'adminApi', 'web', 'assistant', 'provisioner', 'purge'];
     expect(topologyFunctions.map(([name]) => name).sort()).toEqual(pinned.sort());
+  });
+
+  it('pins the web pages: single items under SLUG# and CLIENT# only (a client by its slug), nothing else', () => {
+    const table = roleStatements(template, roleId('web')).filter((statement) =>
+      JSON.stringify(statement).includes('dynamodb:'),
+    );
+    expect(table).toHaveLength(1);
+    expect(table[0]).toMatchObject({
+      Action: 'dynamodb:GetItem',
+      Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['SLUG#*', 'CLIENT#*'] } },
+    });
+    expect(roleActions(template, roleId('web'))).toEqual([
+      'dynamodb:GetItem',
+      'logs:CreateLogStream',
+      'logs:PutLogEvents',
+      'xray:PutTelemetryRecords',
+      'xray:PutTraceSegments',
+    ]);
   });
 
   it('pins the purge', () => {

@@ -3,6 +3,7 @@ import { createAdminApiHandler } from '../../functions/admin-api.ts';
 import { ConversationStore } from '../../lib/conversation/conversation-store.ts';
 import { RetentionStore } from '../../lib/retention/retention-store.ts';
 import { createLocalSecretBox } from '../../lib/secrets/secret-box.ts';
+import { DynamoStatsStore } from '../../lib/stats/dynamo-stats-store.ts';
 import { ClientRepository } from '../../lib/tenants/client-repository.ts';
 import { ClientService } from '../../lib/tenants/client-service.ts';
 import { functions } from '../../lib/topology.ts';
@@ -22,6 +23,7 @@ const SHARED_CONTACT = '34600000099';
 
 let handler: ReturnType<typeof createAdminApiHandler>;
 let conversations: ConversationStore;
+let stats: DynamoStatsStore;
 
 let ipSeq = 0;
 let sourceIp = '';
@@ -107,6 +109,7 @@ beforeAll(async () => {
   const { aws, tableName } = await freshTable();
   const repository = new ClientRepository(aws.dynamo, tableName);
   conversations = new ConversationStore(aws.dynamo, tableName);
+  stats = new DynamoStatsStore(aws.dynamo, tableName);
   const secrets = createLocalSecretBox('tenant-isolation-test-key');
   const service = new ClientService({
     clients: repository,
@@ -125,6 +128,7 @@ beforeAll(async () => {
       openai: { deleteConversation: async () => false, deleteVectorStore: async () => false },
       platformOpenAiKey: async () => undefined,
     },
+    stats,
     operatorKey: OPERATOR_KEY,
     ...tenantApiDeps({ dynamo: aws.dynamo, tableName, service, secrets }),
   }));
@@ -305,6 +309,31 @@ describe("given tenant A's key and tenant B's ids", () => {
     await expectBUntouched();
   });
 
+  it("when A reads its daily statistics or their chart, naming B or not, then A's counts only", async () => {
+    const now = new Date();
+    await stats.record(a.id, { at: now, messagesIn: 1, answered: 'faq' });
+    await stats.record(a.id, { at: now, messagesIn: 1, answered: 'declined' });
+    for (let i = 0; i < 9; i++) await stats.record(b.id, { at: now, messagesIn: 1, answered: 'openai' });
+    const own = await call('GET', '/tenant/stats/daily', { key: a.key });
+    expect(own.status).toBe(200);
+    expect(own.body).toMatchObject({ client_id: a.id, messages_in: 2, answered: 2 });
+    expect(mentionsB(own.body)).toEqual([]);
+    for (const path of ['/tenant/stats/daily', '/tenant/stats/chart.svg']) {
+      const named = await call('GET', path, { key: a.key, query: { client_id: b.id } });
+      expect({ path, status: named.status }).toEqual({ path, status: 400 });
+    }
+    const event = apiEvent('GET', '/tenant/stats/chart.svg', {
+      headers: { authorization: `Bearer ${a.key}` },
+    });
+    event.requestContext.http.sourceIp = sourceIp;
+    const chart = await handler(event);
+    expect(chart.statusCode).toBe(200);
+    expect(chart.body).toContain(a.name);
+    expect(chart.body).toContain(': 2; ');
+    expect(mentionsB(chart.body)).toEqual([]);
+    await expectBUntouched();
+  });
+
   it('then every tenant route is exercised by this file', () => {
     const exercised = [
       'GET /tenant',
@@ -316,6 +345,8 @@ describe("given tenant A's key and tenant B's ids", () => {
       'GET /tenant/conversations',
       'GET /tenant/conversations/{contact}/messages',
       'DELETE /tenant/conversations/{contact}',
+      'GET /tenant/stats/daily',
+      'GET /tenant/stats/chart.svg',
     ];
     const routes = functions.adminApi.routes
       .filter((route) => route.auth === 'tenant-key')

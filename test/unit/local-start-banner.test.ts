@@ -27,6 +27,15 @@ const input = (overrides: Partial<StartBannerInput> = {}): StartBannerInput => (
 });
 
 describe('the start banner', () => {
+  it('says where the web pages are: the console, the demo tenant page and the API docs', () => {
+    const demo = { ...input().demo!, landing_url: 'http://127.0.0.1:3000/client/abcdefghijklmnopqrstuvwxyz' };
+    const text = startBanner(input({ demo }));
+    expect(text).toContain('Console        http://127.0.0.1:3000/console');
+    expect(text).toContain("Demo's page    http://127.0.0.1:3000/client/abcdefghijklmnopqrstuvwxyz");
+    expect(text).toContain('API docs       http://127.0.0.1:3000/docs');
+    expect(startBanner(input())).not.toContain("Demo's page");
+  });
+
   it('prints the keys it generated on a fresh start, and the operator key in the curl example', () => {
     const text = startBanner(input());
     for (const value of Object.values(secrets)) expect(text).toContain(value);

@@ -24,7 +24,7 @@ const authReasons: Record<RouteSpec['auth'], string> = {
     'The admin-api function checks the operator bearer key (Secrets Manager, constant-time comparison) before any work; a Lambda authorizer would add latency and a second copy of the same check',
   'tenant-key':
     "The admin-api function checks the tenant's bearer API key (SHA-256 of a 190-bit secret, constant-time comparison, the key's tenant only) before any work",
-  none: 'Public by design: a health check that returns no data, or the invitation exchange, whose single-use token in the body is checked by the function',
+  none: 'Public by design: a health check that returns no data; the invitation exchange and the web sign-in, whose token or key in the body (or session cookie) the function checks; the web pages and their static files, which hold no data until signed in',
 };
 
 /**

@@ -1,0 +1,749 @@
+// The tenant's landing page (/client/{slug}): refreshes the public status every 10 s while the tab is
+// visible, accepts an invitation link (?invite=…) and shows the new key once, signs the business in
+// and out with its API key, and fills the panel from the /tenant routes with the session cookie.
+// No key is ever stored by this script (no localStorage, no sessionStorage, no cookie of its own);
+// the only key ever put in the page is the one-time display of a newly issued key.
+(() => {
+  const main = document.getElementById('landing');
+  if (!main) return;
+  const SLUG = main.dataset.slug;
+  const LANG = main.dataset.lang === 'en' ? 'en' : 'es';
+  const W = JSON.parse(main.dataset.i18n || '{}');
+  const REFRESH_MS = 10_000;
+
+  const $ = (id) => document.getElementById(id);
+
+  /** @type {{ csrf: string, keyId: string } | null} */
+  let session = null;
+  /** The tenant as GET /tenant last answered (only while signed in to this page's tenant). */
+  let tenant = null;
+
+  // ---------------------------------------------------------------- the API
+
+  class ApiError extends Error {
+    constructor(status, body) {
+      super((body && typeof body.message === 'string' && body.message) || `${W.error} (${status})`);
+      this.status = status;
+      this.details = Array.isArray(body?.details) ? body.details : [];
+    }
+  }
+
+  async function api(method, path, body) {
+    const headers = { accept: 'application/json' };
+    if (method !== 'GET') {
+      headers['content-type'] = 'application/json';
+      if (session) headers['x-csrf-token'] = session.csrf;
+    }
+    let res;
+    try {
+      res = await fetch(path, {
+        method,
+        headers,
+        credentials: 'same-origin',
+        cache: 'no-store',
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+    } catch {
+      throw new ApiError(0, { message: W.networkError });
+    }
+    const text = await res.text();
+    let data = null;
+    try {
+      data = text ? JSON.parse(text) : null;
+    } catch {
+      data = null;
+    }
+    if (!res.ok) throw new ApiError(res.status, data);
+    return data;
+  }
+
+  /** An API call of the panel: a 401 means the session ended, which sends the page back to sign-in. */
+  async function tenantApi(method, path, body) {
+    try {
+      return await api(method, path, body);
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 401) {
+        showSignIn(W.sessionEnded);
+      }
+      throw error;
+    }
+  }
+
+  // ---------------------------------------------------------------- small DOM helpers
+
+  function el(tag, attrs = {}, ...children) {
+    const node = document.createElement(tag);
+    for (const [name, value] of Object.entries(attrs)) {
+      if (value === undefined || value === null || value === false) continue;
+      if (name === 'class') node.className = value;
+      else if (name === 'text') node.textContent = value;
+      else node.setAttribute(name, value === true ? '' : String(value));
+    }
+    for (const child of children) if (child != null) node.append(child);
+    return node;
+  }
+
+  const show = (node, visible) => {
+    if (node) node.hidden = !visible;
+  };
+
+  const formatTime = (iso) => {
+    if (!iso) return W.never;
+    const date = new Date(iso);
+    if (Number.isNaN(date.getTime())) return String(iso);
+    return date.toLocaleString(LANG === 'en' ? 'en-GB' : 'es-ES', { dateStyle: 'short', timeStyle: 'short' });
+  };
+
+  function setMessage(node, text, kind) {
+    if (!node) return;
+    node.textContent = text || '';
+    node.classList.toggle('error', kind === 'error');
+    node.classList.toggle('ok-text', kind === 'ok');
+  }
+
+  /** Clears a form's field errors. */
+  function clearFieldErrors(form) {
+    for (const node of form.querySelectorAll('.field-error')) node.remove();
+    for (const field of form.querySelectorAll('[aria-invalid]')) {
+      field.removeAttribute('aria-invalid');
+      const described = (field.getAttribute('aria-describedby') || '')
+        .split(' ')
+        .filter((id) => id && !id.startsWith('err-'));
+      if (described.length) field.setAttribute('aria-describedby', described.join(' '));
+      else field.removeAttribute('aria-describedby');
+    }
+  }
+
+  /** Shows an API error: its message in the form's status line, each detail next to its field. */
+  function showError(form, statusNode, error) {
+    if (form) clearFieldErrors(form);
+    setMessage(statusNode, error.message, 'error');
+    if (!form || !error.details) return;
+    for (const detail of error.details) {
+      const field = form.querySelector(`[data-field="${CSS.escape(String(detail.field))}"]`);
+      if (!field) continue;
+      const id = `err-${String(detail.field).replace(/[^\w-]/g, '-')}`;
+      const note = el('p', { class: 'field-error error', id, text: detail.message });
+      const anchor = field.closest('.check-row') || field;
+      anchor.after(note);
+      field.setAttribute('aria-invalid', 'true');
+      const described = (field.getAttribute('aria-describedby') || '').split(' ').filter(Boolean);
+      field.setAttribute('aria-describedby', [...described, id].join(' '));
+    }
+  }
+
+  /** Runs a form's action with its buttons disabled, showing the outcome in its status line. */
+  async function busy(buttons, action) {
+    for (const b of buttons) b.disabled = true;
+    try {
+      return await action();
+    } finally {
+      for (const b of buttons) b.disabled = false;
+    }
+  }
+
+  // ---------------------------------------------------------------- public status, every 10 s
+
+  let refreshTimer = null;
+
+  function setStatusItem(name, ok, yes, no) {
+    const item = document.querySelector(`#public-status [data-status="${name}"]`);
+    if (!item) return;
+    const text = ok ? yes : no;
+    if (item.textContent !== text) item.textContent = text;
+    item.classList.toggle('ok', ok);
+    item.classList.toggle('warn', !ok);
+  }
+
+  function renderStatus(status) {
+    setStatusItem('active', status.active, W.active, W.inactive);
+    setStatusItem('connected', status.connected, W.connected, W.disconnected);
+    setStatusItem(
+      'assistant',
+      status.assistant_ready,
+      W.ready,
+      status.assistant_status === 'failed' ? W.failed : W.notReady,
+    );
+    const channel = document.querySelector('#public-status [data-status="channel"]');
+    const channelText = W.channel[status.channel] || status.channel;
+    if (channel && channel.textContent !== channelText) channel.textContent = channelText;
+    if (tenant) renderAssistant(status.assistant_status, tenant.assistant_status_reason);
+  }
+
+  async function refreshStatus() {
+    try {
+      const status = await api('GET', `/client/${encodeURIComponent(SLUG)}/status`);
+      renderStatus(status);
+    } catch {
+      // A missed refresh is tried again at the next tick.
+    }
+  }
+
+  function scheduleRefresh() {
+    clearTimeout(refreshTimer);
+    refreshTimer = null;
+    if (document.visibilityState !== 'visible') return;
+    refreshTimer = setTimeout(async () => {
+      await refreshStatus();
+      scheduleRefresh();
+    }, REFRESH_MS);
+  }
+
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'visible') {
+      refreshStatus();
+      scheduleRefresh();
+    } else {
+      clearTimeout(refreshTimer);
+      refreshTimer = null;
+    }
+  });
+
+  // ---------------------------------------------------------------- the one-time key display
+
+  function showKeyOnce(apiKey) {
+    const box = $('key-once');
+    $('key-value').textContent = apiKey;
+    setMessage($('copy-status'), '');
+    show(box, true);
+    $('copy-key').focus();
+  }
+
+  function hideKeyOnce() {
+    $('key-value').textContent = '';
+    setMessage($('copy-status'), '');
+    show($('key-once'), false);
+  }
+
+  function selectKeyText() {
+    const range = document.createRange();
+    range.selectNodeContents($('key-value'));
+    const selection = window.getSelection();
+    selection.removeAllRanges();
+    selection.addRange(range);
+  }
+
+  $('copy-key').addEventListener('click', async () => {
+    const value = $('key-value').textContent;
+    try {
+      if (!navigator.clipboard?.writeText) throw new Error('no clipboard');
+      await navigator.clipboard.writeText(value);
+      setMessage($('copy-status'), W.copied, 'ok');
+    } catch {
+      selectKeyText();
+      setMessage($('copy-status'), W.copyFallback);
+    }
+  });
+  $('key-stored').addEventListener('click', hideKeyOnce);
+
+  // ---------------------------------------------------------------- signing in and out
+
+  const pageMessage = (text, kind) => setMessage($('page-message'), text, kind);
+  const pageError = (text) => setMessage($('page-error'), text, 'error');
+
+  function clearPanel() {
+    tenant = null;
+    for (const form of $('tenant-panel').querySelectorAll('form')) {
+      form.reset();
+      clearFieldErrors(form);
+    }
+    for (const id of ['faq-list', 'connection-checks', 'conversation-list', 'message-list', 'key-list']) {
+      $(id).replaceChildren();
+    }
+    for (const node of $('tenant-panel').querySelectorAll('.form-status')) setMessage(node, '');
+    for (const id of ['assistant-state', 'token-stored', 'openai-stored', 'messages-heading']) {
+      $(id).textContent = '';
+    }
+    show($('messages'), false);
+  }
+
+  function showSignIn(message) {
+    session = null;
+    clearPanel();
+    show($('tenant-panel'), false);
+    show($('sign-in'), true);
+    setMessage($('sign-in-error'), message || '', 'error');
+  }
+
+  /** Opens the panel when the session is this page's tenant's; otherwise shows sign-in only. */
+  async function openPanel(described) {
+    if (described.kind !== 'tenant') {
+      showSignIn();
+      return false;
+    }
+    session = { csrf: described.csrf_token, keyId: described.key_id };
+    let own;
+    try {
+      own = await api('GET', '/tenant');
+    } catch (error) {
+      showSignIn(error instanceof ApiError && error.status === 401 ? W.sessionEnded : error.message);
+      return false;
+    }
+    if (own.slug !== SLUG || own.id !== described.client_id) {
+      // Another business's session: nothing of it is shown here.
+      session = null;
+      showSignIn();
+      return false;
+    }
+    tenant = own;
+    show($('sign-in'), false);
+    $('sign-in-key').value = '';
+    setMessage($('sign-in-error'), '');
+    renderTenant(own);
+    show($('tenant-panel'), true);
+    loadKeys();
+    loadConversations();
+    return true;
+  }
+
+  /** A key for a session; a key of another business is refused here, and its session closed. */
+  async function signInWith(key) {
+    const described = await api('POST', '/web/sessions', { key });
+    const opened = await openPanel(described);
+    if (!opened && described.kind === 'tenant') {
+      const csrf = described.csrf_token;
+      await fetch('/web/session', {
+        method: 'DELETE',
+        headers: { 'x-csrf-token': csrf, 'content-type': 'application/json' },
+        credentials: 'same-origin',
+      }).catch(() => undefined);
+      throw new ApiError(403, { message: W.otherTenant });
+    }
+    return opened;
+  }
+
+  $('sign-in-form').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const input = $('sign-in-key');
+    const button = $('sign-in-button');
+    const key = input.value.trim();
+    pageMessage('');
+    if (!key) {
+      setMessage($('sign-in-error'), W.error, 'error');
+      input.focus();
+      return;
+    }
+    button.disabled = true;
+    button.textContent = W.signingIn;
+    try {
+      await signInWith(key);
+      input.value = '';
+      $('panel-heading').focus?.();
+    } catch (error) {
+      input.setAttribute('aria-invalid', 'true');
+      setMessage($('sign-in-error'), error.message, 'error');
+      input.focus();
+    } finally {
+      button.disabled = false;
+      button.textContent = W.signIn;
+    }
+  });
+  $('sign-in-key').addEventListener('input', () => $('sign-in-key').removeAttribute('aria-invalid'));
+
+  $('sign-out').addEventListener('click', async () => {
+    try {
+      await api('DELETE', '/web/session');
+    } catch (error) {
+      if (!(error instanceof ApiError) || error.status !== 401) {
+        pageError(error.message);
+        return;
+      }
+    }
+    hideKeyOnce();
+    showSignIn();
+    pageMessage(W.signedOut, 'ok');
+    $('sign-in-key').focus();
+  });
+
+  // ---------------------------------------------------------------- the panel
+
+  function renderAssistant(status, reason) {
+    const node = $('assistant-state');
+    let text = W.assistantReady;
+    if (status === 'pending') text = W.assistantPending;
+    else if (status === 'failed') text = reason ? `${W.assistantFailed}: ${reason}` : W.assistantFailed;
+    if (node.textContent !== text) node.textContent = text;
+    node.dataset.state = status;
+    node.classList.toggle('pending', status === 'pending');
+    node.classList.toggle('failed', status === 'failed');
+  }
+
+  function renderTenant(t) {
+    renderAssistant(t.assistant_status, t.assistant_status_reason);
+    $('welcome-message').value = t.welcome_message ?? '';
+    $('business-hours').value = t.business_hours ?? '';
+    const language = $('language');
+    if (![...language.options].some((o) => o.value === t.language)) {
+      language.append(el('option', { value: t.language, text: t.language }));
+    }
+    language.value = t.language;
+    $('bot-enabled').checked = t.bot_enabled;
+    renderFaqs(t.faqs);
+    $(t.channel === 'qr' ? 'channel-qr' : 'channel-cloud').checked = true;
+    $('whatsapp-token').value = '';
+    $('token-stored').textContent = t.has_whatsapp_access_token ? W.secretStored : W.secretNotStored;
+    show($('remove-token'), t.has_whatsapp_access_token);
+    $('waba-id').value = t.waba_id ?? '';
+    $('openai-key').value = '';
+    $('openai-stored').textContent = t.has_openai_api_key ? W.secretStored : W.secretNotStored;
+    show($('remove-openai-key'), t.has_openai_api_key);
+    $('openai-model').value = t.openai_model ?? '';
+  }
+
+  /** PATCH /tenant with the changes; the panel then shows the tenant as answered. */
+  async function patchTenant(form, statusNode, changes) {
+    clearFieldErrors(form);
+    if (Object.keys(changes).length === 0) {
+      setMessage(statusNode, W.nothingToSave);
+      return;
+    }
+    setMessage(statusNode, '');
+    try {
+      const updated = await busy(form.querySelectorAll('button'), () =>
+        tenantApi('PATCH', '/tenant', changes),
+      );
+      tenant = updated;
+      renderTenant(updated);
+      setMessage(statusNode, W.saved, 'ok');
+    } catch (error) {
+      showError(form, statusNode, error);
+    }
+  }
+
+  $('settings-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    if (!tenant) return;
+    const changes = {};
+    const welcome = $('welcome-message').value;
+    if (welcome !== (tenant.welcome_message ?? '')) changes.welcome_message = welcome;
+    const hours = $('business-hours').value;
+    if (hours !== (tenant.business_hours ?? '')) changes.business_hours = hours;
+    if ($('language').value !== tenant.language) changes.language = $('language').value;
+    if ($('bot-enabled').checked !== tenant.bot_enabled) changes.bot_enabled = $('bot-enabled').checked;
+    patchTenant(event.currentTarget, $('settings-status'), changes);
+  });
+
+  // FAQs: one fieldset per question, renumbered on every change.
+  function faqRow(faq) {
+    const row = el('li', { class: 'faq-row' });
+    const fieldset = el('fieldset', {}, el('legend'));
+    const q = el('input', { type: 'text', class: 'faq-q', maxlength: 500, autocomplete: 'off' });
+    q.value = faq.q ?? '';
+    const a = el('textarea', { class: 'faq-a', maxlength: 2000 });
+    a.value = faq.a ?? '';
+    const remove = el('button', { type: 'button', class: 'danger remove-faq' });
+    remove.addEventListener('click', () => {
+      const next = row.nextElementSibling || row.previousElementSibling;
+      row.remove();
+      numberFaqs();
+      (next?.querySelector('.faq-q') || $('add-faq')).focus();
+    });
+    fieldset.append(
+      el('label', { class: 'faq-q-label' }),
+      q,
+      el('label', { class: 'faq-a-label' }),
+      a,
+      remove,
+    );
+    row.append(fieldset);
+    return row;
+  }
+
+  function numberFaqs() {
+    [...$('faq-list').children].forEach((row, index) => {
+      const n = index + 1;
+      row.querySelector('legend').textContent = `${W.faqNumber} ${n}`;
+      const q = row.querySelector('.faq-q');
+      const a = row.querySelector('.faq-a');
+      q.id = `faq-q-${n}`;
+      a.id = `faq-a-${n}`;
+      q.dataset.field = `faqs.${index}.q`;
+      a.dataset.field = `faqs.${index}.a`;
+      const qLabel = row.querySelector('.faq-q-label');
+      qLabel.htmlFor = q.id;
+      qLabel.textContent = W.question;
+      const aLabel = row.querySelector('.faq-a-label');
+      aLabel.htmlFor = a.id;
+      aLabel.textContent = W.answer;
+      const remove = row.querySelector('.remove-faq');
+      remove.textContent = W.removeFaq;
+      remove.setAttribute('aria-label', `${W.removeFaq} (${n})`);
+    });
+  }
+
+  function renderFaqs(faqs) {
+    $('faq-list').replaceChildren(...(faqs ?? []).map(faqRow));
+    numberFaqs();
+  }
+
+  $('add-faq').addEventListener('click', () => {
+    const row = faqRow({ q: '', a: '' });
+    $('faq-list').append(row);
+    numberFaqs();
+    row.querySelector('.faq-q').focus();
+  });
+
+  $('faqs-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    if (!tenant) return;
+    const faqs = [...$('faq-list').children].map((row) => ({
+      q: row.querySelector('.faq-q').value.trim(),
+      a: row.querySelector('.faq-a').value.trim(),
+    }));
+    patchTenant(event.currentTarget, $('faqs-status'), { faqs });
+  });
+
+  $('channel-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    if (!tenant) return;
+    const chosen = $('channel-qr').checked ? 'qr' : 'cloud_api';
+    const changes = chosen === tenant.channel ? {} : { channel: chosen };
+    patchTenant(event.currentTarget, $('channel-status'), changes).then(() => {
+      // Until the QR runner exists the API refuses QR mode; show its reason and the channel in use.
+      if (tenant && chosen !== tenant.channel) {
+        $(tenant.channel === 'qr' ? 'channel-qr' : 'channel-cloud').checked = true;
+      }
+    });
+  });
+
+  $('cloud-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    if (!tenant) return;
+    const changes = {};
+    const token = $('whatsapp-token').value.trim();
+    if (token) changes.whatsapp_access_token = token;
+    const waba = $('waba-id').value.trim();
+    if (waba !== (tenant.waba_id ?? '')) changes.waba_id = waba === '' ? null : waba;
+    patchTenant(event.currentTarget, $('cloud-status'), changes);
+  });
+
+  $('remove-token').addEventListener('click', () =>
+    patchTenant($('cloud-form'), $('cloud-status'), { whatsapp_access_token: null }),
+  );
+
+  $('test-connection').addEventListener('click', async () => {
+    const button = $('test-connection');
+    const list = $('connection-checks');
+    const statusNode = $('cloud-status');
+    list.replaceChildren();
+    setMessage(statusNode, W.testing);
+    button.disabled = true;
+    try {
+      const result = await tenantApi('POST', '/tenant/test-connection');
+      setMessage(statusNode, result.ok ? W.testOk : W.testFailed, result.ok ? 'ok' : 'error');
+      for (const check of result.checks ?? []) {
+        list.append(
+          el(
+            'li',
+            { class: `check ${check.ok ? 'ok' : 'failed'}`, 'data-check': check.name },
+            el('strong', { text: `${W.checkNames?.[check.name] ?? check.name}: ` }),
+            el('span', { class: 'check-verdict', text: check.ok ? W.checkOk : W.checkFailed }),
+            el('span', { text: ` — ${check.detail ?? ''}` }),
+          ),
+        );
+      }
+    } catch (error) {
+      setMessage(statusNode, error.message, 'error');
+    } finally {
+      button.disabled = false;
+    }
+  });
+
+  $('openai-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    if (!tenant) return;
+    const changes = {};
+    const key = $('openai-key').value.trim();
+    if (key) changes.openai_api_key = key;
+    const model = $('openai-model').value.trim();
+    if (model && model !== (tenant.openai_model ?? '')) changes.openai_model = model;
+    patchTenant(event.currentTarget, $('openai-status'), changes);
+  });
+
+  $('remove-openai-key').addEventListener('click', () =>
+    patchTenant($('openai-form'), $('openai-status'), { openai_api_key: null }),
+  );
+
+  // Conversations: the recent contacts, and one contact's messages on demand.
+  async function loadConversations() {
+    const list = $('conversation-list');
+    const statusNode = $('conversations-status');
+    try {
+      const { conversations } = await tenantApi('GET', '/tenant/conversations?limit=20');
+      setMessage(statusNode, conversations.length === 0 ? W.noConversations : '');
+      list.replaceChildren(
+        ...conversations.map((c) => {
+          const button = el(
+            'button',
+            { type: 'button', class: 'secondary conversation', 'data-contact': c.contact },
+            el('span', { class: 'conversation-name', text: c.name || c.wa_id || c.contact }),
+            el('span', {
+              class: 'conversation-time',
+              text: ` · ${W.lastActivity}: ${formatTime(c.last_activity_at)}`,
+            }),
+          );
+          button.addEventListener('click', () => loadMessages(c));
+          return el('li', {}, button);
+        }),
+      );
+    } catch (error) {
+      setMessage(statusNode, error.message, 'error');
+    }
+  }
+
+  async function loadMessages(conversation) {
+    const statusNode = $('conversations-status');
+    try {
+      const { messages } = await tenantApi(
+        'GET',
+        `/tenant/conversations/${encodeURIComponent(conversation.contact)}/messages?limit=50`,
+      );
+      $('messages-heading').textContent =
+        `${W.messagesHeading} ${conversation.name || conversation.wa_id || conversation.contact}`;
+      const ordered = [...messages].reverse(); // oldest first, as a chat reads
+      $('message-list').replaceChildren(
+        ...(ordered.length === 0
+          ? [el('li', { text: W.noMessages })]
+          : ordered.map((m) =>
+              el(
+                'li',
+                { class: `message ${m.direction === 'inbound' ? 'inbound' : 'outbound'}` },
+                el('span', {
+                  class: 'message-meta',
+                  text: `${m.direction === 'inbound' ? W.customer : W.assistant} · ${formatTime(m.at)}`,
+                }),
+                el('span', { class: 'message-text', text: m.text ?? `[${m.type}]` }),
+              ),
+            )),
+      );
+      show($('messages'), true);
+      setMessage(statusNode, '');
+      $('messages-heading').focus();
+    } catch (error) {
+      setMessage(statusNode, error.message, 'error');
+    }
+  }
+
+  $('refresh-conversations').addEventListener('click', loadConversations);
+
+  // API keys: list, create (shown once), revoke.
+  async function loadKeys() {
+    const statusNode = $('keys-status');
+    try {
+      const { api_keys: keys } = await tenantApi('GET', '/tenant/api-keys');
+      $('key-list').replaceChildren(
+        ...keys.map((k) => {
+          const mine = session && k.key_id === session.keyId;
+          const revoke = el('button', {
+            type: 'button',
+            class: 'danger revoke-key',
+            'data-key-id': k.key_id,
+            'aria-label': `${W.revoke} ${k.prefix}`,
+            text: W.revoke,
+          });
+          revoke.addEventListener('click', () => revokeKey(k.key_id));
+          return el(
+            'tr',
+            { 'data-key-id': k.key_id },
+            el(
+              'td',
+              {},
+              el('code', { text: k.prefix }),
+              mine ? el('span', { class: 'hint this-session', text: W.thisSession }) : null,
+            ),
+            el('td', { text: formatTime(k.created_at) }),
+            el('td', { text: formatTime(k.last_used_at) }),
+            el('td', {}, revoke),
+          );
+        }),
+      );
+    } catch (error) {
+      setMessage(statusNode, error.message, 'error');
+    }
+  }
+
+  async function revokeKey(keyId) {
+    const statusNode = $('keys-status');
+    try {
+      await tenantApi('DELETE', `/tenant/api-keys/${encodeURIComponent(keyId)}`);
+      if (session && keyId === session.keyId) {
+        // The key of this session: the session ends with it.
+        hideKeyOnce();
+        showSignIn(W.sessionEnded);
+        return;
+      }
+      setMessage(statusNode, W.revoked, 'ok');
+      await loadKeys();
+    } catch (error) {
+      if (session) setMessage(statusNode, error.message, 'error');
+    }
+  }
+
+  $('create-key').addEventListener('click', async () => {
+    const statusNode = $('keys-status');
+    setMessage(statusNode, '');
+    try {
+      const created = await busy([$('create-key')], () => tenantApi('POST', '/tenant/api-keys'));
+      showKeyOnce(created.api_key);
+      await loadKeys();
+    } catch (error) {
+      setMessage(statusNode, error.message, 'error');
+    }
+  });
+
+  // ---------------------------------------------------------------- start
+
+  async function acceptInvitation(token) {
+    pageMessage(W.inviteWorking);
+    try {
+      const accepted = await api('POST', '/invitations/accept', { token });
+      pageMessage('');
+      showKeyOnce(accepted.api_key);
+      try {
+        await signInWith(accepted.api_key);
+      } catch (error) {
+        showSignIn(error.message);
+      }
+    } catch (error) {
+      pageMessage('');
+      pageError(error.message);
+      await startFromSession();
+    }
+  }
+
+  async function startFromSession() {
+    try {
+      await openPanel(await api('GET', '/web/session'));
+    } catch {
+      showSignIn();
+    }
+  }
+
+  async function start() {
+    scheduleRefresh();
+    const url = new URL(window.location.href);
+    const invite = url.searchParams.get('invite');
+    if (invite) {
+      // Out of the address bar (and so of the history and of any bookmark) before anything else.
+      url.searchParams.delete('invite');
+      history.replaceState(history.state, '', url.pathname + url.search + url.hash);
+      // Accepted on a person's click only: a mail scanner that opens the link must not use it up.
+      const box = $('invite');
+      box.hidden = false;
+      $('invite-accept').addEventListener(
+        'click',
+        async () => {
+          box.hidden = true;
+          await acceptInvitation(invite);
+          main.dataset.accepted = 'true';
+        },
+        { once: true },
+      );
+    } else {
+      await startFromSession();
+    }
+    main.dataset.ready = 'true';
+  }
+
+  start();
+})();

@@ -1,0 +1,491 @@
+import { html, page, type RawHtml } from '../html.ts';
+import type { PageLanguage } from '../i18n.ts';
+import type { PublicStatus } from '../public-status.ts';
+
+/**
+ * A tenant's landing page, `/client/{slug}`: its public status, rendered on the server and refreshed
+ * by landing.js every 10 s while the tab is visible; signing in (an invitation link, or the API key)
+ * opens the tenant's own panel, which landing.js fills from the tenant API. The panel's markup (labels
+ * and empty fields, no data) is rendered here, hidden; the script only sets values and toggles
+ * `hidden`, so every word is translated in one place and no inline script or style is needed.
+ */
+
+const words = {
+  es: {
+    active: 'Servicio activo',
+    inactive: 'Servicio desactivado',
+    connected: 'WhatsApp conectado',
+    disconnected: 'WhatsApp sin conectar',
+    ready: 'Asistente listo',
+    notReady: 'Asistente preparándose',
+    failed: 'El asistente no se pudo preparar',
+    channel: { cloud_api: 'WhatsApp Cloud API', qr: 'Cuenta de WhatsApp vinculada por QR' },
+    notFoundTitle: 'Página no encontrada',
+    notFound: 'Esta página no existe. Revisa el enlace que te enviaron.',
+    tagline: 'Asistente de WhatsApp',
+    statusHeading: 'Estado del servicio',
+    statusHint: 'Se actualiza solo cada 10 segundos.',
+    inviteWorking: 'Aceptando la invitación…',
+    inviteHeading: 'Tienes una invitación',
+    inviteText:
+      'Acéptala para ver tu clave de API (se muestra una sola vez) y entrar en tu panel. El enlace solo sirve una vez.',
+    inviteAccept: 'Aceptar la invitación',
+    keyHeading: 'Tu clave de API',
+    keyWarning:
+      'Guárdala ahora en un lugar seguro (un gestor de contraseñas). Solo se muestra esta vez: no podremos enseñártela de nuevo.',
+    keyLabel: 'Clave de API',
+    copy: 'Copiar la clave',
+    copied: 'Clave copiada al portapapeles.',
+    copyFallback: 'No se pudo copiar: la clave está seleccionada, cópiala con Ctrl+C (o mantén pulsado).',
+    keyStored: 'Ya la he guardado',
+    signInHeading: 'Acceso para el negocio',
+    signInHint: 'Entra con la clave de API de tu negocio para cambiar tu asistente.',
+    signIn: 'Entrar',
+    signingIn: 'Entrando…',
+    signOut: 'Cerrar sesión',
+    signedOut: 'Has cerrado la sesión.',
+    sessionEnded: 'La sesión ha terminado: vuelve a entrar.',
+    otherTenant: 'Esta clave es de otro negocio: entra con la clave de este.',
+    panelHeading: 'Tu panel',
+    panelHint: 'Los cambios se aplican al guardar cada apartado.',
+    assistantLabel: 'Estado del asistente',
+    assistantPending: 'Preparando el asistente con tus cambios… Esta página se actualiza sola.',
+    assistantReady: 'El asistente está listo y responde con tus datos actuales.',
+    assistantFailed: 'El asistente no se pudo preparar',
+    settingsHeading: 'Mensajes y horario',
+    welcomeLabel: 'Mensaje de bienvenida',
+    welcomeHint: 'Se envía a cada cliente la primera vez que escribe.',
+    hoursLabel: 'Horario de atención',
+    languageLabel: 'Idioma',
+    languages: { es: 'Español', en: 'English' },
+    botLabel: 'Respuestas automáticas activadas',
+    botHint: 'Desactívalo para que el asistente deje de contestar a todos los clientes.',
+    save: 'Guardar',
+    saved: 'Guardado.',
+    nothingToSave: 'No hay cambios que guardar.',
+    faqsHeading: 'Preguntas frecuentes',
+    faqsHint: 'El asistente responde con estas preguntas y respuestas. Al guardar se vuelve a preparar.',
+    question: 'Pregunta',
+    answer: 'Respuesta',
+    faqNumber: 'Pregunta frecuente',
+    addFaq: 'Añadir una pregunta',
+    removeFaq: 'Quitar esta pregunta',
+    saveFaqs: 'Guardar las preguntas',
+    channelHeading: 'Canal de WhatsApp',
+    channelLegend: 'Cómo se conecta tu número',
+    channelCloud: 'WhatsApp Cloud API (oficial, recomendado)',
+    channelQr: 'Cuenta de WhatsApp normal vinculada con un código QR',
+    qrWarning:
+      'Atención: el modo QR maneja de forma automática una cuenta normal de WhatsApp, algo que WhatsApp no permite. WhatsApp puede bloquear ese número para siempre.',
+    qrUnavailable: 'El modo QR todavía no está disponible.',
+    saveChannel: 'Guardar el canal',
+    cloudHeading: 'Credenciales de WhatsApp Cloud API',
+    tokenLabel: 'Token de acceso de WhatsApp',
+    secretHint: 'Solo se puede escribir: nunca se muestra. Déjalo vacío para no cambiarlo.',
+    secretStored: 'Hay uno guardado.',
+    secretNotStored: 'No hay ninguno guardado.',
+    wabaLabel: 'Id de la cuenta de WhatsApp Business (WABA)',
+    wabaHint: 'Opcional: permite comprobar la suscripción del webhook.',
+    removeToken: 'Borrar el token guardado',
+    testConnection: 'Probar conexión',
+    testing: 'Probando…',
+    testOk: 'La conexión funciona.',
+    testFailed: 'La conexión tiene problemas:',
+    checkOk: 'Correcto',
+    checkFailed: 'Falla',
+    checkNames: {
+      token: 'Token de acceso',
+      phone_number: 'Número de teléfono',
+      webhook_subscription: 'Suscripción del webhook',
+      openai_key: 'Clave de OpenAI',
+    },
+    openaiHeading: 'OpenAI',
+    openaiKeyLabel: 'Tu clave de OpenAI',
+    modelLabel: 'Modelo de OpenAI',
+    removeOpenaiKey: 'Borrar la clave de OpenAI guardada',
+    conversationsHeading: 'Conversaciones recientes',
+    refresh: 'Actualizar',
+    noConversations: 'Todavía no hay conversaciones.',
+    lastActivity: 'Última actividad',
+    messagesHeading: 'Mensajes de',
+    customer: 'Cliente',
+    assistant: 'Asistente',
+    noMessages: 'No hay mensajes.',
+    keysHeading: 'Claves de API',
+    keysHint: 'Puedes tener dos a la vez: crea una nueva, úsala, y revoca la antigua.',
+    keyPrefix: 'Clave',
+    created: 'Creada',
+    lastUsed: 'Último uso',
+    never: 'nunca',
+    thisSession: '(la de esta sesión)',
+    revoke: 'Revocar',
+    revoked: 'Clave revocada.',
+    newKey: 'Crear una clave nueva',
+    actions: 'Acciones',
+    error: 'Algo ha fallado',
+    networkError: 'No se pudo contactar con el servidor. Revisa tu conexión.',
+  },
+  en: {
+    active: 'Service active',
+    inactive: 'Service deactivated',
+    connected: 'WhatsApp connected',
+    disconnected: 'WhatsApp not connected',
+    ready: 'Assistant ready',
+    notReady: 'Assistant getting ready',
+    failed: 'The assistant could not be prepared',
+    channel: { cloud_api: 'WhatsApp Cloud API', qr: 'WhatsApp account linked by QR' },
+    notFoundTitle: 'Page not found',
+    notFound: 'This page does not exist. Check the link you were sent.',
+    tagline: 'WhatsApp assistant',
+    statusHeading: 'Service status',
+    statusHint: 'Updates itself every 10 seconds.',
+    inviteWorking: 'Accepting the invitation…',
+    inviteHeading: 'You have an invitation',
+    inviteText:
+      'Accept it to see your API key (shown only once) and open your panel. The link works only once.',
+    inviteAccept: 'Accept the invitation',
+    keyHeading: 'Your API key',
+    keyWarning:
+      'Store it now somewhere safe (a password manager). It is shown only this once: we cannot show it to you again.',
+    keyLabel: 'API key',
+    copy: 'Copy the key',
+    copied: 'Key copied to the clipboard.',
+    copyFallback: 'Could not copy: the key is selected, copy it with Ctrl+C (or a long press).',
+    keyStored: 'I have stored it',
+    signInHeading: 'Business sign-in',
+    signInHint: "Sign in with your business's API key to change your assistant.",
+    signIn: 'Sign in',
+    signingIn: 'Signing in…',
+    signOut: 'Sign out',
+    signedOut: 'You have signed out.',
+    sessionEnded: 'The session has ended: sign in again.',
+    otherTenant: "This key belongs to another business: sign in with this business's key.",
+    panelHeading: 'Your panel',
+    panelHint: 'Changes apply when you save each section.',
+    assistantLabel: 'Assistant status',
+    assistantPending: 'Preparing the assistant with your changes… This page updates itself.',
+    assistantReady: 'The assistant is ready and answers with your current data.',
+    assistantFailed: 'The assistant could not be prepared',
+    settingsHeading: 'Messages and hours',
+    welcomeLabel: 'Welcome message',
+    welcomeHint: 'Sent to each customer the first time they write.',
+    hoursLabel: 'Business hours',
+    languageLabel: 'Language',
+    languages: { es: 'Español', en: 'English' },
+    botLabel: 'Automatic replies on',
+    botHint: 'Turn it off to stop the assistant answering every customer.',
+    save: 'Save',
+    saved: 'Saved.',
+    nothingToSave: 'Nothing to save.',
+    faqsHeading: 'Frequently asked questions',
+    faqsHint: 'The assistant answers with these questions and answers. Saving prepares it again.',
+    question: 'Question',
+    answer: 'Answer',
+    faqNumber: 'FAQ',
+    addFaq: 'Add a question',
+    removeFaq: 'Remove this question',
+    saveFaqs: 'Save the questions',
+    channelHeading: 'WhatsApp channel',
+    channelLegend: 'How your number is connected',
+    channelCloud: 'WhatsApp Cloud API (official, recommended)',
+    channelQr: 'An ordinary WhatsApp account linked with a QR code',
+    qrWarning:
+      'Warning: QR mode automates an ordinary WhatsApp account, which WhatsApp does not allow. WhatsApp can ban that number for good.',
+    qrUnavailable: 'QR mode is not available yet.',
+    saveChannel: 'Save the channel',
+    cloudHeading: 'WhatsApp Cloud API credentials',
+    tokenLabel: 'WhatsApp access token',
+    secretHint: 'Write-only: never shown. Leave it empty to keep it as it is.',
+    secretStored: 'One is stored.',
+    secretNotStored: 'None is stored.',
+    wabaLabel: 'WhatsApp Business Account (WABA) id',
+    wabaHint: 'Optional: lets the test check the webhook subscription.',
+    removeToken: 'Remove the stored token',
+    testConnection: 'Test connection',
+    testing: 'Testing…',
+    testOk: 'The connection works.',
+    testFailed: 'The connection has problems:',
+    checkOk: 'OK',
+    checkFailed: 'Failing',
+    checkNames: {
+      token: 'Access token',
+      phone_number: 'Phone number',
+      webhook_subscription: 'Webhook subscription',
+      openai_key: 'OpenAI key',
+    },
+    openaiHeading: 'OpenAI',
+    openaiKeyLabel: 'Your OpenAI key',
+    modelLabel: 'OpenAI model',
+    removeOpenaiKey: 'Remove the stored OpenAI key',
+    conversationsHeading: 'Recent conversations',
+    refresh: 'Refresh',
+    noConversations: 'No conversations yet.',
+    lastActivity: 'Last activity',
+    messagesHeading: 'Messages of',
+    customer: 'Customer',
+    assistant: 'Assistant',
+    noMessages: 'No messages.',
+    keysHeading: 'API keys',
+    keysHint: 'You may hold two at once: create a new one, switch to it, and revoke the old one.',
+    keyPrefix: 'Key',
+    created: 'Created',
+    lastUsed: 'Last used',
+    never: 'never',
+    thisSession: '(this session’s)',
+    revoke: 'Revoke',
+    revoked: 'Key revoked.',
+    newKey: 'Create a new key',
+    actions: 'Actions',
+    error: 'Something went wrong',
+    networkError: 'Could not reach the server. Check your connection.',
+  },
+} as const;
+
+type Words = (typeof words)[PageLanguage];
+
+export function statusBlock(status: PublicStatus, lang: PageLanguage): RawHtml {
+  const w = words[lang];
+  const item = (ok: boolean, yes: string, no: string, name: string) =>
+    html`<li class="status ${ok ? 'ok' : 'warn'}" data-status="${name}">${ok ? yes : no}</li>`;
+  const assistant =
+    status.assistant_status === 'failed'
+      ? html`<li class="status warn" data-status="assistant">${w.failed}</li>`
+      : item(status.assistant_ready, w.ready, w.notReady, 'assistant');
+  return html`<ul class="status-list" id="public-status" aria-live="polite">
+${item(status.active, w.active, w.inactive, 'active')}
+<li class="status info" data-status="channel">${w.channel[status.channel]}</li>
+${item(status.connected, w.connected, w.disconnected, 'connected')}
+${assistant}
+</ul>`;
+}
+
+/** The words landing.js needs for what it writes itself (status refresh, messages, lists). */
+const scriptWords = (w: Words) => ({
+  active: w.active,
+  inactive: w.inactive,
+  connected: w.connected,
+  disconnected: w.disconnected,
+  ready: w.ready,
+  notReady: w.notReady,
+  failed: w.failed,
+  channel: w.channel,
+  inviteWorking: w.inviteWorking,
+  copied: w.copied,
+  copyFallback: w.copyFallback,
+  signingIn: w.signingIn,
+  signIn: w.signIn,
+  signedOut: w.signedOut,
+  sessionEnded: w.sessionEnded,
+  otherTenant: w.otherTenant,
+  assistantPending: w.assistantPending,
+  assistantReady: w.assistantReady,
+  assistantFailed: w.assistantFailed,
+  saved: w.saved,
+  nothingToSave: w.nothingToSave,
+  question: w.question,
+  answer: w.answer,
+  faqNumber: w.faqNumber,
+  removeFaq: w.removeFaq,
+  secretStored: w.secretStored,
+  secretNotStored: w.secretNotStored,
+  testing: w.testing,
+  testConnection: w.testConnection,
+  testOk: w.testOk,
+  testFailed: w.testFailed,
+  checkOk: w.checkOk,
+  checkFailed: w.checkFailed,
+  checkNames: w.checkNames,
+  noConversations: w.noConversations,
+  lastActivity: w.lastActivity,
+  messagesHeading: w.messagesHeading,
+  customer: w.customer,
+  assistant: w.assistant,
+  noMessages: w.noMessages,
+  never: w.never,
+  thisSession: w.thisSession,
+  revoke: w.revoke,
+  revoked: w.revoked,
+  qrUnavailable: w.qrUnavailable,
+  error: w.error,
+  networkError: w.networkError,
+  languages: w.languages,
+});
+
+const formStatus = (id: string) =>
+  html`<p class="form-status" id="${id}" role="status" aria-live="polite"></p>`;
+
+function panel(w: Words): RawHtml {
+  return html`<section id="tenant-panel" class="panel" aria-labelledby="panel-heading" hidden>
+<div class="panel-head">
+<h2 id="panel-heading">${w.panelHeading}</h2>
+<button type="button" id="sign-out" class="secondary">${w.signOut}</button>
+</div>
+<p class="hint">${w.panelHint}</p>
+<div class="card assistant-card">
+<h3 id="assistant-heading">${w.assistantLabel}</h3>
+<p id="assistant-state" class="assistant-state" role="status" aria-live="polite"></p>
+</div>
+
+<form id="settings-form" class="card" novalidate aria-labelledby="settings-heading">
+<h3 id="settings-heading">${w.settingsHeading}</h3>
+<label for="welcome-message">${w.welcomeLabel}</label>
+<textarea id="welcome-message" name="welcome_message" data-field="welcome_message" maxlength="1000" aria-describedby="welcome-hint"></textarea>
+<p class="hint" id="welcome-hint">${w.welcomeHint}</p>
+<label for="business-hours">${w.hoursLabel}</label>
+<textarea id="business-hours" name="business_hours" data-field="business_hours" maxlength="500" class="short"></textarea>
+<label for="language">${w.languageLabel}</label>
+<select id="language" name="language" data-field="language">
+<option value="es">${w.languages.es}</option>
+<option value="en">${w.languages.en}</option>
+</select>
+<div class="check-row">
+<input type="checkbox" id="bot-enabled" name="bot_enabled" data-field="bot_enabled" aria-describedby="bot-hint">
+<label for="bot-enabled">${w.botLabel}</label>
+</div>
+<p class="hint" id="bot-hint">${w.botHint}</p>
+<button type="submit">${w.save}</button>
+${formStatus('settings-status')}
+</form>
+
+<form id="faqs-form" class="card" novalidate aria-labelledby="faqs-heading">
+<h3 id="faqs-heading">${w.faqsHeading}</h3>
+<p class="hint">${w.faqsHint}</p>
+<ol id="faq-list" class="faq-list"></ol>
+<button type="button" id="add-faq" class="secondary">${w.addFaq}</button>
+<button type="submit">${w.saveFaqs}</button>
+${formStatus('faqs-status')}
+</form>
+
+<form id="channel-form" class="card" novalidate aria-labelledby="channel-heading">
+<h3 id="channel-heading">${w.channelHeading}</h3>
+<fieldset>
+<legend>${w.channelLegend}</legend>
+<div class="check-row">
+<input type="radio" id="channel-cloud" name="channel" value="cloud_api" data-field="channel">
+<label for="channel-cloud">${w.channelCloud}</label>
+</div>
+<div class="check-row">
+<input type="radio" id="channel-qr" name="channel" value="qr" aria-describedby="qr-warning qr-unavailable">
+<label for="channel-qr">${w.channelQr}</label>
+</div>
+</fieldset>
+<p class="warning" id="qr-warning">${w.qrWarning}</p>
+<p class="hint" id="qr-unavailable">${w.qrUnavailable}</p>
+<button type="submit">${w.saveChannel}</button>
+${formStatus('channel-status')}
+</form>
+
+<form id="cloud-form" class="card" novalidate aria-labelledby="cloud-heading">
+<h3 id="cloud-heading">${w.cloudHeading}</h3>
+<label for="whatsapp-token">${w.tokenLabel}</label>
+<input type="password" id="whatsapp-token" name="whatsapp_access_token" data-field="whatsapp_access_token" autocomplete="off" aria-describedby="token-hint token-stored">
+<p class="hint"><span id="token-hint">${w.secretHint}</span> <span id="token-stored"></span></p>
+<label for="waba-id">${w.wabaLabel}</label>
+<input type="text" id="waba-id" name="waba_id" data-field="waba_id" inputmode="numeric" autocomplete="off" aria-describedby="waba-hint">
+<p class="hint" id="waba-hint">${w.wabaHint}</p>
+<button type="submit">${w.save}</button>
+<button type="button" id="remove-token" class="danger" hidden>${w.removeToken}</button>
+<button type="button" id="test-connection" class="secondary">${w.testConnection}</button>
+${formStatus('cloud-status')}
+<ul id="connection-checks" class="checks" aria-live="polite"></ul>
+</form>
+
+<form id="openai-form" class="card" novalidate aria-labelledby="openai-heading">
+<h3 id="openai-heading">${w.openaiHeading}</h3>
+<label for="openai-key">${w.openaiKeyLabel}</label>
+<input type="password" id="openai-key" name="openai_api_key" data-field="openai_api_key" autocomplete="off" aria-describedby="openai-hint openai-stored">
+<p class="hint"><span id="openai-hint">${w.secretHint}</span> <span id="openai-stored"></span></p>
+<label for="openai-model">${w.modelLabel}</label>
+<input type="text" id="openai-model" name="openai_model" data-field="openai_model" autocomplete="off">
+<button type="submit">${w.save}</button>
+<button type="button" id="remove-openai-key" class="danger" hidden>${w.removeOpenaiKey}</button>
+${formStatus('openai-status')}
+</form>
+
+<section class="card" aria-labelledby="conversations-heading">
+<h3 id="conversations-heading">${w.conversationsHeading}</h3>
+<button type="button" id="refresh-conversations" class="secondary">${w.refresh}</button>
+${formStatus('conversations-status')}
+<ul id="conversation-list" class="conversation-list"></ul>
+<div id="messages" class="messages" hidden>
+<h4 id="messages-heading" tabindex="-1"></h4>
+<ol id="message-list" class="message-list"></ol>
+</div>
+</section>
+
+<section class="card" aria-labelledby="keys-heading">
+<h3 id="keys-heading">${w.keysHeading}</h3>
+<p class="hint">${w.keysHint}</p>
+<div class="table-wrap">
+<table>
+<thead><tr><th scope="col">${w.keyPrefix}</th><th scope="col">${w.created}</th><th scope="col">${w.lastUsed}</th><th scope="col">${w.actions}</th></tr></thead>
+<tbody id="key-list"></tbody>
+</table>
+</div>
+<button type="button" id="create-key">${w.newKey}</button>
+${formStatus('keys-status')}
+</section>
+</section>`;
+}
+
+export function landingPage(input: { slug: string; status: PublicStatus }): RawHtml {
+  const lang: PageLanguage = input.status.language === 'en' ? 'en' : 'es';
+  const w = words[lang];
+  return page({
+    title: input.status.name,
+    lang,
+    scripts: ['landing.js'],
+    styles: ['landing.css'],
+    body: html`<main id="landing" data-slug="${input.slug}" data-lang="${lang}" data-i18n="${JSON.stringify(scriptWords(w))}">
+<header class="landing-header">
+<p class="tagline">${w.tagline}</p>
+<h1>${input.status.name}</h1>
+</header>
+<section class="card" aria-labelledby="status-heading">
+<h2 id="status-heading">${w.statusHeading}</h2>
+${statusBlock(input.status, lang)}
+<p class="hint">${w.statusHint}</p>
+</section>
+<p id="page-message" class="page-message" role="status" aria-live="polite"></p>
+<p id="page-error" class="error page-error" role="alert"></p>
+
+<section id="invite" class="card" aria-labelledby="invite-heading" hidden>
+<h2 id="invite-heading">${w.inviteHeading}</h2>
+<p>${w.inviteText}</p>
+<button type="button" id="invite-accept">${w.inviteAccept}</button>
+</section>
+
+<section id="key-once" class="card key-once" aria-labelledby="key-heading" hidden>
+<h2 id="key-heading">${w.keyHeading}</h2>
+<p class="warning" id="key-warning">${w.keyWarning}</p>
+<p class="key-label" id="key-label">${w.keyLabel}</p>
+<code id="key-value" class="key-value"></code>
+<button type="button" id="copy-key">${w.copy}</button>
+<button type="button" id="key-stored" class="secondary">${w.keyStored}</button>
+<p id="copy-status" role="status" aria-live="polite"></p>
+</section>
+
+<section id="sign-in" class="card" aria-labelledby="sign-in-heading" hidden>
+<h2 id="sign-in-heading">${w.signInHeading}</h2>
+<p class="hint">${w.signInHint}</p>
+<form id="sign-in-form" novalidate>
+<label for="sign-in-key">${w.keyLabel}</label>
+<input type="password" id="sign-in-key" name="key" autocomplete="off" required spellcheck="false" aria-describedby="sign-in-error">
+<p id="sign-in-error" class="error" aria-live="assertive"></p>
+<button type="submit" id="sign-in-button">${w.signIn}</button>
+</form>
+</section>
+
+${panel(w)}
+</main>`,
+  });
+}
+
+export function notFoundPage(lang: PageLanguage): RawHtml {
+  const w = words[lang];
+  return page({
+    title: w.notFoundTitle,
+    lang,
+    body: html`<main><h1>${w.notFoundTitle}</h1><p>${w.notFound}</p></main>`,
+  });
+}
