@@ -4,7 +4,6 @@ import { logger } from '../logger.ts';
 import { runPurge } from '../retention/purge.ts';
 import { statsReport } from '../stats/stats-report.ts';
 import { statsQuerySchema } from '../stats/stats-schemas.ts';
-import { type Client, toClientView } from '../tenants/client.ts';
 import {
   createClientSchema,
   listClientsQuerySchema,
@@ -14,6 +13,7 @@ import {
 } from '../tenants/client-schemas.ts';
 import {
   type ClientRoute,
+  clientView,
   createKey,
   eraseConversation,
   listConversations,
@@ -41,8 +41,7 @@ const onClient =
   async (event, deps) =>
     route(event, await deps.service.get(pathParam(event, 'id')), deps);
 
-const view = (client: Client, deps: AdminApiDeps) =>
-  toClientView(client, { publicBaseUrl: deps.publicBaseUrl });
+const view = clientView;
 
 /**
  * A new client with an e-mail is invited at once. The client exists whatever the e-mail does: a

@@ -1,7 +1,6 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { GoneError, ValidationError } from '../errors.ts';
 import { json, parseJsonBody } from '../http/http-response.ts';
-import { type Client, toClientView } from '../tenants/client.ts';
 import {
   acceptInvitationSchema,
   OPERATOR_ONLY_FIELDS,
@@ -11,6 +10,7 @@ import { INVITATION_NOT_VALID } from '../tenants/onboarding.ts';
 import { refuse } from './authorize.ts';
 import {
   type ClientRoute,
+  clientView,
   createKey,
   eraseConversation,
   listConversations,
@@ -26,8 +26,7 @@ import type { AdminApiDeps } from './deps.ts';
  * request (authorize.ts), never on a client named by the path, the query or the body.
  */
 
-const view = (client: Client, deps: AdminApiDeps) =>
-  toClientView(client, { publicBaseUrl: deps.publicBaseUrl });
+const view = clientView;
 
 /**
  * Fields only the operator sets get a 400 that says so (rather than zod's "unrecognized key"), so a

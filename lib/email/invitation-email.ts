@@ -1,3 +1,4 @@
+import { escapeHtml } from '../web/escape.ts';
 import type { EmailMessage } from './mailer.ts';
 
 /**
@@ -61,12 +62,6 @@ const wordings: Record<'es' | 'en', Wording> = {
     ignore: 'If you did not expect this e-mail, ignore it: without the link nothing can be done.',
   },
 };
-
-const escapeHtml = (value: string) =>
-  value.replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
-  );
 
 /** `2026-12-09 14:03` from an ISO instant. */
 const readableInstant = (iso: string) => iso.slice(0, 16).replace('T', ' ');

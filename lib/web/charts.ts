@@ -1,5 +1,6 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { DailySummary } from '../stats/stats-schemas.ts';
+import { escapeHtml } from './escape.ts';
 import type { PageLanguage } from './i18n.ts';
 
 /**
@@ -85,12 +86,8 @@ export interface DailyChartInput {
   summary: DailySummary;
 }
 
-/** XML-escapes text and attribute values (html.ts is not imported: it brings every page asset along). */
-export const escapeXml = (value: unknown): string =>
-  String(value ?? '').replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
-  );
+/** XML-escapes text and attribute values (the same rules as HTML). */
+export const escapeXml = escapeHtml;
 const e = escapeXml;
 const fixed = (value: number) => Number(value.toFixed(1));
 

@@ -1,5 +1,6 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { webAssets } from './assets.generated.ts';
+import { escapeHtml } from './escape.ts';
 
 /**
  * Server-rendered HTML: escaping, the page frame, and the headers every page carries. Scripts and
@@ -8,11 +9,7 @@ import { webAssets } from './assets.generated.ts';
  * carry an invitation token) to another site in a Referer.
  */
 
-export const escapeHtml = (value: unknown): string =>
-  String(value ?? '').replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
-  );
+export { escapeHtml };
 
 /** A tagged template whose interpolations are escaped unless they are `raw(...)`. */
 export interface RawHtml {
