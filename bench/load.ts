@@ -255,6 +255,7 @@ export async function benchLoad(startLocalStack: StartStack, options: LoadOption
     namePrefix: `load-${Date.now()}`,
     withSes: false,
     seedDemo: false,
+    lowPriorityConsumers: true,
     ...(options.isolates ? { isolates: options.isolates } : {}),
     provisioned: { webhook: Number.POSITIVE_INFINITY, assistant: Number.POSITIVE_INFINITY },
     env: {

@@ -16,7 +16,7 @@ const { startLocalStack } = await import('./stack.ts');
 
 const dataDir = process.env.DATA_DIR ?? '.data';
 const started = Date.now();
-const stack = await startLocalStack({ dataDir, seedDemo: true });
+const stack = await startLocalStack({ dataDir, seedDemo: true, lowPriorityConsumers: true });
 
 /** The demo tenant as the admin API shows it (what the stack created, whatever number it has). */
 async function readDemoTenant(): Promise<DemoTenant | undefined> {

@@ -85,6 +85,12 @@ export interface LocalStackOptions {
   withSes?: boolean;
   /** The HTTP server's limits; API Gateway's by default (tests shorten the time limit). */
   limits?: Partial<RequestLimits>;
+  /**
+   * Run the consumers (and DynamoDB Local, when the stack starts it) at the lowest CPU priority, so a
+   * webhook burst is acknowledged first (npm start and the load bench). Off by default: on a machine
+   * busy with other work (a test run) the lowest priority can starve them for seconds.
+   */
+  lowPriorityConsumers?: boolean;
   /** Isolates per function and invocations per isolate; see `localIsolates`. */
   isolates?: Partial<Record<FunctionName, Partial<IsolateSettings>>>;
   /**
@@ -378,7 +384,7 @@ async function startEmulators(
         startDynamoDb({ port: dynamoPort, ...(dataDir ? { dataDir: join(dataDir, 'dynamodb') } : {}) }).then(
           (emulator) => {
             // Its load is the consumers' (the webhook's route lookups are cached): below the webhook too.
-            lowerChildProcess(`-port ${dynamoPort}`, BACKGROUND_NICE);
+            if (options.lowPriorityConsumers) lowerChildProcess(`-port ${dynamoPort}`, BACKGROUND_NICE);
             return emulator;
           },
         ),
@@ -530,7 +536,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const specs = Object.entries(functions) as Array<[FunctionName, FunctionSpec]>;
     const bundles = await functionBundles(specs.map(([, spec]) => spec.entry));
     for (const [name, spec] of specs) {
-      const background = !spec.routes;
+      const background = options.lowPriorityConsumers === true && !spec.routes;
       pools[name] = new FunctionPool({
         functionName: name,
         entryUrl: bundles[spec.entry]!,
