@@ -24,6 +24,7 @@ const { buildInboundPayload, serializeLikeMeta, startStandaloneSimulator } = awa
 const { startSqsAndS3 } = await import('../infra/local/emulators.ts');
 const { httpApiEvent } = await import('../infra/local/lambda-events.ts');
 const { startLocalStack } = await import('../infra/local/stack.ts');
+const { DEMO_PHONE_NUMBER_ID } = await import('../infra/local/demo-tenant.ts');
 const { createAwsClients } = await import('../lib/aws-clients.ts');
 const { CreateQueueCommand } = await import('@aws-sdk/client-sqs');
 const { startFakeOpenAi } = await import('../test/fakes/openai-server.ts');
@@ -38,7 +39,8 @@ const summary = (samples: number[]) => {
 const ms = (value: number) => `${value.toFixed(2)} ms`;
 
 const APP_SECRET = 'bench-secret';
-const PHONE = '631261586727899';
+// The demo tenant's number (the local stack seeds it): the end-to-end part writes to it.
+const PHONE = DEMO_PHONE_NUMBER_ID;
 
 function webhookEvent(i: number) {
   const body = serializeLikeMeta(
