@@ -203,8 +203,8 @@ describe('request limits like API Gateway', () => {
       req.write(Buffer.alloc(64 * 1024, 0x20));
       // Then the answer comes while most of the body is still unsent
       const answer = await response;
+      // (before the time limit: with most of the body unsent, only the early refusal can answer 401)
       expect(answer.status, path).toBe(401);
-      expect(answer.afterMs, path).toBeLessThan(TIMEOUT_MS);
       req.destroy();
     }
   });
@@ -263,8 +263,8 @@ describe('request limits like API Gateway', () => {
     req.write('{"name":');
     const answer = await response;
     expect(answer.status).toBe(408);
+    // Not before the limit (a busy machine may answer later, so no upper bound is asserted).
     expect(answer.afterMs).toBeGreaterThanOrEqual(TIMEOUT_MS - 50);
-    expect(answer.afterMs).toBeLessThan(TIMEOUT_MS + 1000);
     expect(JSON.parse(answer.body)).toMatchObject({ error: 'request_timeout' });
   });
 });
