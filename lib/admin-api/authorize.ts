@@ -65,6 +65,25 @@ export function cookieOf(event: APIGatewayProxyEventV2, name: string): string | 
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
+/** A tenant whose client was deactivated is known but refused, with the reason. */
+export function requireActive(client: Client): Client {
+  if (!client.active)
+    throw new ForbiddenError('this client is deactivated: ask the operator to reactivate it');
+  return client;
+}
+
+/** The client behind a tenant session: undefined once its key is revoked or the client is gone. */
+export async function sessionClient(
+  deps: Pick<AdminApiDeps, 'apiKeys' | 'service'>,
+  principal: { tenantId: string; keyId: string },
+): Promise<Client | undefined> {
+  const [keyActive, client] = await Promise.all([
+    deps.apiKeys.isActiveKey(principal.tenantId, principal.keyId),
+    deps.service.find(principal.tenantId),
+  ]);
+  return keyActive ? client : undefined;
+}
+
 /**
  * A browser session instead of a bearer key (the web pages): the same rules, plus the CSRF token in
  * a header on every state-changing request, and the key behind the session still valid.
@@ -95,14 +114,9 @@ async function authorizeSession(
   if (principal.kind === 'operator') {
     throw new ForbiddenError('an operator session names no tenant: use /clients/{id}/… for a client');
   }
-  const [keyActive, client] = await Promise.all([
-    deps.apiKeys.isActiveKey(principal.tenantId, principal.keyId),
-    deps.service.find(principal.tenantId),
-  ]);
-  if (!keyActive || !client) throw expired;
-  if (!client.active)
-    throw new ForbiddenError('this client is deactivated: ask the operator to reactivate it');
-  return { kind: 'tenant', client, keyId: principal.keyId };
+  const client = await sessionClient(deps, principal);
+  if (!client) throw expired;
+  return { kind: 'tenant', client: requireActive(client), keyId: principal.keyId };
 }
 
 export async function authorize(
@@ -139,8 +153,5 @@ export async function authorize(
       presented: token !== undefined,
     });
   }
-  if (!client.active) {
-    throw new ForbiddenError('this client is deactivated: ask the operator to reactivate it');
-  }
-  return { kind: 'tenant', client, keyId: principal.keyId };
+  return { kind: 'tenant', client: requireActive(client), keyId: principal.keyId };
 }

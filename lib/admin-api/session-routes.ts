@@ -12,7 +12,7 @@ import {
   SESSION_LIFETIME_MS,
   type SessionPrincipal,
 } from '../web/session-store.ts';
-import { cookieOf, refuse } from './authorize.ts';
+import { cookieOf, refuse, requireActive, sessionClient } from './authorize.ts';
 import type { AdminApiDeps } from './deps.ts';
 
 /**
@@ -55,8 +55,7 @@ const signIn: PublicRoute = async (event, deps) => {
     if (!tenant) return refuse(event, deps, new UnauthorizedError('that key is not valid'));
     const client = await deps.service.find(tenant.tenantId);
     if (!client) return refuse(event, deps, new UnauthorizedError('that key is not valid'));
-    if (!client.active)
-      throw new ForbiddenError('this client is deactivated: ask the operator to reactivate it');
+    requireActive(client);
     principal = { kind: 'tenant', tenantId: tenant.tenantId, keyId: tenant.keyId };
   }
   // A browser that signs in again leaves no older session behind (nor one planted before).
@@ -83,11 +82,8 @@ const currentSession: PublicRoute = async (event, deps) => {
   const { principal } = session;
   if (principal.kind === 'tenant') {
     // Live only while its key is, and its client is active (as every route checks).
-    const [keyActive, client] = await Promise.all([
-      deps.apiKeys.isActiveKey(principal.tenantId, principal.keyId),
-      deps.service.find(principal.tenantId),
-    ]);
-    if (!keyActive || !client?.active) throw new UnauthorizedError('no session: sign in');
+    const client = await sessionClient(deps, principal);
+    if (!client?.active) throw new UnauthorizedError('no session: sign in');
   }
   return json(200, describe(principal, session.csrfToken, session.expiresAt));
 };
