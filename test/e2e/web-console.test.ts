@@ -1,10 +1,10 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { SIMULATOR_TOKEN_HEADER } from '../../infra/local/simulator-token.ts';
 import { type LocalStack, startLocalStack } from '../../infra/local/stack.ts';
-import { seriousA11yViolations, startBrowser, type TestBrowser } from '../support/browser.ts';
+import { screenshotPath, seriousA11yViolations, startBrowser, type TestBrowser } from '../support/browser.ts';
 import { uniqueName } from '../support/emulators.ts';
 import { laPlazaFaqs } from '../support/fixtures.ts';
 
@@ -25,7 +25,6 @@ const CREATED = {
   phoneId: '771000302',
   email: 'luna@floristeria.example',
 };
-const SCREENSHOTS = new URL('../../docs/screenshots/', import.meta.url);
 
 let stack: LocalStack;
 let browser: TestBrowser;
@@ -123,7 +122,6 @@ beforeAll(async () => {
   context = await browser.browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'es-ES' });
   page = await context.newPage();
   page.on('dialog', (dialog) => dialog.accept());
-  mkdirSync(SCREENSHOTS, { recursive: true });
 });
 
 afterAll(async () => {
@@ -257,7 +255,7 @@ describe('the operator console', () => {
     await page.fill('#search', 'luna');
     expect(await page.locator('#clients-body tr').count()).toBe(1);
     await page.fill('#search', '');
-    await page.screenshot({ path: new URL('console.png', SCREENSHOTS).pathname, fullPage: true });
+    await page.screenshot({ path: screenshotPath('console.png'), fullPage: true });
   });
 
   it('refuses a forged request without the CSRF token (the session cookie alone is not enough)', async () => {
@@ -314,7 +312,7 @@ describe('the operator console', () => {
     await page.getByRole('button', { name: /Ver mensajes de Ana/ }).click();
     await page.waitForSelector('#messages:not([hidden]) li.message.inbound');
     expect(await page.textContent('#messages-list')).toContain(laPlazaFaqs[0]!.q);
-    await page.screenshot({ path: new URL('console-client.png', SCREENSHOTS).pathname, fullPage: true });
+    await page.screenshot({ path: screenshotPath('console-client.png'), fullPage: true });
     expect(await a11yViolations()).toEqual([]);
   });
 
@@ -352,7 +350,7 @@ describe('the operator console', () => {
       document.querySelector('.table-wrap').scrollLeft = 0;
     });
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
-    await page.screenshot({ path: new URL('console-mobile.png', SCREENSHOTS).pathname, fullPage: true });
+    await page.screenshot({ path: screenshotPath('console-mobile.png'), fullPage: true });
     expect(await a11yViolations()).toEqual([]);
     await page.setViewportSize({ width: 1280, height: 900 });
   });

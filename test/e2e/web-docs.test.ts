@@ -1,9 +1,8 @@
-import { mkdirSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../infra/local/stack.ts';
 import { allRoutes } from '../../lib/topology.ts';
-import { seriousA11yViolations, startBrowser, type TestBrowser } from '../support/browser.ts';
+import { screenshotPath, seriousA11yViolations, startBrowser, type TestBrowser } from '../support/browser.ts';
 import { uniqueName } from '../support/emulators.ts';
 
 /**
@@ -151,12 +150,11 @@ describe('GET /docs in a browser', () => {
       expect((await authorizeAndList(page)).status).toBe(200);
       const violations = await seriousA11yViolations(page);
       expect(violations, JSON.stringify(violations, null, 2)).toEqual([]);
-      mkdirSync(new URL('../../docs/screenshots/', import.meta.url), { recursive: true });
       // The top of the page down to the route just tried: the authorization and GET /clients' answer.
       await page.evaluate('window.scrollTo(0, 0)');
       const tried = await page.locator('details#op-getClients').boundingBox();
       await page.screenshot({
-        path: new URL('../../docs/screenshots/docs.png', import.meta.url).pathname,
+        path: screenshotPath('docs.png'),
         fullPage: true,
         clip: { x: 0, y: 0, width: 1280, height: Math.ceil((tried?.y ?? 0) + (tried?.height ?? 900) + 16) },
       });

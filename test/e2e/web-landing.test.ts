@@ -1,11 +1,10 @@
-import { mkdirSync } from 'node:fs';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { SIMULATOR_TOKEN_HEADER } from '../../infra/local/simulator-token.ts';
 import { type LocalStack, startLocalStack } from '../../infra/local/stack.ts';
 import { INVITATION_NOT_VALID } from '../../lib/tenants/onboarding.ts';
 import { type FakeOpenAi, startFakeOpenAi } from '../fakes/openai-server.ts';
-import { seriousA11yViolations, startBrowser, type TestBrowser } from '../support/browser.ts';
+import { screenshotPath, seriousA11yViolations, startBrowser, type TestBrowser } from '../support/browser.ts';
 import { uniqueName } from '../support/emulators.ts';
 import { laPlazaFaqs } from '../support/fixtures.ts';
 
@@ -23,7 +22,6 @@ const EMAIL = 'duena@laplaza-web.example';
 const PHONE_A = '771000201';
 const PHONE_B = '771000202';
 const NEW_WELCOME = '¡Bienvenido a La Plaza! Te atiende nuestro asistente.';
-const SCREENSHOTS = new URL('../../docs/screenshots/', import.meta.url);
 
 // Evaluated in the page by playwright: this file is compiled without the DOM's types.
 declare const document: any;
@@ -61,7 +59,6 @@ beforeAll(async () => {
   ]);
   context = await browser.browser.newContext({ viewport: { width: 900, height: 900 }, locale: 'es-ES' });
   page = await context.newPage();
-  mkdirSync(SCREENSHOTS, { recursive: true });
 });
 
 afterAll(async () => {
@@ -199,7 +196,7 @@ describe("a business's landing page, in a browser", () => {
       expect(content).not.toContain(secret);
     }
     await expectNoSeriousViolations(page);
-    await page.screenshot({ path: new URL('landing-public.png', SCREENSHOTS).pathname, fullPage: true });
+    await page.screenshot({ path: screenshotPath('landing-public.png'), fullPage: true });
   });
 
   it('answers an unknown page with a plain, accessible 404', async () => {
@@ -382,7 +379,7 @@ describe("a business's landing page, in a browser", () => {
     await eventually(async () => ((await page.locator('#key-list tr').count()) === 2 ? true : undefined));
     // What it looks like (the key itself masked: screenshots are kept in docs/).
     await page.locator('#key-once').screenshot({
-      path: new URL('landing-key.png', SCREENSHOTS).pathname,
+      path: screenshotPath('landing-key.png'),
       mask: [page.locator('#key-value')],
       maskColor: '#8c959f',
     });
@@ -434,11 +431,11 @@ describe("a business's landing page, in a browser", () => {
     expect((await call(apiKey, 'GET', '/tenant')).body.faqs).toHaveLength(laPlazaFaqs.length + 1);
 
     await expectNoSeriousViolations(page);
-    await page.screenshot({ path: new URL('landing-panel.png', SCREENSHOTS).pathname, fullPage: true });
+    await page.screenshot({ path: screenshotPath('landing-panel.png'), fullPage: true });
     // On a phone: one column, nothing wider than the screen.
     await page.setViewportSize({ width: 390, height: 844 });
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
-    await page.screenshot({ path: new URL('landing-mobile.png', SCREENSHOTS).pathname, fullPage: true });
+    await page.screenshot({ path: screenshotPath('landing-mobile.png'), fullPage: true });
     await page.setViewportSize({ width: 900, height: 900 });
   }, 90_000);
 

@@ -57,3 +57,14 @@ export async function seriousA11yViolations(page: Page): Promise<AxeViolation[]>
   })()`)) as AxeViolation[];
   return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
 }
+
+/**
+ * Where a test's screenshot goes: docs/screenshots (kept in the repository, linked from the README)
+ * when UPDATE_SCREENSHOTS=1, else a temporary folder, so a test run leaves the tree as it was.
+ */
+const SCREENSHOT_DIR =
+  process.env.UPDATE_SCREENSHOTS === '1'
+    ? new URL('../../docs/screenshots/', import.meta.url).pathname
+    : mkdtempSync(join(tmpdir(), 'wa-screenshots-'));
+
+export const screenshotPath = (name: string): string => join(SCREENSHOT_DIR, name);
