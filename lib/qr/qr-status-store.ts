@@ -52,13 +52,23 @@ export class QrStatusStore {
     private readonly tableName: string,
   ) {}
 
-  /** Writes the tenant's status under `lease`; LeaseLostError when the lease is no longer held. */
+  /**
+   * Writes the tenant's status under `lease`; LeaseLostError when the lease is no longer held. A QR
+   * (with its expiry) belongs to state `qr` only, so no stale QR outlives its state.
+   */
   async writeStatus(
     tenantId: string,
     status: QrStatus,
     lease: ShardLease,
     now: Date = new Date(),
   ): Promise<void> {
+    const hasQr = status.qr !== undefined && status.qr_expires_at !== undefined;
+    const showsQr = status.qr !== undefined || status.qr_expires_at !== undefined;
+    if (status.state === 'qr' ? !hasQr : showsQr) {
+      throw new TypeError(
+        `a ${status.state} status must ${status.state === 'qr' ? '' : 'not '}carry a QR and its expiry`,
+      );
+    }
     const item: StoredQrStatus = {
       ...status,
       shard: lease.shard,

@@ -151,4 +151,17 @@ describe('given tenant statuses written under a shard lease', () => {
       LeaseLostError,
     );
   });
+
+  it('when a QR is written outside state qr, or state qr without its QR, then nothing is written', async () => {
+    const shard = uniqueName('shard');
+    const tenant = uniqueName('cl');
+    const lease = (await runnerA.acquire(shard, t0))!;
+    const stale: QrStatus = { ...connected, qr: '2@old', qr_expires_at: at(20_000).toISOString() };
+
+    await expect(statuses.writeStatus(tenant, stale, lease, at(1))).rejects.toBeInstanceOf(TypeError);
+    await expect(
+      statuses.writeStatus(tenant, { state: 'qr', restarts: 0 }, lease, at(1)),
+    ).rejects.toBeInstanceOf(TypeError);
+    expect(await statuses.readStatus(tenant)).toBeUndefined();
+  });
 });
