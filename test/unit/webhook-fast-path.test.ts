@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { encodeQueueEvent, HAS_UNIT_NOT_CARRIED_BY_SQS } from '../../lib/conversation/inbound-event.ts';
 import {
   parseChange,
   parseChangeValue,
@@ -159,5 +160,39 @@ describe('the payload fast paths', () => {
     expect(parsed).toStrictEqual(inboundMessageSchema.safeParse(message));
     expect(parsed.success && parsed.data.timestamp).toBe(17);
     expect(parsed.success && parsed.data.text?.body.length).toBe(4096);
+  });
+});
+
+describe('the quick check of encodeQueueEvent', () => {
+  it('finds exactly the code units SQS refuses (#x9 | #xA | #xD | #x20–#xD7FF | #xE000–#xFFFD are carried)', () => {
+    for (let unit = 0; unit <= 0xffff; unit++) {
+      const carried =
+        unit === 0x9 ||
+        unit === 0xa ||
+        unit === 0xd ||
+        (unit >= 0x20 && unit <= 0xd7ff) ||
+        (unit >= 0xe000 && unit <= 0xfffd);
+      if (HAS_UNIT_NOT_CARRIED_BY_SQS.test(`a${String.fromCharCode(unit)}b`) === carried) {
+        throw new Error(`code unit ${unit.toString(16)} misjudged`);
+      }
+    }
+  });
+
+  it('leaves a body without such units as JSON.stringify wrote it, and escapes the others', () => {
+    const event = {
+      v: 1,
+      kind: 'message',
+      tenant_id: 'cl_1',
+      phone_number_id: '1',
+      contact: { key: '34600000001' },
+      message: { id: 'wamid.E', type: 'text', timestamp: 1, text: '¿Tenéis menú? ✓' },
+      received_at: '2026-12-02T00:00:00.000Z',
+    } as const;
+    expect(encodeQueueEvent(event)).toBe(JSON.stringify(event));
+    const hostile = { ...event, message: { ...event.message, text: 'a\uffffb😀' } };
+    expect(encodeQueueEvent(hostile)).toBe(
+      JSON.stringify(hostile).replace('\uffff', '\\uffff').replace('😀', '\\ud83d\\ude00'),
+    );
+    expect(JSON.parse(encodeQueueEvent(hostile))).toStrictEqual(hostile);
   });
 });
