@@ -110,7 +110,7 @@ export async function receiveWebhook(
     changes.map((c) => c.phoneNumberId),
     deps.router,
   );
-  const receivedAt = (deps.now?.() ?? new Date()).toISOString();
+  const receivedAt = deps.now ? deps.now().toISOString() : isoNow();
   const outgoing: FifoMessage[] = [];
   for (const change of changes) {
     const route = routes.get(change.phoneNumberId);
@@ -130,6 +130,18 @@ export async function receiveWebhook(
     report.refusedByQueue = outcome ? outcome.refused : 0;
   }
   return report;
+}
+
+/** The time now as an ISO string, formatted once per millisecond (a burst shares it). */
+let lastMs = Number.NaN;
+let lastIso = '';
+function isoNow(): string {
+  const ms = Date.now();
+  if (ms !== lastMs) {
+    lastMs = ms;
+    lastIso = new Date(ms).toISOString();
+  }
+  return lastIso;
 }
 
 function parseBody(rawBody: Buffer) {
