@@ -38,6 +38,7 @@ const isOptionalString = (value: unknown) => value === undefined || typeof value
 
 /** A loose object as zod outputs it: every key of the input (never `__proto__`), then the parsed fields. */
 function loose(input: Loose, parsed: Loose): Loose {
+  if (!Object.hasOwn(input, '__proto__')) return { ...input, ...parsed };
   const out: Loose = {};
   for (const key in input) if (key !== '__proto__') out[key] = input[key];
   return Object.assign(out, parsed);
