@@ -1,3 +1,4 @@
+import { LogLevelThreshold } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { createDynamoClients } from '../lib/aws/dynamo-clients.ts';
 import { createSqsClient } from '../lib/aws/sqs-client.ts';
@@ -50,7 +51,8 @@ export function createWebhookHandler(
         { rawBody: rawBody(event), signature: event.headers['x-hub-signature-256'] },
         resolved,
       );
-      logger.info('webhook received', { ...report });
+      // Checked first: a filtered info() still parses the X-Ray trace header, on every request.
+      if (logger.level <= LogLevelThreshold.INFO) logger.info('webhook received', { ...report });
       telemetry.count('WebhookDeliveries');
       telemetry.count('MessagesEnqueued', report.enqueued);
       telemetry.count('ItemsDropped', report.invalidItems + report.refusedByQueue);

@@ -99,6 +99,9 @@ export type QueueEvent = z.infer<typeof queueEventSchema>;
  * units and refuses them, so they are escaped too.
  */
 const NOT_CARRIED_BY_SQS = /[^\t\n\r\u0020-\ud7ff\ue000-\ufffd]/g;
+/** The same code units, spelled as what they are: a test of it is twice as fast as of the complement. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the C0 controls are among the code units SQS refuses
+export const HAS_UNIT_NOT_CARRIED_BY_SQS = /[\0-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]/;
 
 /**
  * The queue body of an event: JSON in which every code unit SQS cannot carry (a customer can send
@@ -107,10 +110,9 @@ const NOT_CARRIED_BY_SQS = /[^\t\n\r\u0020-\ud7ff\ue000-\ufffd]/g;
  * plain JSON.parse the consumer does restores every string exactly: nothing is lost in transit.
  */
 export function encodeQueueEvent(event: QueueEvent): string {
-  return JSON.stringify(event).replace(
-    NOT_CARRIED_BY_SQS,
-    (unit) => `\\u${unit.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
+  const json = JSON.stringify(event);
+  if (!HAS_UNIT_NOT_CARRIED_BY_SQS.test(json)) return json;
+  return json.replace(NOT_CARRIED_BY_SQS, (unit) => `\\u${unit.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** FIFO group: one per tenant and contact, so a contact's messages are answered in order. */

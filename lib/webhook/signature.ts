@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 import { secretsMatch } from '../secrets/constant-time.ts';
 
 /**
@@ -30,6 +30,18 @@ export function verifyWebhookSignature(
   const hex = value.slice(PREFIX.length);
   if (!HEX_DIGEST.test(hex)) return false;
   const received = Buffer.from(hex, 'hex');
-  const expected = createHmac('sha256', appSecret).update(rawBody).digest();
+  const expected = createHmac('sha256', secretKey(appSecret)).update(rawBody).digest();
   return secretsMatch(received, expected);
+}
+
+/**
+ * The App Secret as a KeyObject, built once per secret (a rotation builds the next): an HMAC keyed
+ * with a KeyObject skips re-importing a string key on every request. The same UTF-8 bytes as
+ * `createHmac('sha256', appSecret)`, so the same digest.
+ */
+let cachedKey: { secret: string; key: KeyObject } | undefined;
+function secretKey(appSecret: string): KeyObject {
+  if (cachedKey?.secret !== appSecret)
+    cachedKey = { secret: appSecret, key: createSecretKey(appSecret, 'utf8') };
+  return cachedKey.key;
 }

@@ -136,7 +136,7 @@ export function createCachedTenantRouter(
             }),
         );
       }
-      await Promise.all(awaited);
+      if (awaited.length > 0) await Promise.all(awaited); // none when every number was cached
       return found;
     },
 
