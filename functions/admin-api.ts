@@ -1,6 +1,4 @@
-import middy from '@middy/core';
-import httpRouterHandler from '@middy/http-router';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { authorize } from '../lib/admin-api/authorize.ts';
 import type { AdminApiDeps } from '../lib/admin-api/deps.ts';
 import { DynamoFailedAuthLimiter } from '../lib/admin-api/failed-auth-limiter.ts';
@@ -11,7 +9,7 @@ import { publicRoutes, tenantRoutes } from '../lib/admin-api/tenant-routes.ts';
 import { createSesClient } from '../lib/aws/ses-client.ts';
 import { createSqsClient } from '../lib/aws/sqs-client.ts';
 import { createSesMailer, senderSettings } from '../lib/email/mailer.ts';
-import { errorResponse, json } from '../lib/http/http-response.ts';
+import { createRouteTable } from '../lib/http/route-table.ts';
 import { EmfTelemetry } from '../lib/observability/emf-telemetry.ts';
 import { sendMessage } from '../lib/queue/sqs-publisher.ts';
 import { buildDependencies, buildPurgeDependencies, once } from '../lib/runtime/dependencies.ts';
@@ -58,33 +56,16 @@ function handlerFor(route: RouteSpec): Handle {
 }
 
 export function createAdminApiHandler(deps: () => Promise<AdminApiDeps>) {
-  const routes = functions.adminApi.routes.map((route) => {
+  return createRouteTable(functions.adminApi.routes, (route) => {
     const handle = handlerFor(route);
-    return {
-      method: route.method,
-      path: route.path,
-      handler: async (event: APIGatewayProxyEventV2) => {
-        try {
-          const resolved = await deps();
-          if (route.auth === 'operator-key') await authorize(event, route.auth, resolved);
-          // Every instance derives the same cursor key from the secret they share.
-          useCursorSecret(resolved.operatorKey);
-          return await handle(event, route, resolved);
-        } catch (error) {
-          return errorResponse(error);
-        }
-      },
+    return async (event) => {
+      const resolved = await deps();
+      if (route.auth === 'operator-key') await authorize(event, route.auth, resolved);
+      // Every instance derives the same cursor key from the secret they share.
+      useCursorSecret(resolved.operatorKey);
+      return handle(event, route, resolved);
     };
   });
-  const router = httpRouterHandler({
-    routes,
-    notFoundResponse: ({ method, path }: { method: string; path: string }) =>
-      json(404, { error: 'not_found', message: `no route ${method} ${path}` }),
-  });
-  const wrapped = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>().handler(
-    router as unknown as (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>,
-  );
-  return (event: APIGatewayProxyEventV2, context?: Context) => wrapped(event, context ?? ({} as Context));
 }
 
 /** Seconds each connection check may take (Graph or OpenAI), within API Gateway's 30 s. */

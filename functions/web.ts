@@ -1,9 +1,6 @@
-import middy from '@middy/core';
-import httpRouterHandler from '@middy/http-router';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { createDynamoClients } from '../lib/aws/dynamo-clients.ts';
 import { parseConfig } from '../lib/config.ts';
-import { errorResponse, json } from '../lib/http/http-response.ts';
+import { createRouteTable } from '../lib/http/route-table.ts';
 import { once } from '../lib/runtime/dependencies.ts';
 import { ClientRepository } from '../lib/tenants/client-repository.ts';
 import { functions } from '../lib/topology.ts';
@@ -13,31 +10,12 @@ export type { WebDeps } from '../lib/web/web-routes.ts';
 
 /** The web pages: each tenant's landing page, the operator console, the API docs, their static files. */
 export function createWebHandler(deps: () => Promise<WebDeps>) {
-  const routes = functions.web.routes.map((route) => {
+  return createRouteTable(functions.web.routes, (route) => {
     const key = `${route.method} ${route.path}`;
     const handle = webRoutes[key];
     if (!handle) throw new Error(`no handler for ${key}`);
-    return {
-      method: route.method,
-      path: route.path,
-      handler: async (event: APIGatewayProxyEventV2) => {
-        try {
-          return await handle(event, await deps());
-        } catch (error) {
-          return errorResponse(error);
-        }
-      },
-    };
+    return async (event) => handle(event, await deps());
   });
-  const router = httpRouterHandler({
-    routes,
-    notFoundResponse: ({ method, path }: { method: string; path: string }) =>
-      json(404, { error: 'not_found', message: `no route ${method} ${path}` }),
-  });
-  const wrapped = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>().handler(
-    router as unknown as (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>,
-  );
-  return (event: APIGatewayProxyEventV2, context?: Context) => wrapped(event, context ?? ({} as Context));
 }
 
 /** Only the table: the pages hold no secrets (no tenant-secrets key is given to this function). */

@@ -41,15 +41,13 @@ const onClient =
   async (event, deps) =>
     route(event, await deps.service.get(pathParam(event, 'id')), deps);
 
-const view = clientView;
-
 /**
  * A new client with an e-mail is invited at once. The client exists whatever the e-mail does: a
  * failure to send is the invitation's `failed` status, never the creation's.
  */
 async function createClient(event: APIGatewayProxyEventV2, deps: AdminApiDeps) {
   const created = await deps.service.create(parseJsonBody(event, createClientSchema));
-  if (!created.email) return json(201, view(created, deps));
+  if (!created.email) return json(201, clientView(created, deps));
   try {
     await deps.onboarding.invite(created);
   } catch (error) {
@@ -58,7 +56,7 @@ async function createClient(event: APIGatewayProxyEventV2, deps: AdminApiDeps) {
       error: (error as Error)?.name ?? String(error),
     });
   }
-  return json(201, view((await deps.service.find(created.id)) ?? created, deps));
+  return json(201, clientView((await deps.service.find(created.id)) ?? created, deps));
 }
 
 export const operatorRoutes: Record<string, OperatorRoute> = {
@@ -68,20 +66,23 @@ export const operatorRoutes: Record<string, OperatorRoute> = {
     const clients = await deps.service.list({ activeOnly: active_only });
     // Landing slugs are never listed: each is shown only with its own client.
     const listed = clients.map((client) => {
-      const { slug: _slug, landing_url: _url, ...rest } = view(client, deps);
+      const { slug: _slug, landing_url: _url, ...rest } = clientView(client, deps);
       return rest;
     });
     return json(200, { clients: listed, count: clients.length });
   },
   'GET /clients/{id}': async (event, deps) =>
-    json(200, view(await deps.service.get(pathParam(event, 'id')), deps)),
+    json(200, clientView(await deps.service.get(pathParam(event, 'id')), deps)),
   'PATCH /clients/{id}': async (event, deps) =>
     json(
       200,
-      view(await deps.service.update(pathParam(event, 'id'), parseJsonBody(event, updateClientSchema)), deps),
+      clientView(
+        await deps.service.update(pathParam(event, 'id'), parseJsonBody(event, updateClientSchema)),
+        deps,
+      ),
     ),
   'DELETE /clients/{id}': async (event, deps) =>
-    json(200, view(await deps.service.deactivate(pathParam(event, 'id')), deps)),
+    json(200, clientView(await deps.service.deactivate(pathParam(event, 'id')), deps)),
   'GET /clients/{id}/conversations': onClient(listConversations),
   'GET /clients/{id}/conversations/{contact}/messages': onClient(listMessages),
   'DELETE /clients/{id}/conversations/{contact}': onClient(eraseConversation),

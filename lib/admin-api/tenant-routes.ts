@@ -26,21 +26,11 @@ import type { AdminApiDeps } from './deps.ts';
  * request (authorize.ts), never on a client named by the path, the query or the body.
  */
 
-const view = clientView;
-
 /**
  * Fields only the operator sets get a 400 that says so (rather than zod's "unrecognized key"), so a
  * business knows whom to ask.
  */
-function refuseOperatorFields(event: APIGatewayProxyEventV2): void {
-  let body: unknown;
-  try {
-    body = event.body
-      ? JSON.parse(event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body)
-      : undefined;
-  } catch {
-    return; // parseJsonBody answers malformed JSON
-  }
+function refuseOperatorFields(body: unknown): void {
   if (!body || typeof body !== 'object' || Array.isArray(body)) return;
   const named = OPERATOR_ONLY_FIELDS.filter((field) => Object.hasOwn(body, field));
   if (named.length > 0) {
@@ -52,11 +42,10 @@ function refuseOperatorFields(event: APIGatewayProxyEventV2): void {
 }
 
 export const tenantRoutes: Record<string, ClientRoute> = {
-  'GET /tenant': async (_event, client, deps) => json(200, view(client, deps)),
+  'GET /tenant': async (_event, client, deps) => json(200, clientView(client, deps)),
   'PATCH /tenant': async (event, client, deps) => {
-    refuseOperatorFields(event);
-    const changes = parseJsonBody(event, tenantUpdateSchema);
-    return json(200, view(await deps.service.updateAsTenant(client.id, changes), deps));
+    const changes = parseJsonBody(event, tenantUpdateSchema, { inspect: refuseOperatorFields });
+    return json(200, clientView(await deps.service.updateAsTenant(client.id, changes), deps));
   },
   'POST /tenant/api-keys': createKey,
   'GET /tenant/api-keys': listKeys,
