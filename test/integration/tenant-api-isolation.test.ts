@@ -1,16 +1,9 @@
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createAdminApiHandler } from '../../functions/admin-api.ts';
-import { ConversationStore } from '../../lib/conversation/conversation-store.ts';
-import { RetentionStore } from '../../lib/retention/retention-store.ts';
-import { createLocalSecretBox } from '../../lib/secrets/secret-box.ts';
-import { DynamoStatsStore } from '../../lib/stats/dynamo-stats-store.ts';
-import { ClientRepository } from '../../lib/tenants/client-repository.ts';
-import { ClientService } from '../../lib/tenants/client-service.ts';
+import type { ConversationStore } from '../../lib/conversation/conversation-store.ts';
+import type { DynamoStatsStore } from '../../lib/stats/dynamo-stats-store.ts';
 import { functions } from '../../lib/topology.ts';
-import { apiEvent } from '../support/api-events.ts';
-import { freshTable } from '../support/emulators.ts';
+import { adminApiHarness } from '../support/admin-api-harness.ts';
 import { laPlazaFaqs } from '../support/fixtures.ts';
-import { tenantApiDeps } from '../support/tenant-api-deps.ts';
 
 /**
  * Two tenants, A and B: A's key never reads, changes or erases anything of B, whatever the path, the
@@ -21,31 +14,14 @@ const OPERATOR_KEY = 'op_test_key_tenant_isolation_0123';
 /** The same customer writing to both businesses. */
 const SHARED_CONTACT = '34600000099';
 
-let handler: ReturnType<typeof createAdminApiHandler>;
 let conversations: ConversationStore;
 let stats: DynamoStatsStore;
-
-let ipSeq = 0;
-let sourceIp = '';
-beforeEach(() => {
-  ipSeq++;
-  sourceIp = `10.3.${Math.floor(ipSeq / 250)}.${(ipSeq % 250) + 1}`;
+const api = adminApiHarness({
+  operatorKey: OPERATOR_KEY,
+  addressBlock: 3,
+  secretKey: 'tenant-isolation-test-key',
 });
-
-type CallOptions = Parameters<typeof apiEvent>[2] & { key?: string };
-
-async function call(method: string, path: string, options: CallOptions = {}) {
-  const { key, ...rest } = options;
-  const event = apiEvent(method, path, {
-    ...rest,
-    headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...(rest.headers ?? {}) },
-  });
-  event.requestContext.http.sourceIp = sourceIp;
-  const res = await handler(event);
-  return { status: res.statusCode, body: JSON.parse(res.body ?? 'null') };
-}
-const asOperator = (method: string, path: string, options: CallOptions = {}) =>
-  call(method, path, { key: OPERATOR_KEY, ...options });
+const { call, asOperator } = api;
 
 interface Tenant {
   id: string;
@@ -106,32 +82,7 @@ const stateOf = async (tenant: Tenant) => ({
 let bBefore: Awaited<ReturnType<typeof stateOf>>;
 
 beforeAll(async () => {
-  const { aws, tableName } = await freshTable();
-  const repository = new ClientRepository(aws.dynamo, tableName);
-  conversations = new ConversationStore(aws.dynamo, tableName);
-  stats = new DynamoStatsStore(aws.dynamo, tableName);
-  const secrets = createLocalSecretBox('tenant-isolation-test-key');
-  const service = new ClientService({
-    clients: repository,
-    secrets,
-    enqueueProvisioning: async () => undefined,
-    platformHasOpenAi: async () => false,
-    defaultModel: 'gpt-5-mini',
-  });
-  handler = createAdminApiHandler(async () => ({
-    service,
-    conversations,
-    purge: {
-      clients: repository,
-      store: new RetentionStore(aws.dynamo, tableName),
-      secrets,
-      openai: { deleteConversation: async () => false, deleteVectorStore: async () => false },
-      platformOpenAiKey: async () => undefined,
-    },
-    stats,
-    operatorKey: OPERATOR_KEY,
-    ...tenantApiDeps({ dynamo: aws.dynamo, tableName, service, secrets }),
-  }));
+  ({ conversations, stats } = await api.start());
 });
 
 beforeEach(async () => {
@@ -322,15 +273,11 @@ describe("given tenant A's key and tenant B's ids", () => {
       const named = await call('GET', path, { key: a.key, query: { client_id: b.id } });
       expect({ path, status: named.status }).toEqual({ path, status: 400 });
     }
-    const event = apiEvent('GET', '/tenant/stats/chart.svg', {
-      headers: { authorization: `Bearer ${a.key}` },
-    });
-    event.requestContext.http.sourceIp = sourceIp;
-    const chart = await handler(event);
-    expect(chart.statusCode).toBe(200);
-    expect(chart.body).toContain(a.name);
-    expect(chart.body).toContain(': 2; ');
-    expect(mentionsB(chart.body)).toEqual([]);
+    const chart = await call('GET', '/tenant/stats/chart.svg', { key: a.key });
+    expect(chart.status).toBe(200);
+    expect(chart.raw).toContain(a.name);
+    expect(chart.raw).toContain(': 2; ');
+    expect(mentionsB(chart.raw)).toEqual([]);
     await expectBUntouched();
   });
 

@@ -1,17 +1,13 @@
-import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createAdminApiHandler } from '../../functions/admin-api.ts';
-import { ConversationStore } from '../../lib/conversation/conversation-store.ts';
-import { RetentionStore } from '../../lib/retention/retention-store.ts';
-import { createLocalSecretBox } from '../../lib/secrets/secret-box.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { ConversationStore } from '../../lib/conversation/conversation-store.ts';
 import { DEFAULT_MAX_RETENTION_HOURS } from '../../lib/tenants/client.ts';
-import { ClientRepository } from '../../lib/tenants/client-repository.ts';
+import type { ClientRepository } from '../../lib/tenants/client-repository.ts';
 import { OPERATOR_ONLY_FIELDS } from '../../lib/tenants/client-schemas.ts';
-import { ClientService, type ProvisionJob, QR_MODE_UNAVAILABLE } from '../../lib/tenants/client-service.ts';
+import { type ProvisionJob, QR_MODE_UNAVAILABLE } from '../../lib/tenants/client-service.ts';
 import { functions } from '../../lib/topology.ts';
-import { apiEvent } from '../support/api-events.ts';
-import { freshTable } from '../support/emulators.ts';
+import { adminApiHarness } from '../support/admin-api-harness.ts';
 import { laPlazaFaqs } from '../support/fixtures.ts';
-import { TEST_PUBLIC_BASE_URL, tenantApiDeps } from '../support/tenant-api-deps.ts';
+import { TEST_PUBLIC_BASE_URL } from '../support/tenant-api-deps.ts';
 
 /** A tenant's own routes (/tenant…) through the admin API, and who may call which routes. */
 
@@ -19,34 +15,16 @@ const OPERATOR_KEY = 'op_test_key_tenant_api_0123';
 const WHATSAPP_TOKEN = 'EAAG-tenant-own-token-value';
 const OPENAI_KEY = 'sk-tenant-own-openai-key';
 
-let handler: ReturnType<typeof createAdminApiHandler>;
 let repository: ClientRepository;
 let conversations: ConversationStore;
-const secrets = createLocalSecretBox('tenant-api-test-key');
 const provisionJobs: ProvisionJob[] = [];
-
-// Every test calls from its own address, so failed authentications of one never limit another.
-let ipSeq = 0;
-let sourceIp = '';
-beforeEach(() => {
-  ipSeq++;
-  sourceIp = `10.2.${Math.floor(ipSeq / 250)}.${(ipSeq % 250) + 1}`;
+const api = adminApiHarness({
+  operatorKey: OPERATOR_KEY,
+  addressBlock: 2,
+  secretKey: 'tenant-api-test-key',
+  onProvision: (job) => provisionJobs.push(job),
 });
-
-type CallOptions = Parameters<typeof apiEvent>[2] & { key?: string };
-
-async function call(method: string, path: string, options: CallOptions = {}) {
-  const { key, ...rest } = options;
-  const event = apiEvent(method, path, {
-    ...rest,
-    headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...(rest.headers ?? {}) },
-  });
-  event.requestContext.http.sourceIp = sourceIp;
-  const res = await handler(event);
-  return { status: res.statusCode, body: JSON.parse(res.body ?? 'null') };
-}
-const asOperator = (method: string, path: string, options: CallOptions = {}) =>
-  call(method, path, { key: OPERATOR_KEY, ...options });
+const { secrets, call, asOperator } = api;
 
 let phoneSeq = 720000;
 /** A client created by the operator, with one API key. */
@@ -67,31 +45,7 @@ async function newTenant(overrides: Record<string, unknown> = {}) {
 }
 
 beforeAll(async () => {
-  const { aws, tableName } = await freshTable();
-  repository = new ClientRepository(aws.dynamo, tableName);
-  conversations = new ConversationStore(aws.dynamo, tableName);
-  const service = new ClientService({
-    clients: repository,
-    secrets,
-    enqueueProvisioning: async (job) => {
-      provisionJobs.push(job);
-    },
-    platformHasOpenAi: async () => false,
-    defaultModel: 'gpt-5-mini',
-  });
-  handler = createAdminApiHandler(async () => ({
-    service,
-    conversations,
-    purge: {
-      clients: repository,
-      store: new RetentionStore(aws.dynamo, tableName),
-      secrets,
-      openai: { deleteConversation: async () => false, deleteVectorStore: async () => false },
-      platformOpenAiKey: async () => undefined,
-    },
-    operatorKey: OPERATOR_KEY,
-    ...tenantApiDeps({ dynamo: aws.dynamo, tableName, service, secrets }),
-  }));
+  ({ repository, conversations } = await api.start());
 });
 
 describe('GET /tenant', () => {
