@@ -57,6 +57,33 @@ const envSchema = z.object({
   META_APP_ID: z.optional(z.string().check(z.regex(/^\d{5,32}$/))),
   /** The S3 bucket of tenants' media (objects under `<tenant id>/`). */
   MEDIA_BUCKET_NAME: z.optional(z.string().check(z.minLength(3))),
+  /**
+   * QR mode: the command queue of each shard, comma-separated (shard `i` is the `i`-th URL; the
+   * number of URLs is the number of shards). Unset: QR mode is off on this deployment.
+   */
+  QR_COMMAND_QUEUE_URLS: z.optional(
+    z.pipe(
+      z.string(),
+      z.transform((value) =>
+        value
+          .split(',')
+          .map((url) => url.trim())
+          .filter((url) => url.length > 0),
+      ),
+    ),
+  ),
+  /** The S3 bucket of QR sessions' snapshots (objects under `qr-sessions/<tenant id>/`). */
+  QR_SESSION_BUCKET: z.optional(z.string().check(z.minLength(3))),
+  /** Which engine hosts QR sessions: the simulated one (local stack, tests) or whatsapp-web.js. */
+  QR_ENGINE: z._default(z.enum(['simulated', 'wwebjs']), 'simulated'),
+  /** The most sessions one runner task hosts (its memory budget: ~600 MB each). */
+  QR_SESSIONS_PER_TASK: z._default(integer(1, 100), 4),
+  /** This runner task's name in shard leases (ECS: the task id); default host name + pid. */
+  QR_RUNNER_ID: optionalNonEmpty,
+  /** The Chromium whatsapp-web.js drives (Debian's). */
+  CHROMIUM_PATH: z._default(nonEmpty, '/usr/bin/chromium'),
+  /** Port of the runner task's /health. */
+  QR_RUNNER_HEALTH_PORT: z._default(integer(1, 65_535), 8080),
 });
 
 export type AppConfig = z.infer<typeof envSchema>;

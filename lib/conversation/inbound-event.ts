@@ -55,6 +55,8 @@ function inboundMessageEvent() {
       text: z.optional(freeText()),
       context_id: z.optional(z.string()),
     }),
+    /** Where it came from: absent = `cloud_api` (the webhook); `qr` = a QR runner's session. */
+    channel: z.optional(z.enum(['cloud_api', 'qr'])),
     received_at: z.string(),
   });
 }
@@ -81,9 +83,37 @@ function statusEvent() {
 
 export const statusEventSchema = /* @__PURE__ */ statusEvent();
 
+/**
+ * A message a person of the business wrote to a customer themselves (typed on the phone of a QR
+ * session; later Cloud API's `smb_message_echoes`): not ours, so the bot steps back in that chat.
+ */
+/* @__NO_SIDE_EFFECTS__ */
+function ownerMessageEvent() {
+  return z.object({
+    v: z.literal(1),
+    kind: z.literal('owner_message'),
+    tenant_id: nonEmpty(),
+    phone_number_id: nonEmpty(),
+    contact: contactRefSchema,
+    message: z.object({
+      id: nonEmpty(),
+      timestamp: epochSeconds(),
+      text: z.optional(freeText()),
+    }),
+    channel: z.optional(z.enum(['cloud_api', 'qr'])),
+    received_at: z.string(),
+  });
+}
+
+export const ownerMessageEventSchema = /* @__PURE__ */ ownerMessageEvent();
+
 /* @__NO_SIDE_EFFECTS__ */
 function queueEvent() {
-  return z.discriminatedUnion('kind', [inboundMessageEventSchema, statusEventSchema]);
+  return z.discriminatedUnion('kind', [
+    inboundMessageEventSchema,
+    statusEventSchema,
+    ownerMessageEventSchema,
+  ]);
 }
 
 export const queueEventSchema = /* @__PURE__ */ queueEvent();
@@ -91,6 +121,7 @@ export const queueEventSchema = /* @__PURE__ */ queueEvent();
 export type ContactRef = z.infer<typeof contactRefSchema>;
 export type InboundMessageEvent = z.infer<typeof inboundMessageEventSchema>;
 export type StatusEvent = z.infer<typeof statusEventSchema>;
+export type OwnerMessageEvent = z.infer<typeof ownerMessageEventSchema>;
 export type QueueEvent = z.infer<typeof queueEventSchema>;
 
 /**
@@ -110,7 +141,12 @@ export const HAS_UNIT_NOT_CARRIED_BY_SQS = /[\0-\x08\x0b\x0c\x0e-\x1f\ud800-\udf
  * plain JSON.parse the consumer does restores every string exactly: nothing is lost in transit.
  */
 export function encodeQueueEvent(event: QueueEvent): string {
-  const json = JSON.stringify(event);
+  return encodeSqsJson(event);
+}
+
+/** Any value as an SQS body, escaped as {@link encodeQueueEvent} says (the QR command queues use it too). */
+export function encodeSqsJson(value: unknown): string {
+  const json = JSON.stringify(value);
   if (!HAS_UNIT_NOT_CARRIED_BY_SQS.test(json)) return json;
   return json.replace(NOT_CARRIED_BY_SQS, (unit) => `\\u${unit.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

@@ -58,6 +58,8 @@ export interface Client {
   email?: string;
   /** Absent on records older than the tenant API: `cloud_api`. */
   channel?: Channel;
+  /** QR mode: the shard that hosts the tenant's session (lib/qr/shards.ts). */
+  qr_shard?: string;
   /** The WhatsApp Business Account id (for the webhook subscription check). */
   waba_id?: string;
   language: string;
