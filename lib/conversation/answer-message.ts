@@ -19,12 +19,7 @@ export type { AnswerDeps, AnswerOutcome } from './answer-attempt.ts';
 
 /** Handles one event of the inbound queue. Throws only when the event should be retried. */
 export async function handleQueueEvent(event: QueueEvent, deps: AnswerDeps): Promise<AnswerOutcome> {
-  if (event.kind === 'status') return recordStatus(event, deps);
-  if (event.kind === 'owner_message') {
-    // The handoff on a person's own message is being built (issue 11); until then it is retried.
-    throw new Error('owner messages are not handled yet');
-  }
-  return answerMessage(event, deps);
+  return event.kind === 'status' ? recordStatus(event, deps) : answerMessage(event, deps);
 }
 
 async function recordStatus(event: StatusEvent, deps: AnswerDeps): Promise<AnswerOutcome> {
