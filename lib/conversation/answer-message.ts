@@ -95,14 +95,15 @@ async function answerClaimed(attempt: Attempt, claim: Claimed): Promise<AnswerOu
   const blocked = sendingBlocked(client, attempt.now());
   if (blocked) return attempt.finish(blocked);
   const token = await accessTokenOf(client, deps);
-  if (!token.value) {
+  if (!token.value && client.channel !== 'qr') {
     logger.error('no WhatsApp access token for tenant', { tenantId: client.id });
     return attempt.finish('no_access_token');
   }
   try {
-    const plan = await planOnce(attempt, claim, client, contact, token.value);
+    const accessToken = token.value ?? '';
+    const plan = await planOnce(attempt, claim, client, contact, accessToken);
     if (plan.length === 0) return await attempt.finish('no_reply');
-    await sendPlan(attempt, plan, claim.sent, token.value, retentionHours);
+    await sendPlan(attempt, plan, claim.sent, accessToken, retentionHours);
     return await attempt.finish('replied');
   } catch (error) {
     if (!(error instanceof SendFailure)) throw error;
@@ -161,6 +162,8 @@ function sendingBlocked(client: Client, now: Date): AnswerOutcome | undefined {
  * while that token is still the stored one.
  */
 async function accessTokenOf(client: Client, deps: AnswerDeps) {
+  // A QR tenant sends through its linked session (the runner): no Cloud API token.
+  if (client.channel === 'qr') return { value: '', ciphertext: null };
   const ciphertext = client.whatsapp_access_token_enc ?? null;
   const value = ciphertext
     ? await deps.secrets.decrypt(ciphertext, { tenantId: client.id })

@@ -2,13 +2,17 @@ import { KMSClient } from '@aws-sdk/client-kms';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createDynamoClients } from '../aws/dynamo-clients.ts';
 import { createS3Client } from '../aws/s3-client.ts';
+import { createSqsClient } from '../aws/sqs-client.ts';
 import { type AppConfig, type ConfigWith, parseConfig } from '../config.ts';
 import { ConversationStore } from '../conversation/conversation-store.ts';
 import { withFallback } from '../conversation/fallback-responder.ts';
 import { MessageClaims } from '../conversation/message-claims.ts';
+import type { WhatsAppSender } from '../conversation/ports.ts';
 import { createOpenAiResponder, deleteConversation } from '../openai/openai-responder.ts';
 import { createFaqVectorStore, deleteFaqVectorStore } from '../openai/vector-store.ts';
 import type { FaqVectorStores } from '../provisioning/provision-assistant.ts';
+import { SqsQrCommandQueue } from '../qr/command-queue.ts';
+import { QrCommandSender, routeByChannel } from '../qr/qr-sender.ts';
 import { createFaqResponder } from '../responders/faq-responder.ts';
 import { createS3MediaStore } from '../retention/media-store.ts';
 import type { PurgeDeps } from '../retention/purge.ts';
@@ -80,8 +84,19 @@ export async function buildResponder(config: AppConfig) {
   return withFallback(openai, createFaqResponder());
 }
 
-export function buildSender(config: AppConfig) {
-  return createGraphClient({ baseUrl: config.GRAPH_API_BASE_URL, version: config.GRAPH_API_VERSION });
+/**
+ * The Cloud API sender; with QR mode on (QR_COMMAND_QUEUE_URLS), replies of QR tenants go to their
+ * shard's command queue instead.
+ */
+export function buildSender(config: AppConfig): WhatsAppSender {
+  const cloudApi = createGraphClient({
+    baseUrl: config.GRAPH_API_BASE_URL,
+    version: config.GRAPH_API_VERSION,
+  });
+  const queueUrls = config.QR_COMMAND_QUEUE_URLS ?? [];
+  if (queueUrls.length === 0) return cloudApi;
+  const commands = new SqsQrCommandQueue(createSqsClient(config), queueUrls);
+  return routeByChannel(cloudApi, new QrCommandSender(commands, queueUrls.length));
 }
 
 export function buildVectorStores(config: AppConfig): FaqVectorStores {
