@@ -36,7 +36,7 @@ type Unit = 'Count' | 'Milliseconds';
 
 interface MetricDefinition {
   /** The function (Powertools service name) that emits it. */
-  service: 'webhook' | 'assistant' | 'provisioner' | 'purge';
+  service: 'webhook' | 'assistant' | 'provisioner' | 'purge' | 'qr-runner';
   unit: Unit;
   dimension?: 'responder' | 'kind';
   description: string;
@@ -98,6 +98,37 @@ export const metricCatalog = {
   },
   PurgeRuns: { service: 'purge', unit: 'Count', description: 'Purge runs finished' },
   PurgeItemsDeleted: { service: 'purge', unit: 'Count', description: 'Items deleted by purge runs' },
+  QrSessionFailed: {
+    service: 'qr-runner',
+    unit: 'Count',
+    description: 'QR sessions given up after repeated restarts (state failed)',
+  },
+  QrSessionRestarts: {
+    service: 'qr-runner',
+    unit: 'Count',
+    description: 'QR sessions restarted after browser, page or network loss',
+  },
+  QrLeaseAcquired: {
+    service: 'qr-runner',
+    unit: 'Count',
+    description: 'QR shard leases taken by a runner task',
+  },
+  QrLeaseLost: {
+    service: 'qr-runner',
+    unit: 'Count',
+    description: 'QR shard leases lost by their holder (its sessions stopped without saving)',
+  },
+  QrMessagesReceived: {
+    service: 'qr-runner',
+    unit: 'Count',
+    description: 'Customer messages QR sessions put on the inbound queue',
+  },
+  QrCommandsSent: { service: 'qr-runner', unit: 'Count', description: 'Replies QR sessions sent' },
+  QrCommandsExpired: {
+    service: 'qr-runner',
+    unit: 'Count',
+    description: 'Commands dropped because they were found after their expiry',
+  },
 } as const satisfies Record<string, MetricDefinition>;
 
 export type MetricName = keyof typeof metricCatalog;

@@ -72,6 +72,8 @@ export interface WhatsAppSessionEngine {
   stop(options: StopOptions): Promise<void>;
   /** Unlinks the account and deletes the saved session; ends with `disconnected` (`logout`). */
   logout(): Promise<void>;
+  /** The memory the session uses (its browser's resident set), when the engine can tell. */
+  memoryBytes?(): Promise<number | undefined>;
   /** Subscribes to an event; the answer unsubscribes. */
   on<E extends EngineEventName>(event: E, listener: EngineListener<E>): () => void;
 }
