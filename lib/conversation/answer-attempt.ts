@@ -47,7 +47,8 @@ export type AnswerOutcome =
   | 'send_failed'
   | 'lost_claim'
   | 'rerouted'
-  | 'status_recorded';
+  | 'status_recorded'
+  | 'handoff_recorded';
 
 export const clockOf = (deps: AnswerDeps) => deps.now ?? (() => new Date());
 

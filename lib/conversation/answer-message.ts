@@ -10,7 +10,7 @@ import {
   clockOf,
   report,
 } from './answer-attempt.ts';
-import type { InboundMessageEvent, QueueEvent, StatusEvent } from './inbound-event.ts';
+import type { InboundMessageEvent, OwnerMessageEvent, QueueEvent, StatusEvent } from './inbound-event.ts';
 import { planOnce } from './plan-replies.ts';
 import { type Contact, LostClaimError, SendFailure } from './ports.ts';
 import { sendPlan, settleSendFailure } from './send-replies.ts';
@@ -19,7 +19,28 @@ export type { AnswerDeps, AnswerOutcome } from './answer-attempt.ts';
 
 /** Handles one event of the inbound queue. Throws only when the event should be retried. */
 export async function handleQueueEvent(event: QueueEvent, deps: AnswerDeps): Promise<AnswerOutcome> {
-  return event.kind === 'status' ? recordStatus(event, deps) : answerMessage(event, deps);
+  if (event.kind === 'status') return recordStatus(event, deps);
+  if (event.kind === 'owner_message') return recordOwnerMessage(event, deps);
+  return answerMessage(event, deps);
+}
+
+/** How long a chat stays with a person after they last wrote, unless the tenant says otherwise. */
+export const DEFAULT_HANDOFF_MINUTES = 60;
+
+/** A person of the business wrote to the customer themselves: the bot steps back in that chat. */
+async function recordOwnerMessage(event: OwnerMessageEvent, deps: AnswerDeps): Promise<AnswerOutcome> {
+  const client = await deps.clients.get(event.tenant_id);
+  if (!client?.active || client.phone_number_id !== event.phone_number_id) return 'tenant_inactive';
+  const now = clockOf(deps)();
+  const minutes = client.handoff_minutes ?? DEFAULT_HANDOFF_MINUTES;
+  await deps.conversations.handOff(
+    client.id,
+    event.contact,
+    { until: new Date(now.getTime() + minutes * 60_000), by: 'person' },
+    now,
+    client.retention_hours ?? deps.retentionHours,
+  );
+  return 'handoff_recorded';
 }
 
 async function recordStatus(event: StatusEvent, deps: AnswerDeps): Promise<AnswerOutcome> {

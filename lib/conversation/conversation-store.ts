@@ -9,7 +9,7 @@ import { ValidationError } from '../errors.ts';
 import { decodeCursor, encodeCursor, expiresAfterHours, isConditionFailure } from '../storage/table.ts';
 import type { ContactRef } from './inbound-event.ts';
 import { contactKeys, type KeyPrefix, messageKeys, queryByPrefix } from './keys.ts';
-import type { Contact, ContactChanges, ConversationRecords, StoredMessage } from './ports.ts';
+import type { Contact, ContactChanges, ConversationRecords, HandoffBy, StoredMessage } from './ports.ts';
 
 /** Contacts outlive their messages by this much so the purge, not TTL, erases them. */
 export const CONTACT_TTL_MARGIN_HOURS = 72;
@@ -28,6 +28,8 @@ const CONTACT_FIELDS = [
   'welcomed_at',
   'openai_conversation_id',
   'window_closed_at',
+  'handoff_until',
+  'handoff_by',
 ] as const;
 
 function toContact(item: Record<string, unknown>): Contact {
@@ -92,6 +94,37 @@ export class ConversationStore implements ConversationRecords {
       }),
     );
     return toContact(Attributes ?? {});
+  }
+
+  async handOff(
+    tenantId: string,
+    ref: ContactRef,
+    handoff: { until: Date; by: HandoffBy },
+    at: Date,
+    retentionHours: number,
+  ): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: contactKeys.contact(tenantId, ref.key),
+        UpdateExpression:
+          'SET contact_key = :key, first_seen_at = if_not_exists(first_seen_at, :at), ' +
+          'last_activity_at = :at, bot_paused = if_not_exists(bot_paused, :false), ' +
+          'handoff_until = :until, handoff_by = :by, ' +
+          'expires_at = if_not_exists(expires_at, :expires), item_type = :type' +
+          (ref.wa_id ? ', wa_id = if_not_exists(wa_id, :wa)' : ''),
+        ExpressionAttributeValues: {
+          ':key': ref.key,
+          ':at': at.toISOString(),
+          ':false': false,
+          ':until': handoff.until.toISOString(),
+          ':by': handoff.by,
+          ':expires': expiresAfterHours(retentionHours + CONTACT_TTL_MARGIN_HOURS, at),
+          ':type': 'contact',
+          ...(ref.wa_id ? { ':wa': ref.wa_id } : {}),
+        },
+      }),
+    );
   }
 
   async getContact(tenantId: string, contactKey: string): Promise<Contact | undefined> {

@@ -85,9 +85,8 @@ export const statusEventSchema = /* @__PURE__ */ statusEvent();
 
 /**
  * A message a person of the business wrote to a customer themselves (typed on the phone of a QR
- * session; later Cloud API's `smb_message_echoes`): not ours, so the bot steps back in that chat.
- * Proposed contract of the QR runner: not on the queue yet, so the consumer does not take it
- * (it joins `queueEventSchema` with its handoff).
+ * session; later Cloud API's `smb_message_echoes`): not ours, so the bot steps back in that chat
+ * for the tenant's `handoff_minutes`.
  */
 /* @__NO_SIDE_EFFECTS__ */
 function ownerMessageEvent() {
@@ -111,7 +110,11 @@ export const ownerMessageEventSchema = /* @__PURE__ */ ownerMessageEvent();
 
 /* @__NO_SIDE_EFFECTS__ */
 function queueEvent() {
-  return z.discriminatedUnion('kind', [inboundMessageEventSchema, statusEventSchema]);
+  return z.discriminatedUnion('kind', [
+    inboundMessageEventSchema,
+    statusEventSchema,
+    ownerMessageEventSchema,
+  ]);
 }
 
 export const queueEventSchema = /* @__PURE__ */ queueEvent();

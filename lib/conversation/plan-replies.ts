@@ -64,6 +64,9 @@ async function planReplies(
   accessToken: string,
 ): Promise<PlannedReplies> {
   const text = event.message.text?.trim();
+  // A person of the business has this chat: not even "activar bot" brings the bot back over them.
+  if (contact.handoff_until && contact.handoff_until > now().toISOString())
+    return { plan: [], contactUpdates: {} };
   const command = parseBotCommand(text);
   if (command) {
     const pause = command.command === 'pause';

@@ -213,7 +213,13 @@ export interface Contact {
   openai_conversation_id?: string;
   /** Set when the platform said the 24-hour customer-service window is closed. */
   window_closed_at?: string;
+  /** Until when a person of the business has the chat: nothing automatic is sent before then. */
+  handoff_until?: string;
+  handoff_by?: HandoffBy;
 }
+
+/** Who took a chat from the bot. */
+export type HandoffBy = 'person' | 'customer_request' | 'operator' | 'tenant';
 
 /** What the use case may change on a contact. */
 export type ContactChanges = Partial<
@@ -260,6 +266,17 @@ export interface ConversationRecords {
     status: string,
     errorCodes: number[],
   ): Promise<string | undefined>;
+  /**
+   * Hands the chat to a person until `until` (creating the contact when the person wrote first):
+   * it does not count as the customer's activity, so it opens no window.
+   */
+  handOff(
+    tenantId: string,
+    ref: ContactRef,
+    handoff: { until: Date; by: HandoffBy },
+    at: Date,
+    retentionHours: number,
+  ): Promise<void>;
 }
 
 // Message claims

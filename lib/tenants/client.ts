@@ -60,6 +60,8 @@ export interface Client {
   channel?: Channel;
   /** QR mode: the shard that hosts the tenant's session (lib/qr/shards.ts). */
   qr_shard?: string;
+  /** Minutes a chat stays with a person after they last wrote (absent = 60). */
+  handoff_minutes?: number;
   /** The WhatsApp Business Account id (for the webhook subscription check). */
   waba_id?: string;
   language: string;

@@ -7,6 +7,7 @@ import {
   type ContactChanges,
   type ContactUpdates,
   type ConversationRecords,
+  type HandoffBy,
   LostClaimError,
   type MarkReadRequest,
   type Responder,
@@ -150,6 +151,27 @@ export class InMemoryConversations implements ConversationRecords {
     for (const [field, value] of Object.entries(changes)) {
       if (value !== undefined) Object.assign(contact, { [field]: value });
     }
+  }
+
+  async handOff(
+    tenantId: string,
+    ref: ContactRef,
+    handoff: { until: Date; by: HandoffBy },
+    at: Date,
+    _retentionHours: number,
+  ) {
+    const iso = at.toISOString();
+    const previous = this.contacts.get(keyOf(tenantId, ref.key));
+    this.contacts.set(keyOf(tenantId, ref.key), {
+      first_seen_at: iso,
+      bot_paused: false,
+      ...(ref.wa_id ? { wa_id: ref.wa_id } : {}),
+      ...previous,
+      contact_key: ref.key,
+      last_activity_at: iso,
+      handoff_until: handoff.until.toISOString(),
+      handoff_by: handoff.by,
+    });
   }
 
   async putMessage(tenantId: string, contactKey: string, message: StoredMessage, _retentionHours: number) {

@@ -5,7 +5,7 @@ import type { AwsClients } from '../../lib/aws-clients.ts';
 import { type AnswerDeps, handleQueueEvent } from '../../lib/conversation/answer-message.ts';
 import { ConversationStore } from '../../lib/conversation/conversation-store.ts';
 import { withFallback } from '../../lib/conversation/fallback-responder.ts';
-import type { InboundMessageEvent } from '../../lib/conversation/inbound-event.ts';
+import type { InboundMessageEvent, OwnerMessageEvent } from '../../lib/conversation/inbound-event.ts';
 import { MessageClaims } from '../../lib/conversation/message-claims.ts';
 import type { WhatsAppSender } from '../../lib/conversation/ports.ts';
 import { SqsQrCommandQueue } from '../../lib/qr/command-queue.ts';
@@ -180,5 +180,44 @@ describe('the assistant answering a QR tenant', () => {
     expect(graphCalls.slice(before)).toContain(tenant.phone_number_id);
     for (const url of queueUrls)
       expect((await drain(url)).filter((c) => c.tenant_id === tenant.id)).toEqual([]);
+  });
+});
+
+describe('the owner typing on the phone of a QR session', () => {
+  function ownerMessage(tenant: Client, to: string): OwnerMessageEvent {
+    return {
+      v: 1,
+      kind: 'owner_message',
+      channel: 'qr',
+      tenant_id: tenant.id,
+      phone_number_id: tenant.phone_number_id,
+      contact: { key: to, wa_id: to },
+      message: { id: uniqueName('own'), timestamp: Math.floor(Date.now() / 1000) },
+      received_at: new Date().toISOString(),
+    };
+  }
+
+  it('pauses the bot in that chat only, over "activar bot" too, and it answers again 60 minutes after', async () => {
+    const tenant = await createTenant('qr');
+    const queueUrl = queueUrls[Number(shardOf(tenant.id, SHARDS))]!;
+    const t0 = Date.now();
+    const at = (minutes: number) => ({ ...deps, now: () => new Date(t0 + minutes * 60_000) });
+
+    expect(await handleQueueEvent(ownerMessage(tenant, '34600777000'), at(0))).toBe('handoff_recorded');
+    expect((await conversations.getContact(tenant.id, '34600777000'))?.handoff_by).toBe('person');
+
+    const question = customerMessage(tenant, '34600777000', '¿Cuál es el horario?');
+    expect(await handleQueueEvent(question, at(1))).toBe('no_reply');
+    expect(await handleQueueEvent(customerMessage(tenant, '34600777000', 'activar bot'), at(2))).toBe(
+      'no_reply',
+    );
+    expect(
+      await handleQueueEvent(customerMessage(tenant, '34600777999', '¿Cuál es el horario?'), at(2)),
+    ).toBe('replied');
+    expect((await drain(queueUrl)).map((c) => c.kind === 'send' && c.to)).toEqual(['34600777999']);
+
+    const later = customerMessage(tenant, '34600777000', '¿Tenéis terraza?');
+    expect(await handleQueueEvent(later, at(61))).toBe('replied');
+    expect((await drain(queueUrl)).map((c) => c.kind === 'send' && c.to)).toContain('34600777000');
   });
 });
