@@ -17,6 +17,7 @@ const CHROMIUM = '/usr/bin/chromium';
 const FIXTURE_CACHE = path.resolve('test/fixtures/wwebjs-offline');
 
 let dataDir: string;
+let engine: WwebjsEngine | undefined;
 
 /** The processes whose command line names `needle` (Chromium's carry `--user-data-dir=…`). */
 async function processesMentioning(needle: string): Promise<number[]> {
@@ -39,13 +40,14 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await engine?.stop({ save: false }); // a failed assertion leaves no Chromium behind
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
 
 describe('WwebjsEngine with the real whatsapp-web.js client, offline', () => {
   it('given no saved session, when it starts against the offline page, then it emits exactly one QR and stops with no Chromium left', async () => {
     const snapshots = new MemorySnapshotStore();
-    const engine = new WwebjsEngine('tenant-offline', {
+    engine = new WwebjsEngine('tenant-offline', {
       snapshots,
       chromiumPath: CHROMIUM,
       dataDir,
