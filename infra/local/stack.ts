@@ -1,11 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { createAwsClients } from '../../lib/aws-clients.ts';
+import type { QrRunner } from '../../lib/qr/runner/qr-runner.ts';
+import type { SimulatedWhatsApp } from '../../lib/qr/simulated-engine.ts';
 import { ensureTable } from '../../lib/storage/table.ts';
 import { ClientRepository } from '../../lib/tenants/client-repository.ts';
 import {
@@ -35,6 +38,7 @@ import {
   isLoopbackUrl,
 } from './host-allowlist.ts';
 import { apiGatewayEvent, httpApiEvent, matchPath } from './lambda-events.ts';
+import { prepareLocalQrMode } from './qr-mode.ts';
 import { type QueuePoller, startQueuePoller } from './queue-poller.ts';
 import {
   apiGatewayLimits,
@@ -50,6 +54,7 @@ import {
 } from './request-guards.ts';
 import { rateToMs, startSchedule } from './schedules.ts';
 import { SIMULATOR_APP } from './simulator/graph-read-endpoints.ts';
+import type { SimulatorPart } from './simulator/types.ts';
 import { writeSimulatorToken } from './simulator-token.ts';
 import { lowerChildProcess } from './thread-priority.ts';
 import { createWhatsAppSimulator, type WhatsAppSimulator } from './whatsapp-simulator.ts';
@@ -121,6 +126,8 @@ export interface LocalStack {
   env: Record<string, string>;
   /** The built-in simulator; absent when GRAPH_API_BASE_URL points at a real Graph server. */
   simulator?: WhatsAppSimulator;
+  /** QR mode's runner, and the simulated WhatsApp that plays the phone (simulated engine only). */
+  qr: { engine: 'simulated' | 'wwebjs'; runner: QrRunner; whatsapp?: SimulatedWhatsApp };
   sesUrl?: string;
   /** Waits until every queue is empty and no batch is in flight. */
   drained(timeoutMs?: number): Promise<void>;
@@ -220,6 +227,8 @@ function send(res: ServerResponse, result: APIGatewayProxyStructuredResultV2) {
 interface ServeContext {
   routes: Array<RouteSpec & { fn: FunctionName; handler: HttpHandler }>;
   simulator: WhatsAppSimulator | undefined;
+  /** QR mode's phone (`/simulator/phone/*`), whenever the simulated engine is the QR engine. */
+  phone: SimulatorPart | undefined;
   limits: RequestLimits;
   hosts: HostAllowlist;
   gate: ReturnType<typeof createInFlightGate>;
@@ -251,14 +260,11 @@ async function serveRequest(req: IncomingMessage, res: ServerResponse, context: 
     // webhook delivery never waits on the simulator's parts.
     const match = findRoute(context.routes, req.method, path);
     // Not through a tunnel or another allowed name: the page carries the token that signs webhooks.
-    const { simulator } = context;
-    if (
-      !match &&
-      simulator &&
-      isDirectLoopbackRequest(req, context.hosts) &&
-      (await simulator.handle(req, res))
-    )
-      return;
+    const { simulator, phone } = context;
+    if (!match && isDirectLoopbackRequest(req, context.hosts)) {
+      if (phone && (await phone(req, res))) return;
+      if (simulator && (await simulator.handle(req, res))) return;
+    }
     if (!match) {
       return send(res, {
         statusCode: 404,
@@ -524,6 +530,17 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       queueInfo[key] = await createQueue(clientsAws.sqs, `${prefix}-${spec.name}`, spec);
       env[spec.urlEnv] = queueInfo[key].url;
     }
+    const qr = await prepareLocalQrMode({
+      aws: clientsAws,
+      prefix,
+      tableName,
+      inboundQueueUrl: () => env.INBOUND_QUEUE_URL!,
+      engine: pick('QR_ENGINE') === 'wwebjs' ? 'wwebjs' : 'simulated',
+      shards: Number(pick('LOCAL_QR_SHARDS') ?? 1),
+      chromiumPath: pick('CHROMIUM_PATH') ?? '/usr/bin/chromium',
+      profileDir: resolve(dataDir ?? tmpdir(), 'qr-profiles'),
+    });
+    Object.assign(env, qr.env);
     Object.assign(process.env, env);
 
     // 4. The functions, each in isolates of its own created with this environment. Those that serve
@@ -588,6 +605,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     context = {
       routes,
       simulator,
+      phone: qr.phone,
       limits,
       hosts: createHostAllowlist(port, pick('LOCAL_ALLOWED_HOSTS')),
       gate: createInFlightGate(limits.maxInFlight),
@@ -630,7 +648,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       stoppers.push(schedule.stop);
     }
 
-    // 7. The demo tenant, on its fake number (DEMO_TENANT=off: none).
+    // 7. The QR runner (ECS in AWS), once the table and the queues exist.
+    const qrRunner = await qr.start();
+    stoppers.push(qr.stop);
+
+    // 8. The demo tenant, on its fake number (DEMO_TENANT=off: none).
     let demoClientId: string | undefined;
     if (options.seedDemo !== false && demoTenantWanted(pick('DEMO_TENANT'))) {
       demoClientId = await ensureDemoTenant({
@@ -657,6 +679,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ...(demoClientId ? { demoClientId, demo: { ...demoClient, id: demoClientId } } : {}),
       env,
       simulator,
+      qr: { engine: qr.engine, runner: qrRunner, ...(qr.whatsapp ? { whatsapp: qr.whatsapp } : {}) },
       ...(ses ? { sesUrl: ses.endpoint } : {}),
       async drained(timeoutMs) {
         await Promise.all(pollers.map((p) => p.drained(timeoutMs)));

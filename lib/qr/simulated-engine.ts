@@ -60,6 +60,14 @@ export class SimulatedWhatsApp {
 
   readonly engineFor: SessionEngineFactory = (tenantId) => new SimulatedEngine(tenantId, this);
 
+  /** The tenants whose live session shows a QR now, with it. */
+  showingQr(): Array<{ tenantId: string; qr: string; expiresAt: Date }> {
+    return [...this.live.values()].flatMap((engine) => {
+      const shown = engine.shownQr();
+      return shown ? [{ tenantId: engine.tenantId, ...shown }] : [];
+    });
+  }
+
   /** The QR the tenant's live session shows now, if it shows one. */
   currentQr(tenantId: string): { qr: string; expiresAt: Date } | undefined {
     return this.live.get(tenantId)?.shownQr();

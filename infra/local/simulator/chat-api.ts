@@ -52,7 +52,7 @@ export interface ChatApiOptions {
 }
 
 /** No Origin (curl, `npm run simulate`) or one whose host is ours (the chat page). */
-function isSameOrigin(origin: string | undefined, host: string | undefined): boolean {
+export function isSameOrigin(origin: string | undefined, host: string | undefined): boolean {
   if (!origin) return true;
   try {
     return new URL(origin).host === host;

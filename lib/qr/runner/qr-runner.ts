@@ -10,9 +10,9 @@ import type { CommandSource, ReceivedCommand } from './command-source.ts';
 import { ShardSessions } from './shard-sessions.ts';
 
 export interface RunnerLogger {
-  info(message: string, extra?: Record<string, unknown>): void;
-  warn(message: string, extra?: Record<string, unknown>): void;
-  error(message: string, extra?: Record<string, unknown>): void;
+  info(message: string, extra: Record<string, unknown>): void;
+  warn(message: string, extra: Record<string, unknown>): void;
+  error(message: string, extra: Record<string, unknown>): void;
 }
 
 export interface QrRunnerDeps {
