@@ -60,6 +60,11 @@ export interface Client {
   channel?: Channel;
   /** QR mode: the shard that hosts the tenant's session (lib/qr/shards.ts). */
   qr_shard?: string;
+  /**
+   * QR mode: the Cloud API phone number id the client had (or was given) before it switched, so that
+   * switching back to `cloud_api` restores it. `phone_number_id` is then `qr:<id>`.
+   */
+  cloud_phone_number_id?: string;
   /** The WhatsApp Business Account id (for the webhook subscription check). */
   waba_id?: string;
   language: string;
