@@ -12,7 +12,12 @@ import { createSesMailer, senderSettings } from '../lib/email/mailer.ts';
 import { createRouteTable } from '../lib/http/route-table.ts';
 import { EmfTelemetry } from '../lib/observability/emf-telemetry.ts';
 import { sendMessage } from '../lib/queue/sqs-publisher.ts';
-import { buildDependencies, buildPurgeDependencies, once } from '../lib/runtime/dependencies.ts';
+import {
+  buildDependencies,
+  buildPurgeDependencies,
+  buildQrModePort,
+  once,
+} from '../lib/runtime/dependencies.ts';
 import { readPlatformSecret, requirePlatformSecret } from '../lib/secrets/platform-secrets.ts';
 import { DynamoStatsStore } from '../lib/stats/dynamo-stats-store.ts';
 import { useCursorSecret } from '../lib/storage/table.ts';
@@ -83,6 +88,8 @@ const staticDeps = once(async (): Promise<Omit<AdminApiDeps, 'operatorKey'>> => 
     enqueueProvisioning: async (job) => {
       await sendMessage(sqs, config.PROVISION_QUEUE_URL, job);
     },
+    // QR mode when the deployment has command queues (QR_COMMAND_QUEUE_URLS); else 409 for it.
+    ...buildQrModePort(base, sqs),
   });
   const apiKeys = new ApiKeyRepository(base.dynamo, config.TABLE_NAME);
   const sender = senderSettings(config);

@@ -127,6 +127,8 @@ export const functions = {
       { method: 'DELETE', path: '/clients/{id}/api-keys/{key_id}', auth: 'operator-key' },
       { method: 'POST', path: '/clients/{id}/invitation', auth: 'operator-key' },
       { method: 'POST', path: '/clients/{id}/test-connection', auth: 'operator-key' },
+      { method: 'POST', path: '/clients/{id}/qr/start', auth: 'operator-key' },
+      { method: 'POST', path: '/clients/{id}/qr/unlink', auth: 'operator-key' },
       { method: 'POST', path: '/invitations/accept', auth: 'none' },
       // The web pages' sign-in: a key for a session cookie (checked by the handler itself).
       { method: 'POST', path: '/web/sessions', auth: 'none' },
@@ -138,6 +140,9 @@ export const functions = {
       { method: 'GET', path: '/tenant/api-keys', auth: 'tenant-key' },
       { method: 'DELETE', path: '/tenant/api-keys/{key_id}', auth: 'tenant-key' },
       { method: 'POST', path: '/tenant/test-connection', auth: 'tenant-key' },
+      { method: 'GET', path: '/tenant/qr', auth: 'tenant-key' },
+      { method: 'POST', path: '/tenant/qr/start', auth: 'tenant-key' },
+      { method: 'POST', path: '/tenant/qr/unlink', auth: 'tenant-key' },
       { method: 'GET', path: '/tenant/conversations', auth: 'tenant-key' },
       { method: 'GET', path: '/tenant/conversations/{contact}/messages', auth: 'tenant-key' },
       { method: 'DELETE', path: '/tenant/conversations/{contact}', auth: 'tenant-key' },

@@ -74,6 +74,15 @@ export const revokeKey: ClientRoute = async (event, client, { apiKeys }) => {
   return json(200, { key_id: keyId, revoked: true });
 };
 
+/** Queues `start` or `unlink` for the client's QR session (409 when it is not in QR mode). */
+const qrCommandRoute =
+  (kind: 'start' | 'unlink'): ClientRoute =>
+  async (_event, client, { service }) =>
+    json(202, await service.qrCommand(client, kind));
+
+export const qrStart = qrCommandRoute('start');
+export const qrUnlink = qrCommandRoute('unlink');
+
 export const testConnection: ClientRoute = async (_event, client, { testConnection, service }) => {
   const result = await testConnection(client);
   await service.recordConnectionTest(client.id, connectionTestRecord(result, new Date()));

@@ -19,6 +19,8 @@ import {
   listConversations,
   listKeys,
   listMessages,
+  qrStart,
+  qrUnlink,
   revokeKey,
   testConnection,
 } from './client-scoped-routes.ts';
@@ -71,8 +73,10 @@ export const operatorRoutes: Record<string, OperatorRoute> = {
     });
     return json(200, { clients: listed, count: clients.length });
   },
-  'GET /clients/{id}': async (event, deps) =>
-    json(200, clientView(await deps.service.get(pathParam(event, 'id')), deps)),
+  'GET /clients/{id}': async (event, deps) => {
+    const client = await deps.service.get(pathParam(event, 'id'));
+    return json(200, { ...clientView(client, deps), qr: await deps.service.operatorQrStatus(client) });
+  },
   'PATCH /clients/{id}': async (event, deps) =>
     json(
       200,
@@ -90,6 +94,8 @@ export const operatorRoutes: Record<string, OperatorRoute> = {
   'GET /clients/{id}/api-keys': onClient(listKeys),
   'DELETE /clients/{id}/api-keys/{key_id}': onClient(revokeKey),
   'POST /clients/{id}/test-connection': onClient(testConnection),
+  'POST /clients/{id}/qr/start': onClient(qrStart),
+  'POST /clients/{id}/qr/unlink': onClient(qrUnlink),
   'POST /clients/{id}/invitation': onClient(async (_event, client, deps) => {
     const invitation = await deps.onboarding.invite(client);
     if (invitation.status === 'sent') return json(201, { client_id: client.id, invitation });

@@ -16,6 +16,8 @@ import {
   listConversations,
   listKeys,
   listMessages,
+  qrStart,
+  qrUnlink,
   revokeKey,
   testConnection,
 } from './client-scoped-routes.ts';
@@ -51,6 +53,10 @@ export const tenantRoutes: Record<string, ClientRoute> = {
   'GET /tenant/api-keys': listKeys,
   'DELETE /tenant/api-keys/{key_id}': revokeKey,
   'POST /tenant/test-connection': testConnection,
+  // The QR is the tenant's to scan: it is answered, never logged.
+  'GET /tenant/qr': async (_event, client, { service }) => json(200, await service.qrStatus(client)),
+  'POST /tenant/qr/start': qrStart,
+  'POST /tenant/qr/unlink': qrUnlink,
   'GET /tenant/conversations': listConversations,
   'GET /tenant/conversations/{contact}/messages': listMessages,
   'DELETE /tenant/conversations/{contact}': eraseConversation,

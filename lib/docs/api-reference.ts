@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { statsQuerySchema, statsReportSchema } from '../stats/stats-schemas.ts';
 import {
+  clientQrSectionSchema,
   createClientSchema,
   listClientsQuerySchema,
   paginationQuerySchema,
@@ -33,23 +34,29 @@ export const routeDocs: Record<string, RouteDoc> = {
   },
   'POST /clients': {
     summary:
-      "Creates a client (tenant) and its assistant from its FAQs. With OpenAI configured (the tenant's key or the platform's) the assistant is `pending` until its vector store is built, then `ready`.",
+      'Creates a client (tenant) and its assistant from its FAQs. With OpenAI configured (the tenant\'s key or the platform\'s) the assistant is `pending` until its vector store is built, then `ready`. With `channel: "qr"` (deployments with QR mode) it needs no `phone_number_id` nor Cloud API token: it routes as `qr:<id>`, is assigned a shard and its session starts (its QR: `GET /clients/{id}`, `GET /tenant/qr`); on a deployment without QR mode it is 409.',
     body: createClientSchema,
     responses:
-      '201 the client; 400 with `details[]` (one reason per field); 401; 409 the number belongs to an active client; 413 the client would not fit its record; 415 not JSON',
+      '201 the client; 400 with `details[]` (one reason per field; `phone_number_id` is required unless `channel` is `qr`); 401; 409 the number belongs to an active client; 413 the client would not fit its record; 415 not JSON',
   },
   'GET /clients': {
     summary: 'Lists clients, oldest first.',
     query: listClientsQuerySchema,
     responses: '200 `{"clients":[…],"count":n}`; 400 bad query; 401',
   },
-  'GET /clients/{id}': { summary: 'One client.', responses: '200; 401; 404' },
+  'GET /clients/{id}': {
+    summary:
+      'One client. Beside the fields of the other views it has `qr`: for a QR-mode client the session as the runner last reported it (`null` for a Cloud API client).',
+    response: clientQrSectionSchema,
+    responses:
+      '200 the client with `qr`: `{"state","qr","qr_expires_at","phone_number","restarts","last_error","shard","updated_at"}` or null; 401; 404',
+  },
   'PATCH /clients/{id}': {
     summary:
-      'Changes some fields. Changing `faqs`, `name`, `business_hours`, `language`, `openai_model` or `openai_api_key` rebuilds the assistant as a new version. `null` removes a stored secret. `active: true` reactivates a deleted client. A deleted client stays editable after another client took its number; only moving to a number or reactivating claims one.',
+      'Changes some fields. `channel: "qr"` (deployments with QR mode) moves the client to QR mode: its Cloud API number is kept for a switch back, it routes as `qr:<id>`, its shard runner is told to start the session; `channel: "cloud_api"` brings the kept number back (or the `phone_number_id` given with it), stops the session and deletes the stored one. Deactivating a QR-mode client stops its session. Changing `faqs`, `name`, `business_hours`, `language`, `openai_model` or `openai_api_key` rebuilds the assistant as a new version. `null` removes a stored secret. `active: true` reactivates a deleted client. A deleted client stays editable after another client took its number; only moving to a number or reactivating claims one.',
     body: updateClientSchema,
     responses:
-      '200 the client; 400; 401; 404; 409 the number it claims belongs to an active client, or the client changed meanwhile (retry); 413; 415 not JSON',
+      '200 the client; 400 with the reason (e.g. leaving QR mode without a known `phone_number_id`); 401; 404; 409 the number it claims belongs to an active client, QR mode unavailable on this deployment, or the client changed meanwhile (retry); 413; 415 not JSON',
   },
   'DELETE /clients/{id}': {
     summary:
@@ -143,7 +150,10 @@ export function renderApiReference(): string {
       if (doc.query) out.push('Query:', '', schemaBlock(doc.query), '');
       if (doc.body) out.push('Body:', '', schemaBlock(doc.body), '');
       out.push(`Responses: ${doc.responses}`, '');
-      if (doc.response) out.push('Response (200):', '', schemaBlock(doc.response, 'output'), '');
+      if (doc.response) {
+        const status = /^202\b/.test(doc.responses) ? '202' : '200';
+        out.push(`Response (${status}):`, '', schemaBlock(doc.response, 'output'), '');
+      }
     }
   }
   return `${out.join('\n').trimEnd()}\n`;

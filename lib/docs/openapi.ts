@@ -157,6 +157,7 @@ export function parseResponses(text: string): Array<{ status: string; descriptio
 const REASONS: Record<string, string> = {
   '200': 'OK',
   '201': 'Created',
+  '202': 'Accepted',
   '400': 'Bad request',
   '401': 'Missing or wrong key',
   '403': 'Forbidden',
@@ -183,7 +184,7 @@ function responsesOf(doc: RouteDoc, operationId: string): Record<string, unknown
       entry.content = { 'image/svg+xml': { schema: { type: 'string' } } };
     } else if (isError) {
       entry.content = { 'application/json': { schema: ERROR_REF } };
-    } else if (status === '200' && doc.response) {
+    } else if ((status === '200' || status === '202') && doc.response) {
       entry.content = {
         'application/json': { schema: jsonSchemaOf(doc.response, 'output', `${operationId}-response`) },
       };

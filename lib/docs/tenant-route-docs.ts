@@ -2,7 +2,9 @@ import type * as z from 'zod';
 import {
   acceptInvitationSchema,
   paginationQuerySchema,
+  qrCommandAcceptedSchema,
   signInSchema,
+  tenantQrStatusSchema,
   tenantUpdateSchema,
 } from '../tenants/client-schemas.ts';
 
@@ -75,10 +77,39 @@ export const tenantRouteDocs: Record<string, RouteDoc> = {
   },
   'PATCH /tenant': {
     summary:
-      'What a business changes itself. Changing `faqs`, `name`, `business_hours`, `language`, `openai_model` or `openai_api_key` rebuilds the assistant as a new version. Secrets are write-only (`null` removes one). `active`, `phone_number`, `phone_number_id`, `email` and `max_retention_hours` are the operator\'s (400 naming them); `retention_hours` at most the client\'s `max_retention_hours`. `channel: "qr"` is 409 until this deployment has the QR runner.',
+      'What a business changes itself. Changing `faqs`, `name`, `business_hours`, `language`, `openai_model` or `openai_api_key` rebuilds the assistant as a new version. Secrets are write-only (`null` removes one). `active`, `phone_number`, `phone_number_id`, `email` and `max_retention_hours` are the operator\'s (400 naming them); `retention_hours` at most the client\'s `max_retention_hours`. `channel: "qr"` switches to QR mode (the number is linked by scanning the QR of `GET /tenant/qr`; no Cloud API token needed); it is 409 on a deployment without QR mode. `channel: "cloud_api"` switches back to the Cloud API number the client had (the operator gives one if it never had one), stops the session and deletes the stored one.',
     body: tenantUpdateSchema,
     responses:
       '200 the client; 400 with the reason; 401; 403; 409 QR mode unavailable, or changed meanwhile (retry); 413; 415',
+  },
+  'GET /tenant/qr': {
+    summary:
+      "The tenant's QR session, as the runner last reported it: render `qr` as a QR code and scan it from WhatsApp (Linked devices) before `qr_expires_at`; poll it to follow the state. `starting` until the runner's first report. The QR is never logged.",
+    response: tenantQrStatusSchema,
+    responses:
+      '200 `{"state","qr","qr_expires_at","phone_number"}` (null when absent); 401; 403; 409 not in QR mode',
+  },
+  'POST /tenant/qr/start': {
+    summary:
+      'Asks the runner to (re)start the session: a new QR after `qr_expired`, `logged_out` or `failed`. The command expires after 10 minutes unless acted on.',
+    response: qrCommandAcceptedSchema,
+    responses: '202 `{"state"}` (the state before the runner acts); 401; 403; 409 not in QR mode',
+  },
+  'POST /tenant/qr/unlink': {
+    summary:
+      'Unlinks the WhatsApp account: the runner logs it out and deletes its stored session; `POST /tenant/qr/start` then shows a new QR.',
+    response: qrCommandAcceptedSchema,
+    responses: '202 `{"state"}`; 401; 403; 409 not in QR mode',
+  },
+  'POST /clients/{id}/qr/start': {
+    summary: "The operator's `POST /tenant/qr/start` for the client.",
+    response: qrCommandAcceptedSchema,
+    responses: '202 `{"state"}`; 401; 403; 404; 409 not in QR mode',
+  },
+  'POST /clients/{id}/qr/unlink': {
+    summary: "The operator's `POST /tenant/qr/unlink` for the client.",
+    response: qrCommandAcceptedSchema,
+    responses: '202 `{"state"}`; 401; 403; 404; 409 not in QR mode',
   },
   'POST /tenant/api-keys': {
     summary: 'Issues another key for the tenant (to rotate: create, switch, revoke the old one).',

@@ -1,4 +1,5 @@
 import { KMSClient } from '@aws-sdk/client-kms';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createDynamoClients } from '../aws/dynamo-clients.ts';
 import { createS3Client } from '../aws/s3-client.ts';
@@ -13,6 +14,8 @@ import { createFaqVectorStore, deleteFaqVectorStore } from '../openai/vector-sto
 import type { FaqVectorStores } from '../provisioning/provision-assistant.ts';
 import { SqsQrCommandQueue } from '../qr/command-queue.ts';
 import { QrCommandSender, routeByChannel } from '../qr/qr-sender.ts';
+import { QrStatusStore } from '../qr/qr-status-store.ts';
+import { S3SessionStore } from '../qr/s3-session-store.ts';
 import { createFaqResponder } from '../responders/faq-responder.ts';
 import { createS3MediaStore } from '../retention/media-store.ts';
 import type { PurgeDeps } from '../retention/purge.ts';
@@ -21,6 +24,7 @@ import { readPlatformSecret } from '../secrets/platform-secrets.ts';
 import { createKmsSecretBox, createLocalSecretBox, type SecretBox } from '../secrets/secret-box.ts';
 import { ApiKeyRepository } from '../tenants/api-key-repository.ts';
 import { ClientRepository } from '../tenants/client-repository.ts';
+import type { QrModePort } from '../tenants/client-service.ts';
 import { createGraphClient } from '../whatsapp/graph-client.ts';
 
 /**
@@ -97,6 +101,27 @@ export function buildSender(config: AppConfig): WhatsAppSender {
   if (queueUrls.length === 0) return cloudApi;
   const commands = new SqsQrCommandQueue(createSqsClient(config), queueUrls);
   return routeByChannel(cloudApi, new QrCommandSender(commands, queueUrls.length));
+}
+
+/**
+ * The client service's QR mode (`{ qr }`, to spread into its deps) when QR_COMMAND_QUEUE_URLS names
+ * command queues: the shards' queues, the runner's status reports, and the stored sessions when
+ * QR_SESSION_BUCKET is set. `{}` without queues: QR mode is off (choosing it is 409).
+ */
+export function buildQrModePort(base: Dependencies, sqs: SQSClient): { qr?: QrModePort } {
+  const { config } = base;
+  const queueUrls = config.QR_COMMAND_QUEUE_URLS ?? [];
+  if (queueUrls.length === 0) return {};
+  return {
+    qr: {
+      commands: new SqsQrCommandQueue(sqs, queueUrls),
+      shardCount: queueUrls.length,
+      statuses: new QrStatusStore(base.dynamo, config.TABLE_NAME),
+      ...(config.QR_SESSION_BUCKET
+        ? { sessions: new S3SessionStore(createS3Client(config), config.QR_SESSION_BUCKET) }
+        : {}),
+    },
+  };
 }
 
 export function buildVectorStores(config: AppConfig): FaqVectorStores {

@@ -10,6 +10,8 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { ConflictError, clipped, NotFoundError, PayloadTooLargeError, TransientError } from '../errors.ts';
+import { qrStatusKeys } from '../qr/qr-status-store.ts';
+import { shardMembershipKeys } from '../qr/shards.ts';
 import {
   dynamoLimits,
   isConditionFailure,
@@ -108,6 +110,43 @@ function routeItem(client: Pick<Client, 'id' | 'phone_number_id' | 'active'>) {
   };
 }
 
+/** The shard whose member the client is: an active QR-mode client with a shard; else undefined. */
+export function qrMembershipOf(client: Client | undefined): string | undefined {
+  if (client?.channel !== 'qr' || !client.active) return undefined;
+  return client.qr_shard;
+}
+
+/**
+ * The QR writes of a change, beside the profile's: the shard membership item (`QRSHARD#<shard>` /
+ * `CLIENT#<id>`) exists exactly while the client is an active QR-mode client of that shard (the
+ * runner learns its tenants from them), and leaving QR mode drops the runner's last status.
+ */
+function qrWrites(tableName: string, previous: Client | undefined, next: Client): TransactItem[] {
+  const was = qrMembershipOf(previous);
+  const is = qrMembershipOf(next);
+  const writes: TransactItem[] = [];
+  if (was !== undefined && was !== is) {
+    writes.push({ Delete: { TableName: tableName, Key: shardMembershipKeys.member(was, next.id) } });
+  }
+  if (is !== undefined && is !== was) {
+    writes.push({
+      Put: {
+        TableName: tableName,
+        Item: {
+          ...shardMembershipKeys.member(is, next.id),
+          item_type: 'qr_shard_member',
+          client_id: next.id,
+          added_at: next.updated_at,
+        },
+      },
+    });
+  }
+  if (previous?.channel === 'qr' && next.channel !== 'qr') {
+    writes.push({ Delete: { TableName: tableName, Key: qrStatusKeys.status(next.id) } });
+  }
+  return writes;
+}
+
 /**
  * Clients (tenants) in DynamoDB. A client is two items: its profile and the route of its
  * phone_number_id; both are written in one transaction so a number belongs to one active client.
@@ -141,6 +180,7 @@ export class ClientRepository {
               },
             },
             { Put: { TableName: this.tableName, Item: slugItem(client) } },
+            ...qrWrites(this.tableName, undefined, client),
           ],
         }),
       );
@@ -283,7 +323,8 @@ export class ClientRepository {
 
   /**
    * Replaces a client's profile with `next` (optimistic: only if `previous.updated_at` is still
-   * current) and moves or updates its phone route in the same transaction.
+   * current) and moves or updates its phone route in the same transaction, with its QR shard
+   * membership (qrWrites).
    */
   async replace(previous: Client, next: Client): Promise<void> {
     assertProfileFits(next);
@@ -298,6 +339,7 @@ export class ClientRepository {
         },
       },
       ...routeWrites.map((write) => write.item),
+      ...qrWrites(this.tableName, previous, next),
     ];
     try {
       await this.db.send(new TransactWriteCommand({ TransactItems: items }));

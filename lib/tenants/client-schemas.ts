@@ -119,11 +119,15 @@ const secret = (what: string) =>
     .refine((value) => !value.includes('\u0000') && value.isWellFormed(), 'must be valid text without NUL')
     .describe(`${what}; stored encrypted, never returned`);
 
-export const createClientSchema = z
+const createClientFields = z
   .object({
     name: storedText(200).describe('Business name'),
     phone_number: e164,
-    phone_number_id: phoneNumberId,
+    phone_number_id: phoneNumberId
+      .optional()
+      .describe(
+        "Meta's phone_number_id for the number; routes its webhooks to this client. Required with channel `cloud_api` (the default); with `qr` it is optional and kept for a later switch back",
+      ),
     faqs: faqsSchema,
     welcome_message: storedText(1000).optional().describe("Sent on a contact's first message"),
     business_hours: storedText(500).optional().describe('Opening hours, free text'),
@@ -148,7 +152,17 @@ export const createClientSchema = z
   })
   .strict();
 
-export const updateClientSchema = createClientSchema
+export const createClientSchema = createClientFields.superRefine((value, ctx) => {
+  if ((value.channel ?? 'cloud_api') === 'cloud_api' && value.phone_number_id === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['phone_number_id'],
+      message: 'is required with channel "cloud_api" (only a QR-mode client, channel "qr", goes without one)',
+    });
+  }
+});
+
+export const updateClientSchema = createClientFields
   .omit({ language: true, bot_enabled: true, retention_hours: true, channel: true })
   .partial()
   .extend({
@@ -156,6 +170,11 @@ export const updateClientSchema = createClientSchema
     bot_enabled: z.boolean().optional(),
     retention_hours: retentionHours.optional(),
     channel: channelSchema.optional(),
+    phone_number_id: phoneNumberId
+      .optional()
+      .describe(
+        'Meta\'s phone_number_id for the number. In QR mode it is kept for a later switch back; with `channel: "cloud_api"` it replaces the number the client had before QR mode',
+      ),
     waba_id: wabaId.nullable().optional(),
     whatsapp_access_token: secret("The tenant's own WhatsApp Cloud API access token").nullable().optional(),
     openai_api_key: secret("The tenant's own OpenAI API key").nullable().optional(),
@@ -198,6 +217,40 @@ export const tenantUpdateSchema = z
   })
   .strict()
   .refine((value) => Object.keys(value).length > 0, { message: 'the body must change at least one field' });
+
+const qrStateSchema = z
+  .enum(['starting', 'qr', 'linking', 'connected', 'reconnecting', 'logged_out', 'qr_expired', 'failed'])
+  .describe(
+    'Where the QR session is: `starting` (no report from the runner yet), `qr` (scan `qr` before `qr_expires_at`), `linking`, `connected`, `reconnecting`, `logged_out`, `qr_expired` and `failed` (ask a new QR with `…/qr/start`)',
+  );
+
+/** GET /tenant/qr: the tenant's QR session. */
+export const tenantQrStatusSchema = z.object({
+  state: qrStateSchema,
+  qr: z.string().nullable().describe('The QR code text to render and scan (state `qr` only)'),
+  qr_expires_at: z.string().nullable().describe('ISO 8601: the QR cannot be scanned from then on'),
+  phone_number: z.string().nullable().describe("The linked WhatsApp account's number, once known"),
+});
+
+/** The `qr` section of GET /clients/{id} (QR-mode clients; null for Cloud API ones). */
+export const operatorQrStatusSchema = tenantQrStatusSchema.extend({
+  restarts: z.number().int().describe('How many times the runner restarted the session'),
+  last_error: z.string().nullable().describe("The runner's last error for this session"),
+  shard: z.string().nullable().describe('The shard (runner) hosting the session'),
+  updated_at: z.string().nullable().describe("ISO 8601: the runner's last report; null before the first"),
+});
+
+/** GET /clients/{id}: the part of its body that only this view has. */
+export const clientQrSectionSchema = z.looseObject({
+  qr: operatorQrStatusSchema
+    .nullable()
+    .describe('The QR session of a QR-mode client; null for a Cloud API client'),
+});
+
+/** POST …/qr/start and …/qr/unlink: the command is queued for the runner. */
+export const qrCommandAcceptedSchema = z.object({
+  state: qrStateSchema.describe('The state before the runner acts on the command'),
+});
 
 /** POST /invitations/accept. */
 export const acceptInvitationSchema = z
@@ -253,3 +306,5 @@ export type CreateClientInput = z.infer<typeof createClientSchema>;
 export type UpdateClientInput = z.infer<typeof updateClientSchema>;
 export type TenantUpdateInput = z.infer<typeof tenantUpdateSchema>;
 export type Faq = z.infer<typeof faqSchema>;
+export type TenantQrStatus = z.infer<typeof tenantQrStatusSchema>;
+export type OperatorQrStatus = z.infer<typeof operatorQrStatusSchema>;

@@ -1,6 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import { ConflictError, ValidationError } from '../errors.ts';
 import { logger } from '../logger.ts';
 import { compileInstructions } from '../provisioning/instructions.ts';
+import { DEFAULT_COMMAND_TTL_MS, type QrCommandQueue, type QrSessionCommand } from '../qr/commands.ts';
+import type { StoredQrStatus } from '../qr/qr-status-store.ts';
+import type { SessionSnapshotStore } from '../qr/session-snapshot-store.ts';
+import { qrPhoneNumberId, shardOf } from '../qr/shards.ts';
 import type { SecretBox } from '../secrets/secret-box.ts';
 import {
   type AssistantRecord,
@@ -13,19 +18,43 @@ import {
   newClientId,
   newLandingSlug,
 } from './client.ts';
-import { type ClientRepository, ConcurrentChangeError } from './client-repository.ts';
-import type { CreateClientInput, TenantUpdateInput, UpdateClientInput } from './client-schemas.ts';
+import { type ClientRepository, ConcurrentChangeError, qrMembershipOf } from './client-repository.ts';
+import type {
+  CreateClientInput,
+  OperatorQrStatus,
+  TenantQrStatus,
+  TenantUpdateInput,
+  UpdateClientInput,
+} from './client-schemas.ts';
 
 /**
- * QR mode needs the QR runner (a whatsapp-web.js service on ECS), which this deployment does not
- * have yet: choosing it is refused with this reason rather than accepted and never connected.
+ * QR mode needs the QR runner (a whatsapp-web.js service on ECS) and its command queues: a
+ * deployment without them (no QR_COMMAND_QUEUE_URLS) refuses it with this reason rather than
+ * accepting a client that would never connect.
  */
 export const QR_MODE_UNAVAILABLE =
-  'QR mode is not available on this deployment yet (it has no QR runner); keep channel "cloud_api"';
+  'QR mode is not available on this deployment (it has no QR runner); keep channel "cloud_api"';
 
-function refuseUnavailableChannel(channel: Channel | undefined): void {
-  if (channel === 'qr') throw new ConflictError(QR_MODE_UNAVAILABLE);
+/** The QR routes of a client that is not in QR mode. */
+export const NOT_IN_QR_MODE =
+  'this client is not in QR mode (channel "cloud_api"); switch it with PATCH {"channel":"qr"} first';
+
+/**
+ * What QR mode needs of the deployment: the command queue of each shard (its runner acts on
+ * `start`, `unlink`, `stop`), the runner's status reports, and the stored sessions (deleted when a
+ * client leaves QR mode; optional: the runner deletes them too on `stop`).
+ */
+export interface QrModePort {
+  commands: QrCommandQueue;
+  /** How many shards (command queues) the deployment has. */
+  shardCount: number;
+  statuses: { readStatus(tenantId: string): Promise<StoredQrStatus | undefined> };
+  sessions?: SessionSnapshotStore;
+  /** How long a session command is worth acting on; DEFAULT_COMMAND_TTL_MS. */
+  commandTtlMs?: number;
 }
+
+const channelOf = (client: Pick<Client, 'channel'>): Channel => client.channel ?? 'cloud_api';
 
 /** A request to (re)build a client's assistant at a given version. */
 export interface ProvisionJob {
@@ -42,6 +71,8 @@ export interface ClientServiceDeps {
   platformHasOpenAi(): Promise<boolean>;
   defaultModel: string;
   now?: () => Date;
+  /** QR mode (absent: the deployment has no QR runner, and `channel: "qr"` is 409). */
+  qr?: QrModePort;
 }
 
 /**
@@ -80,16 +111,34 @@ export class ClientService {
     };
   }
 
+  /** The QR port, or 409 when the deployment has none. */
+  private qrMode(): QrModePort {
+    if (!this.deps.qr) throw new ConflictError(QR_MODE_UNAVAILABLE);
+    return this.deps.qr;
+  }
+
+  private refuseUnavailableChannel(channel: Channel | undefined): void {
+    if (channel === 'qr') this.qrMode();
+  }
+
   async create(input: CreateClientInput): Promise<Client> {
-    refuseUnavailableChannel(input.channel);
+    this.refuseUnavailableChannel(input.channel);
     const now = this.now();
     const id = newClientId();
+    const qr = input.channel === 'qr';
+    if (!qr && input.phone_number_id === undefined) {
+      throw new ValidationError('phone_number_id is required with channel "cloud_api"', [
+        { field: 'phone_number_id', message: 'required with channel "cloud_api"' },
+      ]);
+    }
     const client: Client = {
       id,
       slug: newLandingSlug(),
       name: input.name,
       phone_number: input.phone_number,
-      phone_number_id: input.phone_number_id,
+      phone_number_id: qr ? qrPhoneNumberId(id) : (input.phone_number_id as string),
+      ...(qr ? { qr_shard: shardOf(id, this.qrMode().shardCount) } : {}),
+      ...(qr && input.phone_number_id ? { cloud_phone_number_id: input.phone_number_id } : {}),
       faqs: input.faqs,
       language: input.language,
       bot_enabled: input.bot_enabled,
@@ -118,6 +167,7 @@ export class ClientService {
     const usesOpenAi = await this.usesOpenAi(client);
     client.assistant = this.buildAssistant(client, 1, usesOpenAi);
     await this.deps.clients.create(client);
+    await this.afterQrChange(undefined, client);
     if (usesOpenAi) return this.queueBuild(client);
     return client;
   }
@@ -177,7 +227,7 @@ export class ClientService {
 
   /** The operator's change (PATCH /clients/{id}). */
   update(id: string, changes: UpdateClientInput): Promise<Client> {
-    refuseUnavailableChannel(changes.channel);
+    this.refuseUnavailableChannel(changes.channel);
     return this.withRetryOnConcurrentChange(() => this.applyUpdate(id, changes));
   }
 
@@ -186,7 +236,7 @@ export class ClientService {
    * than the operator allows this client.
    */
   updateAsTenant(id: string, changes: TenantUpdateInput): Promise<Client> {
-    refuseUnavailableChannel(changes.channel);
+    this.refuseUnavailableChannel(changes.channel);
     return this.withRetryOnConcurrentChange(() =>
       this.applyUpdate(id, changes, (previous) => {
         // On the platform's OpenAI key, the model (and so the bill) is the operator's choice.
@@ -257,6 +307,7 @@ export class ClientService {
       if (active) delete next.deactivated_at;
       else next.deactivated_at = next.updated_at;
     }
+    this.applyChannel(previous, next, changes);
     // The assistant is rebuilt (new version) when anything it is made of changes.
     const rebuild =
       changes.faqs !== undefined ||
@@ -268,8 +319,130 @@ export class ClientService {
     const usesOpenAi = await this.usesOpenAi(next);
     if (rebuild) next.assistant = this.buildAssistant(next, previous.assistant.version + 1, usesOpenAi);
     await this.deps.clients.replace(previous, next);
+    await this.afterQrChange(previous, next);
     if (rebuild && usesOpenAi) return this.queueBuild(next);
     return next;
+  }
+
+  /**
+   * The channel of `next` after `changes`. Into QR mode: the Cloud number is kept as
+   * `cloud_phone_number_id`, the client routes as `qr:<id>` (the repository moves the route) on its
+   * shard. Back to Cloud API: the kept number (or the one given now) routes to it again.
+   */
+  private applyChannel(previous: Client, next: Client, changes: UpdateClientInput): void {
+    const was = channelOf(previous);
+    const will = changes.channel ?? was;
+    if (will === 'qr') {
+      // A number named while in QR mode is the one to go back to.
+      const cloudNumber =
+        changes.phone_number_id ?? (was === 'qr' ? previous.cloud_phone_number_id : previous.phone_number_id);
+      next.channel = 'qr';
+      next.phone_number_id = qrPhoneNumberId(next.id);
+      next.qr_shard =
+        (was === 'qr' ? previous.qr_shard : undefined) ?? shardOf(next.id, this.qrMode().shardCount);
+      if (cloudNumber !== undefined) next.cloud_phone_number_id = cloudNumber;
+      else delete next.cloud_phone_number_id;
+      return;
+    }
+    if (was !== 'qr') return;
+    const number = changes.phone_number_id ?? previous.cloud_phone_number_id;
+    if (number === undefined) {
+      throw new ValidationError(
+        'switching back to channel "cloud_api" needs a phone_number_id: this client never had a Cloud API number (the operator sets it with PATCH /clients/{id})',
+        [{ field: 'phone_number_id', message: 'required to leave QR mode' }],
+      );
+    }
+    next.channel = 'cloud_api';
+    next.phone_number_id = number;
+    delete next.cloud_phone_number_id;
+    delete next.qr_shard;
+  }
+
+  /**
+   * Tells the runner what a stored change means for the client's QR session: `start` when it became
+   * an active QR-mode client of a shard, `stop` when it stopped being one (deactivated or back on the
+   * Cloud API), and leaving QR mode deletes the stored session. The change is stored already (and
+   * the shard membership with it, which the runner also reads): a queue failure is logged and does
+   * not undo it; `POST …/qr/start` asks again.
+   */
+  private async afterQrChange(previous: Client | undefined, next: Client): Promise<void> {
+    const qr = this.deps.qr;
+    if (!qr) return;
+    const was = qrMembershipOf(previous);
+    const is = qrMembershipOf(next);
+    const tell = async (shard: string, kind: QrSessionCommand['kind']) => {
+      try {
+        await qr.commands.send(shard, this.sessionCommand(next.id, kind));
+      } catch (error) {
+        logger.error('QR session command could not be queued', {
+          clientId: next.id,
+          kind,
+          shard,
+          error: (error as Error)?.name ?? String(error),
+        });
+      }
+    };
+    if (was !== undefined && was !== is) await tell(was, 'stop');
+    if (is !== undefined && is !== was) await tell(is, 'start');
+    if (previous?.channel === 'qr' && next.channel !== 'qr' && qr.sessions) {
+      try {
+        await qr.sessions.delete(next.id);
+      } catch (error) {
+        logger.error('QR session snapshot could not be deleted', {
+          clientId: next.id,
+          error: (error as Error)?.name ?? String(error),
+        });
+      }
+    }
+  }
+
+  private sessionCommand(tenantId: string, kind: QrSessionCommand['kind']): QrSessionCommand {
+    const now = this.deps.now?.() ?? new Date();
+    const ttl = this.deps.qr?.commandTtlMs ?? DEFAULT_COMMAND_TTL_MS;
+    return {
+      v: 1,
+      id: `${kind}.${randomUUID()}`,
+      kind,
+      tenant_id: tenantId,
+      expires_at: new Date(now.getTime() + ttl).toISOString(),
+    };
+  }
+
+  /** The QR port for a QR-mode client; 409 with the reason otherwise. */
+  private qrOf(client: Client): QrModePort {
+    if (channelOf(client) !== 'qr') throw new ConflictError(NOT_IN_QR_MODE);
+    return this.qrMode();
+  }
+
+  /** GET /tenant/qr: the client's QR session as the runner last reported it (`starting` before). */
+  async qrStatus(client: Client): Promise<TenantQrStatus> {
+    const status = await this.qrOf(client).statuses.readStatus(client.id);
+    return tenantQrView(status);
+  }
+
+  /** The `qr` section of the operator's view: null for a Cloud API client (or without QR mode). */
+  async operatorQrStatus(client: Client): Promise<OperatorQrStatus | null> {
+    if (channelOf(client) !== 'qr' || !this.deps.qr) return null;
+    const status = await this.deps.qr.statuses.readStatus(client.id);
+    return {
+      ...tenantQrView(status),
+      restarts: status?.restarts ?? 0,
+      last_error: status?.last_error ?? null,
+      shard: status?.shard ?? client.qr_shard ?? null,
+      updated_at: status?.updated_at ?? null,
+    };
+  }
+
+  /**
+   * Queues `start` (a new QR after `qr_expired`, `logged_out` or `failed`) or `unlink` (log the
+   * account out, delete its stored session) on the client's shard; the state before it acts.
+   */
+  async qrCommand(client: Client, kind: 'start' | 'unlink'): Promise<{ state: TenantQrStatus['state'] }> {
+    const qr = this.qrOf(client);
+    const shard = client.qr_shard ?? shardOf(client.id, qr.shardCount);
+    await qr.commands.send(shard, this.sessionCommand(client.id, kind));
+    logger.info('QR session command queued', { clientId: client.id, kind, shard });
+    return { state: (await qr.statuses.readStatus(client.id))?.state ?? 'starting' };
   }
 
   /** Soft delete: the client is kept, inactive; its messages are acknowledged and not answered. */
@@ -280,7 +453,18 @@ export class ClientService {
       const now = this.now();
       const next: Client = { ...previous, active: false, deactivated_at: now, updated_at: now };
       await this.deps.clients.replace(previous, next);
+      await this.afterQrChange(previous, next);
       return next;
     });
   }
+}
+
+/** A stored status as the tenant sees it (never the runner's internals). */
+function tenantQrView(status: StoredQrStatus | undefined): TenantQrStatus {
+  return {
+    state: status?.state ?? 'starting',
+    qr: status?.qr ?? null,
+    qr_expires_at: status?.qr_expires_at ?? null,
+    phone_number: status?.phone_number ?? null,
+  };
 }

@@ -62,6 +62,11 @@ export interface Client {
   qr_shard?: string;
   /** Minutes a chat stays with a person after they last wrote (absent = 60). */
   handoff_minutes?: number;
+  /**
+   * QR mode: the Cloud API phone number id the client had (or was given) before it switched, so that
+   * switching back to `cloud_api` restores it. `phone_number_id` is then `qr:<id>`.
+   */
+  cloud_phone_number_id?: string;
   /** The WhatsApp Business Account id (for the webhook subscription check). */
   waba_id?: string;
   language: string;

@@ -1,9 +1,11 @@
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ConversationStore } from '../../lib/conversation/conversation-store.ts';
+import { shardOf } from '../../lib/qr/shards.ts';
 import type { DynamoStatsStore } from '../../lib/stats/dynamo-stats-store.ts';
 import { functions } from '../../lib/topology.ts';
 import { adminApiHarness } from '../support/admin-api-harness.ts';
 import { laPlazaFaqs } from '../support/fixtures.ts';
+import { type QrModeFixture, qrModeFixture } from '../support/qr-mode.ts';
 
 /**
  * Two tenants, A and B: A's key never reads, changes or erases anything of B, whatever the path, the
@@ -16,10 +18,16 @@ const SHARED_CONTACT = '34600000099';
 
 let conversations: ConversationStore;
 let stats: DynamoStatsStore;
+let qr: QrModeFixture;
+const QR_SHARDS = 2;
 const api = adminApiHarness({
   operatorKey: OPERATOR_KEY,
   addressBlock: 3,
   secretKey: 'tenant-isolation-test-key',
+  qr: async (aws, tableName) => {
+    qr = await qrModeFixture(aws, tableName, QR_SHARDS);
+    return qr.port;
+  },
 });
 const { call, asOperator } = api;
 
@@ -281,6 +289,59 @@ describe("given tenant A's key and tenant B's ids", () => {
     await expectBUntouched();
   });
 
+  it("when A reads its QR status or starts or unlinks naming B (query, headers, body, path), then A's only and nothing is queued for B", async () => {
+    for (const tenant of [a, b]) {
+      const switched = await call('PATCH', '/tenant', { key: tenant.key, body: { channel: 'qr' } });
+      expect(switched.status).toBe(200);
+    }
+    const write = async (tenant: Tenant, text: string) =>
+      qr.statuses.writeStatus(
+        tenant.id,
+        { state: 'qr', qr: text, qr_expires_at: new Date(Date.now() + 20_000).toISOString(), restarts: 0 },
+        await qr.leaseOf(shardOf(tenant.id, QR_SHARDS)),
+      );
+    await write(a, '2@qr-of-tenant-a');
+    await write(b, '2@qr-of-tenant-b');
+    const bCommands = (await qr.commandsOf(b.id)).length;
+    bBefore = await stateOf(b);
+    expect(bBefore.client.qr.qr).toBe('2@qr-of-tenant-b');
+
+    const naming = {
+      query: { id: b.id, client_id: b.id, tenant_id: b.id },
+      headers: { 'x-client-id': b.id, 'x-tenant-id': b.id },
+    };
+    const own = await call('GET', '/tenant/qr', { key: a.key, ...naming });
+    expect(own.status).toBe(200);
+    expect(own.body.qr).toBe('2@qr-of-tenant-a');
+    expect(JSON.stringify(own.body)).not.toContain('qr-of-tenant-b');
+    expect(mentionsB(own.body)).toEqual([]);
+    for (const path of ['/tenant/qr/unlink', '/tenant/qr/start']) {
+      const res = await call('POST', path, {
+        key: a.key,
+        ...naming,
+        body: { id: b.id, client_id: b.id, tenant_id: b.id },
+      });
+      expect({ path, status: res.status }).toEqual({ path, status: 202 });
+      expect(mentionsB(res.body)).toEqual([]);
+    }
+    // B's id in the path, or the operator's routes for B: no route, or not A's to call.
+    for (const [method, path, status] of [
+      ['GET', `/tenant/qr/${b.id}`, 404],
+      ['POST', `/tenant/${b.id}/qr/unlink`, 404],
+      ['GET', `/clients/${b.id}`, 403],
+      ['POST', `/clients/${b.id}/qr/unlink`, 403],
+      ['POST', `/clients/${b.id}/qr/start`, 403],
+    ] as const) {
+      const res = await call(method, path, { key: a.key });
+      expect({ path, status: res.status }).toEqual({ path, status });
+    }
+
+    const aCommands = (await qr.commandsOf(a.id)).map(({ command }) => command.kind);
+    expect(aCommands).toEqual(['start', 'unlink', 'start']);
+    expect(await qr.commandsOf(b.id)).toHaveLength(bCommands);
+    await expectBUntouched();
+  });
+
   it('then every tenant route is exercised by this file', () => {
     const exercised = [
       'GET /tenant',
@@ -289,6 +350,9 @@ describe("given tenant A's key and tenant B's ids", () => {
       'GET /tenant/api-keys',
       'DELETE /tenant/api-keys/{key_id}',
       'POST /tenant/test-connection',
+      'GET /tenant/qr',
+      'POST /tenant/qr/start',
+      'POST /tenant/qr/unlink',
       'GET /tenant/conversations',
       'GET /tenant/conversations/{contact}/messages',
       'DELETE /tenant/conversations/{contact}',

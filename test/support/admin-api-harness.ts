@@ -1,11 +1,12 @@
 import { beforeEach } from 'vitest';
 import { createAdminApiHandler } from '../../functions/admin-api.ts';
+import type { AwsClients } from '../../lib/aws-clients.ts';
 import { ConversationStore } from '../../lib/conversation/conversation-store.ts';
 import { RetentionStore } from '../../lib/retention/retention-store.ts';
 import { createLocalSecretBox } from '../../lib/secrets/secret-box.ts';
 import { DynamoStatsStore } from '../../lib/stats/dynamo-stats-store.ts';
 import { ClientRepository } from '../../lib/tenants/client-repository.ts';
-import { ClientService, type ProvisionJob } from '../../lib/tenants/client-service.ts';
+import { ClientService, type ProvisionJob, type QrModePort } from '../../lib/tenants/client-service.ts';
 import { apiEvent } from './api-events.ts';
 import { freshTable } from './emulators.ts';
 import { tenantApiDeps } from './tenant-api-deps.ts';
@@ -19,6 +20,8 @@ import { tenantApiDeps } from './tenant-api-deps.ts';
 export type CallOptions = Parameters<typeof apiEvent>[2] & { key?: string };
 
 export interface AdminApiHarness {
+  aws: AwsClients;
+  tableName: string;
   handler: ReturnType<typeof createAdminApiHandler>;
   repository: ClientRepository;
   conversations: ConversationStore;
@@ -32,6 +35,8 @@ export function adminApiHarness(options: {
   addressBlock: number;
   secretKey?: string;
   onProvision?: (job: ProvisionJob) => void;
+  /** QR mode on the harness's table (absent: the deployment has none, `channel: "qr"` is 409). */
+  qr?: (aws: AwsClients, tableName: string) => Promise<QrModePort>;
 }) {
   let ipSeq = 0;
   let sourceIp = '';
@@ -56,6 +61,7 @@ export function adminApiHarness(options: {
       },
       platformHasOpenAi: async () => false,
       defaultModel: 'gpt-5-mini',
+      ...(options.qr ? { qr: await options.qr(aws, tableName) } : {}),
     });
     const handler = createAdminApiHandler(async () => ({
       service,
@@ -71,7 +77,7 @@ export function adminApiHarness(options: {
       operatorKey: options.operatorKey,
       ...tenantApiDeps({ dynamo: aws.dynamo, tableName, service, secrets }),
     }));
-    built = { handler, repository, conversations, stats, service };
+    built = { aws, tableName, handler, repository, conversations, stats, service };
     return built;
   }
 

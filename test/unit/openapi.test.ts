@@ -147,9 +147,8 @@ describe('the OpenAPI document', () => {
         expect(query, key).toEqual([]);
       }
       if (routeDoc.response) {
-        expect(op.responses['200'].content['application/json'].schema, key).toEqual(
-          zodJson(routeDoc.response, 'output'),
-        );
+        const success = op.responses['200'] ?? op.responses['202'];
+        expect(success.content['application/json'].schema, key).toEqual(zodJson(routeDoc.response, 'output'));
       }
       expect(op.description).toContain(routeDoc.summary);
       expect(op.description).toContain(routeDoc.responses);
@@ -198,6 +197,9 @@ describe('the OpenAPI document and docs/api.md', () => {
       );
       expect(jsonBlockAfter(section, 'Response \\(200\\):'), `${method} ${path}`).toEqual(
         withDialect(op.responses['200']?.content?.['application/json']?.schema),
+      );
+      expect(jsonBlockAfter(section, 'Response \\(202\\):'), `${method} ${path}`).toEqual(
+        withDialect(op.responses['202']?.content?.['application/json']?.schema),
       );
       const query = (op.parameters ?? []).filter((p: { in: string }) => p.in === 'query');
       const markdownQuery = jsonBlockAfter(section, 'Query:') as { properties?: object } | undefined;
