@@ -36,7 +36,7 @@ type Unit = 'Count' | 'Milliseconds';
 
 interface MetricDefinition {
   /** The function (Powertools service name) that emits it. */
-  service: 'webhook' | 'assistant' | 'provisioner' | 'purge';
+  service: 'webhook' | 'assistant' | 'provisioner' | 'purge' | 'qr-runner';
   unit: Unit;
   dimension?: 'responder' | 'kind';
   description: string;
@@ -98,6 +98,16 @@ export const metricCatalog = {
   },
   PurgeRuns: { service: 'purge', unit: 'Count', description: 'Purge runs finished' },
   PurgeItemsDeleted: { service: 'purge', unit: 'Count', description: 'Items deleted by purge runs' },
+  QrSessionFailed: {
+    service: 'qr-runner',
+    unit: 'Count',
+    description: 'QR sessions that reached the failed state (repeated restarts): the tenant gets no answers',
+  },
+  QrLeaseLost: {
+    service: 'qr-runner',
+    unit: 'Count',
+    description: 'Shard leases a runner task lost while holding them (its sessions stopped without saving)',
+  },
 } as const satisfies Record<string, MetricDefinition>;
 
 export type MetricName = keyof typeof metricCatalog;
