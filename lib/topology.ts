@@ -57,6 +57,12 @@ export interface FunctionSpec {
   schedule?: { expression: string; description: string };
   /** What it does with the media bucket (S3, `MEDIA_BUCKET_NAME`), if anything. */
   media?: 'read' | 'read-write';
+  /**
+   * QR mode (when the deployment has QR shards): `send` puts commands on every shard's command
+   * queue (`QR_COMMAND_QUEUE_URLS`); `send-and-delete-sessions` also deletes tenants' stored
+   * sessions (`QR_SESSION_BUCKET`, `qr-sessions/*`).
+   */
+  qr?: 'send' | 'send-and-delete-sessions';
   /** Sends e-mail through SES (`EMAIL_IDENTITY`, `SES_CONFIGURATION_SET`). */
   email?: boolean;
   routes?: RouteSpec[];
@@ -156,6 +162,8 @@ export const functions = {
     secrets: ['OPERATOR_API_KEY', 'OPENAI_API_KEY', 'META_APP_SECRET', 'WHATSAPP_ACCESS_TOKEN'],
     tenantSecrets: 'encrypt-decrypt',
     media: 'read-write',
+    // Start, stop and unlink commands; a tenant leaving QR mode has its stored session deleted.
+    qr: 'send-and-delete-sessions',
     // Invitations (SES v2 SendEmail).
     email: true,
     // A forced purge runs inside the request with a 20 s budget (API Gateway allows 30 s).
@@ -187,6 +195,8 @@ export const functions = {
     table: 'read-write',
     secrets: ['WHATSAPP_ACCESS_TOKEN', 'OPENAI_API_KEY'],
     tenantSecrets: 'decrypt',
+    // A QR tenant's replies are `send` commands on its shard's command queue.
+    qr: 'send',
     // OpenAI worst case ~50 s (3 attempts of 15 s plus backoff), then Graph sends with retries.
     timeoutSeconds: 90,
     memoryMb: 1024,

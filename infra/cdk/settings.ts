@@ -34,6 +34,16 @@ const contextSchema = z.object({
   /** Default-stage throttling of the HTTP API (requests per second, steady and burst). */
   apiRateLimit: z.coerce.number().int().min(1).default(200),
   apiBurstLimit: z.coerce.number().int().min(1).default(400),
+  /**
+   * QR mode: the number of shards (one command queue and one Fargate runner task each). 0 turns QR
+   * mode off on this deployment: no session bucket, command queues, cluster or runner.
+   */
+  qrShards: z.coerce.number().int().min(0).max(50).default(1),
+  /**
+   * The most QR sessions one runner task hosts: the task is sized from it (infra/cdk/constructs/
+   * qr-runner-service.ts, `fargateTaskSize`) and the runner gets it as QR_SESSIONS_PER_TASK.
+   */
+  qrSessionsPerTask: z.coerce.number().int().min(1).max(50).default(4),
   graphApiVersion: z.string().optional(),
   openAiModel: z.string().optional(),
   retentionHours: z.coerce.number().int().optional(),
@@ -50,6 +60,8 @@ export interface DeploySettings {
   logRetention: RetentionDays;
   mediaExpirationDays: number;
   api: { rateLimit: number; burstLimit: number };
+  /** QR mode's shards (0: off) and the sessions-per-task budget the runner task is sized from. */
+  qr: { shards: number; sessionsPerTask: number };
   /** Plain configuration every function receives (validated by the functions' own schema). */
   functionSettings: { GRAPH_API_VERSION: string; OPENAI_MODEL: string; RETENTION_HOURS: string };
 }
@@ -88,6 +100,7 @@ export function readSettings(app: App): DeploySettings {
     logRetention: retentionDays as RetentionDays,
     mediaExpirationDays: context.mediaExpirationDays,
     api: { rateLimit: context.apiRateLimit, burstLimit: context.apiBurstLimit },
+    qr: { shards: context.qrShards, sessionsPerTask: context.qrSessionsPerTask },
     functionSettings: {
       GRAPH_API_VERSION: config.GRAPH_API_VERSION,
       OPENAI_MODEL: config.OPENAI_MODEL,

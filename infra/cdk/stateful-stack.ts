@@ -7,6 +7,8 @@ import { AppTable } from './constructs/app-table.ts';
 import { EmailSending } from './constructs/email-sending.ts';
 import { MediaBucket } from './constructs/media-bucket.ts';
 import { PlatformSecrets } from './constructs/platform-secrets.ts';
+import { QrCommandQueues } from './constructs/qr-command-queues.ts';
+import { QrSessionBucket } from './constructs/qr-session-bucket.ts';
 import { QueueWithDlq } from './constructs/queue-with-dlq.ts';
 import type { DeploySettings } from './settings.ts';
 
@@ -20,7 +22,8 @@ export interface StatefulStackProps extends StackProps {
 
 /**
  * Everything that holds data or identity and must outlive a redeploy of the code: the table, the
- * queues, the media bucket, the platform secrets, the tenant-secrets key and SES. In production
+ * queues (QR mode's command queues too), the media and QR session buckets, the platform secrets, the
+ * tenant-secrets key and SES. In production
  * every one of them is retained when the stack is deleted, and the stack has termination protection.
  */
 export class StatefulStack extends Stack {
@@ -30,6 +33,8 @@ export class StatefulStack extends Stack {
   readonly tenantSecretsKey: Key;
   readonly media: MediaBucket;
   readonly email: EmailSending;
+  /** QR mode's session snapshots and per-shard command queues; absent when `qrShards` is 0. */
+  readonly qr: { sessions: QrSessionBucket; commandQueues: QrCommandQueues } | undefined;
 
   constructor(scope: Construct, id: string, props: StatefulStackProps) {
     const { settings, queues, namePrefix, ...stackProps } = props;
@@ -71,6 +76,18 @@ export class StatefulStack extends Stack {
     });
 
     this.email = new EmailSending(this, 'Email', { identity: settings.sesIdentity });
+
+    this.qr =
+      settings.qr.shards > 0
+        ? {
+            sessions: new QrSessionBucket(this, 'QrSessions', {
+              stage: settings.stage,
+              retain,
+              accessLogs: this.media.accessLogs,
+            }),
+            commandQueues: new QrCommandQueues(this, 'QrCommands', { shards: settings.qr.shards, retain }),
+          }
+        : undefined;
 
     new CfnOutput(this, 'TableName', { value: this.table.tableName });
     for (const name of Object.keys(this.platformSecrets.secrets)) {

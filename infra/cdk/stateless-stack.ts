@@ -1,4 +1,5 @@
 import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
@@ -11,6 +12,9 @@ import { HttpApiRoutes } from './constructs/http-api.ts';
 import { mediaBucketName } from './constructs/media-bucket.ts';
 import { OperationsDashboard } from './constructs/operations-dashboard.ts';
 import { fallbackRate, graphErrorRate, productMetric } from './constructs/product-metrics.ts';
+import { QrRunnerService } from './constructs/qr-runner-service.ts';
+import { QR_SESSION_PREFIX, qrSessionBucketName } from './constructs/qr-session-bucket.ts';
+import type { QueueWithDlq } from './constructs/queue-with-dlq.ts';
 import { grantMediaAccess, grantTableAccess, nagResourceName } from './grants.ts';
 import type { DeploySettings } from './settings.ts';
 import type { StatefulStack } from './stateful-stack.ts';
@@ -36,6 +40,10 @@ const FALLBACK_RATE_PERCENT = 20;
 const GRAPH_ERROR_RATE_PERCENT = 10;
 const SIGNATURE_REJECTIONS = 20;
 const ITEMS_DROPPED = 10;
+/** QR mode: a command older than this waits for a session that is not connected, or no runner. */
+const QR_COMMAND_AGE_SECONDS = 300;
+/** QR mode: leases lost in 15 minutes before it is churn rather than one task replacement. */
+const QR_LEASES_LOST = 3;
 
 /**
  * The code and what drives and watches it: one function per topology entry with exactly the grants
@@ -47,6 +55,8 @@ export class StatelessStack extends Stack {
   readonly http: HttpApiRoutes;
   readonly alarms: OperationalAlarms;
   readonly schedules: Record<string, FunctionSchedule> = {};
+  /** The QR browser-runner (absent when the deployment has no QR shards). */
+  readonly qrRunner: QrRunnerService | undefined;
   private scheduleDeadLetters: Queue | undefined;
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
@@ -113,15 +123,67 @@ export class StatelessStack extends Stack {
 
     this.productAlarms();
 
+    this.qrRunner = stateful.qr
+      ? new QrRunnerService(this, 'QrRunner', {
+          shards: settings.qr.shards,
+          sessionsPerTask: settings.qr.sessionsPerTask,
+          table: stateful.table,
+          inboundQueue: this.inboundQueue(stateful).queue,
+          inboundQueueUrlEnv: this.inboundQueue(stateful).spec.urlEnv,
+          commandQueues: stateful.qr.commandQueues,
+          sessionBucketName: qrSessionBucketName(this, settings.stage),
+          logRetention: settings.logRetention,
+          retainLogs: settings.isProduction,
+        })
+      : undefined;
+    if (this.qrRunner && stateful.qr) this.qrAlarms(this.qrRunner, stateful.qr.commandQueues.queues);
+
     new OperationsDashboard(this, 'Operations', {
       dashboardName: namePrefix,
       api: this.http.api,
       functions: Object.values(this.functions),
       queues: Object.entries(stateful.queues).map(([name, queue]) => ({ name, queue })),
       alarms: this.alarms.alarms,
+      ...(this.qrRunner && stateful.qr
+        ? { qr: { runner: this.qrRunner, commandQueues: stateful.qr.commandQueues.queues } }
+        : {}),
     });
 
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn });
+  }
+
+  /** The inbound FIFO queue, which QR sessions' messages join (channel `qr`). */
+  private inboundQueue(stateful: StatefulStack) {
+    const queue = stateful.queues.inbound;
+    if (!queue) throw new Error("QR mode needs the topology's inbound queue");
+    return queue;
+  }
+
+  /** QR mode: failed sessions, lease churn, command queues' age and dead letters, running tasks. */
+  private qrAlarms(runner: QrRunnerService, commandQueues: QueueWithDlq[]): void {
+    this.alarms.above(
+      'qr-session-failed',
+      productMetric('QrSessionFailed'),
+      1,
+      "A QR session reached 'failed' after repeated restarts: that tenant gets no answers until it is started again (docs/qr-mode.md, Alarms)",
+    );
+    this.alarms.above(
+      'qr-lease-churn',
+      productMetric('QrLeaseLost').with({ period: Duration.minutes(15) }),
+      QR_LEASES_LOST,
+      `${QR_LEASES_LOST}+ shard leases lost in 15 minutes: runner tasks are dying, stalling or fighting over shards, and their sessions restart (docs/qr-mode.md, Alarms)`,
+    );
+    commandQueues.forEach((queue, shard) => {
+      this.alarms.queueAge(`qr-commands-${shard}`, queue.queue, QR_COMMAND_AGE_SECONDS);
+      this.alarms.deadLetters(`qr-commands-${shard}`, queue.deadLetterQueue);
+    });
+    this.alarms.below(
+      'qr-runner-tasks',
+      runner.runningTaskCount(),
+      runner.shards,
+      `Fewer than ${runner.shards} QR runner tasks running for 15 minutes: a shard has no runner and its tenants' sessions are down (docs/qr-mode.md, Alarms)`,
+      3,
+    );
   }
 
   /** Alarms on what the functions report (lib/observability/metric-catalog.ts). */
@@ -203,6 +265,12 @@ export class StatelessStack extends Stack {
     if (settings.metaAppId && spec.secrets.includes('META_APP_SECRET')) {
       environment.META_APP_ID = settings.metaAppId;
     }
+    // QR mode: only on a deployment with QR shards (unset, the functions keep QR mode off).
+    const qr = spec.qr ? stateful.qr : undefined;
+    if (qr) environment.QR_COMMAND_QUEUE_URLS = qr.commandQueues.urlsEnv;
+    if (qr && spec.qr === 'send-and-delete-sessions') {
+      environment.QR_SESSION_BUCKET = qrSessionBucketName(this, settings.stage);
+    }
 
     const app = new AppFunction(this, `${name[0]?.toUpperCase()}${name.slice(1)}`, {
       name,
@@ -233,6 +301,17 @@ export class StatelessStack extends Stack {
       });
     }
     if (sendsEmail) stateful.email.grantSend(role);
+
+    if (qr) qr.commandQueues.grantSend(role);
+    if (qr && spec.qr === 'send-and-delete-sessions') {
+      const sessions = `${this.formatArn({ service: 's3', region: '', account: '', resource: qrSessionBucketName(this, settings.stage) })}/${QR_SESSION_PREFIX}*`;
+      role.addToPrincipalPolicy(new PolicyStatement({ actions: ['s3:DeleteObject'], resources: [sessions] }));
+      Validations.of(role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${nagResourceName(this, sessions)}]`,
+        reason:
+          "Deletes QR session snapshots only (qr-sessions/<tenant id>/session.zip, a tenant's unlink or leaving QR mode): tenant ids are unknown in advance",
+      });
+    }
 
     if (spec.consumes) {
       const queue = queueOf(spec.consumes);

@@ -52,7 +52,9 @@ describe('stateful stack, production stage', () => {
   });
 
   it('creates every topology queue with its dead-letter queue, encrypted and TLS-only', () => {
-    template.resourceCountIs('AWS::SQS::Queue', topologyQueues.length * 2);
+    // (plus each QR shard's command queue and its dead-letter queue: test/infra/qr-mode.test.ts)
+    const qrQueues = (app.stateful.stack.qr?.commandQueues.queues.length ?? 0) * 2;
+    template.resourceCountIs('AWS::SQS::Queue', topologyQueues.length * 2 + qrQueues);
     for (const [name, spec] of topologyQueues) {
       const { queue, deadLetterQueue } = app.stateful.stack.queues[name]!;
       const queueProps = props(template.toJSON().Resources[logicalId(app.stateful.stack, queue)]);
@@ -131,7 +133,8 @@ describe('stateful stack, production stage', () => {
     const policies = Object.values(resourcesOfType(template, 'AWS::S3::BucketPolicy')).map((p) =>
       JSON.stringify(props(p).PolicyDocument),
     );
-    expect(policies.filter((p) => p.includes('"aws:SecureTransport":"false"'))).toHaveLength(2);
+    // The media bucket, its access-log bucket and the QR session bucket.
+    expect(policies.filter((p) => p.includes('"aws:SecureTransport":"false"'))).toHaveLength(3);
   });
 
   it('sets up SES: the domain identity in a TLS-only configuration set', () => {

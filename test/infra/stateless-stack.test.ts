@@ -195,6 +195,7 @@ describe('IAM: exactly the actions each function needs', () => {
         "sqs:GetQueueAttributes",
         "sqs:GetQueueUrl",
         "sqs:ReceiveMessage",
+        "sqs:SendMessage",
         "xray:PutTelemetryRecords",
         "xray:PutTraceSegments",
       ]
@@ -438,7 +439,8 @@ describe('alarms and dashboard', () => {
   it('alarms when any dead-letter queue holds a message, and when the inbound queue backs up', () => {
     const depth = alarms().filter((a) => a.MetricName === 'ApproximateNumberOfMessagesVisible');
     const scheduleDlq = topologyFunctions.some(([, s]) => s.schedule) ? 1 : 0;
-    expect(depth).toHaveLength(Object.keys(topologyQueues).length + scheduleDlq);
+    const qrDlqs = app.stateful.stack.qr?.commandQueues.queues.length ?? 0;
+    expect(depth).toHaveLength(Object.keys(topologyQueues).length + scheduleDlq + qrDlqs);
     for (const alarm of depth) expect(alarm).toMatchObject({ Threshold: 1, Statistic: 'Maximum' });
     expect(
       alarms().some(

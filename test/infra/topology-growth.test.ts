@@ -66,7 +66,8 @@ describe('a grown topology', () => {
 
   it('deploys the new functions and the new queue with its dead-letter queue', () => {
     app.stateless.template.resourceCountIs('AWS::Lambda::Function', Object.keys(grownFunctions).length);
-    app.stateful.template.resourceCountIs('AWS::SQS::Queue', Object.keys(grownQueues).length * 2);
+    const qrQueues = (app.stateful.stack.qr?.commandQueues.queues.length ?? 0) * 2;
+    app.stateful.template.resourceCountIs('AWS::SQS::Queue', Object.keys(grownQueues).length * 2 + qrQueues);
   });
 
   it('schedules the new scheduled function and alarms on its errors', () => {

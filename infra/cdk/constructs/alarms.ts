@@ -88,9 +88,31 @@ export class OperationalAlarms extends Construct {
     return this.add(name, { metric, threshold, description, evaluationPeriods: periods });
   }
 
+  /**
+   * A metric below a threshold for `periods` consecutive 5-minute periods; no data counts as below
+   * (what is watched, e.g. running tasks, stopped reporting).
+   */
+  below(name: string, metric: IMetric, threshold: number, description: string, periods = 1): Alarm {
+    return this.add(name, {
+      metric,
+      threshold,
+      description,
+      evaluationPeriods: periods,
+      comparisonOperator: ComparisonOperator.LESS_THAN_THRESHOLD,
+      treatMissingData: TreatMissingData.BREACHING,
+    });
+  }
+
   private add(
     name: string,
-    options: { metric: IMetric; threshold: number; description: string; evaluationPeriods?: number },
+    options: {
+      metric: IMetric;
+      threshold: number;
+      description: string;
+      evaluationPeriods?: number;
+      comparisonOperator?: ComparisonOperator;
+      treatMissingData?: TreatMissingData;
+    },
   ): Alarm {
     const alarm = new Alarm(this, name, {
       alarmName: `${this.namePrefix}-${name}`,
@@ -98,8 +120,8 @@ export class OperationalAlarms extends Construct {
       metric: options.metric,
       threshold: options.threshold,
       evaluationPeriods: options.evaluationPeriods ?? 1,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
+      comparisonOperator: options.comparisonOperator ?? ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: options.treatMissingData ?? TreatMissingData.NOT_BREACHING,
     });
     alarm.addAlarmAction(this.action);
     alarm.addOkAction(this.action);

@@ -18,6 +18,7 @@ import {
   graphErrorsByKind,
   productMetric,
 } from './product-metrics.ts';
+import type { QrRunnerService } from './qr-runner-service.ts';
 import type { QueueWithDlq } from './queue-with-dlq.ts';
 
 export interface OperationsDashboardProps {
@@ -26,6 +27,8 @@ export interface OperationsDashboardProps {
   functions: AppFunction[];
   queues: Array<{ name: string; queue: QueueWithDlq }>;
   alarms: Alarm[];
+  /** QR mode's runner and command queues (one per shard), when the deployment has QR shards. */
+  qr?: { runner: QrRunnerService; commandQueues: QueueWithDlq[] };
 }
 
 const period = Duration.minutes(5);
@@ -108,6 +111,7 @@ export class OperationsDashboard extends Construct {
         }),
       ]);
     }
+    if (props.qr) rows.push(...qrRows(props.qr));
     this.dashboard = new Dashboard(this, 'Dashboard', {
       dashboardName: props.dashboardName,
       widgets: rows,
@@ -159,6 +163,76 @@ function productRows(): IWidget[][] {
           productMetric('PurgeRuns'),
           productMetric('PurgeItemsDeleted'),
         ],
+        width: 8,
+      }),
+    ],
+  ];
+}
+
+/** QR mode: session failures and lease losses, runner tasks and their use, command queues. */
+function qrRows(qr: NonNullable<OperationsDashboardProps['qr']>): IWidget[][] {
+  const { runner } = qr;
+  return [
+    [
+      new GraphWidget({
+        title: 'QR sessions failed and restarted, shard leases taken and lost',
+        left: [productMetric('QrSessionFailed'), productMetric('QrSessionRestarts')],
+        right: [productMetric('QrLeaseAcquired'), productMetric('QrLeaseLost')],
+        width: 8,
+      }),
+      new GraphWidget({
+        title: `QR runner tasks (desired ${runner.shards})`,
+        left: [runner.runningTaskCount()],
+        leftYAxis: { min: 0 },
+        width: 8,
+      }),
+      new GraphWidget({
+        title: 'QR runner CPU and memory (% of the task)',
+        left: [
+          runner.service.metricCpuUtilization({ period, statistic: 'Maximum' }),
+          runner.service.metricMemoryUtilization({ period, statistic: 'Maximum' }),
+        ],
+        leftYAxis: { min: 0, max: 100 },
+        width: 8,
+      }),
+    ],
+    [
+      new GraphWidget({
+        title: 'QR messages in, replies sent, commands expired',
+        left: [
+          productMetric('QrMessagesReceived'),
+          productMetric('QrCommandsSent'),
+          productMetric('QrCommandsExpired'),
+        ],
+        width: 8,
+      }),
+      new GraphWidget({
+        title: 'QR command queues: age of oldest command (s)',
+        left: qr.commandQueues.map((q, shard) =>
+          q.queue.metricApproximateAgeOfOldestMessage({
+            period,
+            statistic: 'Maximum',
+            label: `shard ${shard}`,
+          }),
+        ),
+        width: 8,
+      }),
+      new GraphWidget({
+        title: 'QR command queues: depth and dead letters',
+        left: qr.commandQueues.map((q, shard) =>
+          q.queue.metricApproximateNumberOfMessagesVisible({
+            period,
+            statistic: 'Maximum',
+            label: `shard ${shard}`,
+          }),
+        ),
+        right: qr.commandQueues.map((q, shard) =>
+          q.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+            period,
+            statistic: 'Maximum',
+            label: `shard ${shard} dead letters`,
+          }),
+        ),
         width: 8,
       }),
     ],
