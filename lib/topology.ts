@@ -176,14 +176,18 @@ export const functions = {
     routes: [
       { method: 'GET', path: '/client/{slug}', auth: 'none' },
       { method: 'GET', path: '/client/{slug}/status', auth: 'none' },
+      // A QR tenant's QR panel, for its own browser session (checked by the handler itself).
+      { method: 'GET', path: '/client/{slug}/qr', auth: 'none' },
       { method: 'GET', path: '/console', auth: 'none' },
       { method: 'GET', path: '/web/assets/{hash}/{name}', auth: 'none' },
       { method: 'GET', path: '/openapi.json', auth: 'none' },
       { method: 'GET', path: '/docs', auth: 'none' },
     ],
-    // Pages read a client by its landing slug (two GetItems); everything else goes through the admin API.
+    // Pages read a client by its landing slug (two GetItems); the QR panel also reads the browser
+    // session, the key behind it and the tenant's QR status (GetItems); everything else goes through
+    // the admin API.
     table: 'read',
-    tableLeadingKeys: ['SLUG#*', 'CLIENT#*'],
+    tableLeadingKeys: ['SLUG#*', 'CLIENT#*', 'SESSION#*', 'APIKEY#*'],
     secrets: [],
     timeoutSeconds: 10,
     memoryMb: 256,

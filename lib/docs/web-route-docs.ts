@@ -12,6 +12,12 @@ export const webRouteDocs: Record<string, RouteDoc> = {
     responses:
       '200 `{"name","language","active","channel","connected","assistant_ready","assistant_status"}`; 404',
   },
+  'GET /client/{slug}/qr': {
+    summary:
+      "A QR-mode business's QR panel (an HTML fragment its landing page refreshes every 5 s): the session's state in words, in state `qr` the QR drawn as an SVG with its expiry, the linked number once connected, and the buttons that call `POST /tenant/qr/unlink` and `POST /tenant/qr/start`. For that business's own `wa_session` cookie only; never cached.",
+    responses:
+      "200 HTML fragment; 401 no session, or another business's; 404 unknown page, a Cloud API business, or QR mode not available here",
+  },
   'GET /console': {
     summary:
       'The operator console (HTML): sign in with the operator key; clients with their state, statistics and every operator action, through the operator routes with a session cookie.',

@@ -1,7 +1,8 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { openApiJson } from '../docs/openapi.ts';
-import { NotFoundError } from '../errors.ts';
+import { NotFoundError, UnauthorizedError } from '../errors.ts';
 import { header, json } from '../http/http-response.ts';
+import type { QrStatus } from '../qr/qr-status-store.ts';
 import type { ClientRepository } from '../tenants/client-repository.ts';
 import { webAssets } from './assets.generated.ts';
 import { htmlResponse, securityHeaders } from './html.ts';
@@ -9,11 +10,22 @@ import { preferredLanguage } from './i18n.ts';
 import { consolePage } from './pages/console-page.ts';
 import { docsPage } from './pages/docs-page.ts';
 import { landingPage, notFoundPage } from './pages/landing-page.ts';
+import { qrPanel } from './pages/qr-panel.ts';
 import { publicStatus } from './public-status.ts';
+import { SESSION_COOKIE } from './session-store.ts';
 
 export interface WebDeps {
   clients: Pick<ClientRepository, 'findBySlug'>;
   publicBaseUrl?: string | undefined;
+  /**
+   * QR mode runs on this deployment (a QR runner exists): the landing page offers it without the
+   * "not available" hint and, for a QR tenant, shows its QR panel. Off when unset.
+   */
+  qrModeAvailable?: boolean;
+  /** Which tenant a browser session (the cookie's id) speaks for, while it and its key are live. */
+  tenantSessions?: { tenantOf(sessionId: string): Promise<string | undefined> };
+  /** A QR tenant's session status as its runner last wrote it (QrStatusStore). */
+  qrStatus?: { read(tenantId: string): Promise<QrStatus | undefined> };
 }
 
 type WebRoute = (event: APIGatewayProxyEventV2, deps: WebDeps) => Promise<APIGatewayProxyStructuredResultV2>;
@@ -28,11 +40,45 @@ async function clientOf(event: APIGatewayProxyEventV2, deps: WebDeps) {
   return SLUG_PATTERN.test(slug) ? deps.clients.findBySlug(slug) : undefined;
 }
 
+/** A cookie of the request (API Gateway v2 passes them in `cookies`; a raw header works too). */
+function cookieOf(event: APIGatewayProxyEventV2, name: string): string | undefined {
+  const pairs = event.cookies ?? (header(event, 'cookie') ?? '').split(';');
+  for (const pair of pairs) {
+    const index = pair.indexOf('=');
+    if (index > 0 && pair.slice(0, index).trim() === name) return pair.slice(index + 1).trim();
+  }
+  return undefined;
+}
+
 export const webRoutes: Record<string, WebRoute> = {
   'GET /client/{slug}': async (event, deps) => {
     const client = await clientOf(event, deps);
     if (!client) return htmlResponse(404, notFoundPage(preferredLanguage(header(event, 'accept-language'))));
-    return htmlResponse(200, landingPage({ slug: client.slug, status: publicStatus(client) }));
+    return htmlResponse(
+      200,
+      landingPage({
+        slug: client.slug,
+        status: publicStatus(client),
+        qrModeAvailable: deps.qrModeAvailable === true,
+      }),
+    );
+  },
+  /**
+   * The QR panel of a QR tenant's page, as an HTML fragment, for that tenant's own browser session
+   * only (the QR links a phone to the tenant's assistant: nobody else may see it).
+   */
+  'GET /client/{slug}/qr': async (event, deps) => {
+    const client = await clientOf(event, deps);
+    if (!client || !deps.qrModeAvailable || !deps.qrStatus || !deps.tenantSessions) {
+      throw new NotFoundError('no such page');
+    }
+    const sessionId = cookieOf(event, SESSION_COOKIE);
+    const tenantId = sessionId ? await deps.tenantSessions.tenantOf(sessionId) : undefined;
+    if (tenantId !== client.id) throw new UnauthorizedError('sign in as this business to see its QR');
+    if (client.channel !== 'qr') throw new NotFoundError('this business does not use QR mode');
+    const lang = client.language === 'en' ? 'en' : 'es';
+    const fragment = await qrPanel(await deps.qrStatus.read(client.id), lang);
+    return htmlResponse(200, fragment);
   },
   'GET /client/{slug}/status': async (event, deps) => {
     const client = await clientOf(event, deps);

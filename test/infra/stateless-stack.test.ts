@@ -232,14 +232,18 @@ describe('IAM: exactly the actions each function needs', () => {
     expect(topologyFunctions.map(([name]) => name).sort()).toEqual(pinned.sort());
   });
 
-  it('pins the web pages: single items under SLUG# and CLIENT# only (a client by its slug), nothing else', () => {
+  it('pins the web pages: single items under SLUG#, CLIENT#, SESSION# and APIKEY# only (a client by its slug; the QR panel: its session, its key, its QR status), nothing else', () => {
     const table = roleStatements(template, roleId('web')).filter((statement) =>
       JSON.stringify(statement).includes('dynamodb:'),
     );
     expect(table).toHaveLength(1);
     expect(table[0]).toMatchObject({
       Action: 'dynamodb:GetItem',
-      Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['SLUG#*', 'CLIENT#*'] } },
+      Condition: {
+        'ForAllValues:StringLike': {
+          'dynamodb:LeadingKeys': ['SLUG#*', 'CLIENT#*', 'SESSION#*', 'APIKEY#*'],
+        },
+      },
     });
     expect(roleActions(template, roleId('web'))).toEqual([
       'dynamodb:GetItem',

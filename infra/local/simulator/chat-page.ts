@@ -42,6 +42,7 @@ function loadFiles(): NonNullable<typeof files> {
     assets: new Map([
       ['/simulator/chat.css', { contentType: 'text/css; charset=utf-8', body: read('chat.css') }],
       ['/simulator/chat.js', { contentType: 'text/javascript; charset=utf-8', body: read('chat.js') }],
+      ['/simulator/phone.js', { contentType: 'text/javascript; charset=utf-8', body: read('phone.js') }],
     ]),
   };
   return files;

@@ -10,6 +10,9 @@
   const LANG = main.dataset.lang === 'en' ? 'en' : 'es';
   const W = JSON.parse(main.dataset.i18n || '{}');
   const REFRESH_MS = 10_000;
+  // QR mode runs on this deployment: a QR tenant's panel shows its QR panel, refreshed every 5 s.
+  const QR_MODE = main.dataset.qrMode === 'available';
+  const QR_REFRESH_MS = 5_000;
 
   const $ = (id) => document.getElementById(id);
 
@@ -193,9 +196,99 @@
     if (document.visibilityState === 'visible') {
       refreshStatus();
       scheduleRefresh();
+      if (qrWanted()) loadQrPanel();
     } else {
       clearTimeout(refreshTimer);
       refreshTimer = null;
+      clearTimeout(qrTimer);
+      qrTimer = null;
+    }
+  });
+
+  // ---------------------------------------------------------------- the QR panel, every 5 s
+
+  // The panel is rendered by the server (GET /client/{slug}/qr, for this tenant's session only: the
+  // QR is drawn there as an SVG) and put in place here as it comes, parsed as an inert document (no
+  // script of it runs; the CSP allows none anyway). Its buttons ask the tenant API.
+  let qrTimer = null;
+  let qrLoading = false;
+  const qrSlot = () => $('qr-panel-slot');
+  const qrWanted = () => QR_MODE && Boolean(qrSlot()) && tenant?.channel === 'qr';
+
+  function stopQr() {
+    clearTimeout(qrTimer);
+    qrTimer = null;
+    const slot = qrSlot();
+    if (slot) {
+      slot.replaceChildren();
+      slot.hidden = true;
+    }
+    if ($('qr-status')) setMessage($('qr-status'), '');
+  }
+
+  function scheduleQr() {
+    clearTimeout(qrTimer);
+    qrTimer = null;
+    if (!qrWanted() || document.visibilityState !== 'visible') return;
+    qrTimer = setTimeout(loadQrPanel, QR_REFRESH_MS);
+  }
+
+  async function loadQrPanel() {
+    if (!qrWanted()) {
+      stopQr();
+      return;
+    }
+    if (qrLoading) return;
+    qrLoading = true;
+    try {
+      const res = await fetch(`/client/${encodeURIComponent(SLUG)}/qr`, {
+        headers: { accept: 'text/html' },
+        credentials: 'same-origin',
+        cache: 'no-store',
+      });
+      if (res.status === 401) {
+        showSignIn(W.sessionEnded);
+        return;
+      }
+      if (!res.ok) return; // tried again at the next tick
+      const doc = new DOMParser().parseFromString(await res.text(), 'text/html');
+      const fresh = doc.getElementById('qr-panel');
+      const slot = qrSlot();
+      if (!fresh || !slot || !qrWanted()) return;
+      // A focused button keeps the focus when the same button comes back.
+      const focused = slot.contains(document.activeElement)
+        ? document.activeElement?.dataset?.qrAction
+        : null;
+      slot.replaceChildren(document.importNode(fresh, true));
+      slot.hidden = false;
+      main.dataset.qrState = fresh.dataset.qrState || '';
+      if (focused) slot.querySelector(`[data-qr-action="${CSS.escape(focused)}"]`)?.focus();
+    } catch {
+      // A missed refresh is tried again at the next tick.
+    } finally {
+      qrLoading = false;
+      scheduleQr();
+    }
+  }
+
+  function startQr() {
+    if (qrWanted()) loadQrPanel();
+    else stopQr();
+  }
+
+  document.addEventListener('click', async (event) => {
+    const button = event.target instanceof Element ? event.target.closest('[data-qr-action]') : null;
+    if (!button || !qrSlot()?.contains(button)) return;
+    const action = button.dataset.qrAction;
+    if (action !== 'unlink' && action !== 'start') return;
+    const statusNode = $('qr-status');
+    setMessage(statusNode, W.qrPanel.working);
+    try {
+      await busy([button], () => tenantApi('POST', `/tenant/qr/${action}`));
+      setMessage(statusNode, action === 'unlink' ? W.qrPanel.unlinked : W.qrPanel.started, 'ok');
+      await loadQrPanel();
+    } catch (error) {
+      setMessage(statusNode, error.message, 'error');
     }
   });
 
@@ -260,6 +353,7 @@
   function showSignIn(message) {
     session = null;
     clearPanel();
+    stopQr();
     show($('tenant-panel'), false);
     show($('sign-in'), true);
     setMessage($('sign-in-error'), message || '', 'error');
@@ -291,6 +385,7 @@
     setMessage($('sign-in-error'), '');
     renderTenant(own);
     show($('tenant-panel'), true);
+    startQr();
     loadKeys();
     loadConversations();
     return true;
@@ -404,6 +499,7 @@
       );
       tenant = updated;
       renderTenant(updated);
+      startQr();
       setMessage(statusNode, W.saved, 'ok');
     } catch (error) {
       showError(form, statusNode, error);
@@ -499,7 +595,7 @@
     const chosen = $('channel-qr').checked ? 'qr' : 'cloud_api';
     const changes = chosen === tenant.channel ? {} : { channel: chosen };
     patchTenant(event.currentTarget, $('channel-status'), changes).then(() => {
-      // Until the QR runner exists the API refuses QR mode; show its reason and the channel in use.
+      // Where the API refuses QR mode (no QR runner here), show its reason and the channel in use.
       if (tenant && chosen !== tenant.channel) {
         $(tenant.channel === 'qr' ? 'channel-qr' : 'channel-cloud').checked = true;
       }

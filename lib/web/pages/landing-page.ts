@@ -73,7 +73,11 @@ const scriptWords = (w: Words) => ({
   thisSession: w.thisSession,
   revoke: w.revoke,
   revoked: w.revoked,
-  qrUnavailable: w.qrUnavailable,
+  qrPanel: {
+    working: w.qrPanel.working,
+    unlinked: w.qrPanel.unlinked,
+    started: w.qrPanel.started,
+  },
   error: w.error,
   networkError: w.networkError,
   languages: w.languages,
@@ -82,7 +86,7 @@ const scriptWords = (w: Words) => ({
 const formStatus = (id: string) =>
   html`<p class="form-status" id="${id}" role="status" aria-live="polite"></p>`;
 
-function panel(w: Words): RawHtml {
+function panel(w: Words, qrModeAvailable: boolean): RawHtml {
   return html`<section id="tenant-panel" class="panel" aria-labelledby="panel-heading" hidden>
 <div class="panel-head">
 <h2 id="panel-heading">${w.panelHeading}</h2>
@@ -93,6 +97,12 @@ function panel(w: Words): RawHtml {
 <h3 id="assistant-heading">${w.assistantLabel}</h3>
 <p id="assistant-state" class="assistant-state" role="status" aria-live="polite"></p>
 </div>
+${
+  qrModeAvailable
+    ? html`<div id="qr-panel-slot" aria-live="polite" hidden></div>
+${formStatus('qr-status')}`
+    : ''
+}
 
 <form id="settings-form" class="card" novalidate aria-labelledby="settings-heading">
 <h3 id="settings-heading">${w.settingsHeading}</h3>
@@ -133,12 +143,12 @@ ${formStatus('faqs-status')}
 <label for="channel-cloud">${w.channelCloud}</label>
 </div>
 <div class="check-row">
-<input type="radio" id="channel-qr" name="channel" value="qr" aria-describedby="qr-warning qr-unavailable">
+<input type="radio" id="channel-qr" name="channel" value="qr" aria-describedby="${qrModeAvailable ? 'qr-warning' : 'qr-warning qr-unavailable'}">
 <label for="channel-qr">${w.channelQr}</label>
 </div>
 </fieldset>
 <p class="warning" id="qr-warning">${w.qrWarning}</p>
-<p class="hint" id="qr-unavailable">${w.qrUnavailable}</p>
+${qrModeAvailable ? '' : html`<p class="hint" id="qr-unavailable">${w.qrUnavailable}</p>`}
 <button type="submit">${w.saveChannel}</button>
 ${formStatus('channel-status')}
 </form>
@@ -196,7 +206,12 @@ ${formStatus('keys-status')}
 </section>`;
 }
 
-export function landingPage(input: { slug: string; status: PublicStatus }): RawHtml {
+export function landingPage(input: {
+  slug: string;
+  status: PublicStatus;
+  qrModeAvailable?: boolean;
+}): RawHtml {
+  const qrModeAvailable = input.qrModeAvailable === true;
   const lang: PageLanguage = input.status.language === 'en' ? 'en' : 'es';
   const w = words[lang];
   return page({
@@ -204,7 +219,7 @@ export function landingPage(input: { slug: string; status: PublicStatus }): RawH
     lang,
     scripts: ['landing.js'],
     styles: ['landing.css'],
-    body: html`<main id="landing" data-slug="${input.slug}" data-lang="${lang}" data-i18n="${JSON.stringify(scriptWords(w))}">
+    body: html`<main id="landing" data-slug="${input.slug}" data-lang="${lang}" data-qr-mode="${qrModeAvailable ? 'available' : 'unavailable'}" data-i18n="${JSON.stringify(scriptWords(w))}">
 <header class="landing-header">
 <p class="tagline">${w.tagline}</p>
 <h1>${input.status.name}</h1>
@@ -244,7 +259,7 @@ ${statusBlock(input.status, lang)}
 </form>
 </section>
 
-${panel(w)}
+${panel(w, qrModeAvailable)}
 </main>`,
   });
 }
