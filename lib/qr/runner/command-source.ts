@@ -1,7 +1,6 @@
 import {
   ChangeMessageVisibilityCommand,
   DeleteMessageCommand,
-  type Message,
   ReceiveMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
@@ -17,7 +16,7 @@ export interface ReceivedCommand {
 }
 
 export interface CommandSource {
-  /** Waits (long poll) for commands; resolves with none when `signal` aborts. */
+  /** Waits (long poll) for commands; none once `signal` has aborted. */
   receive(signal: AbortSignal): Promise<ReceivedCommand[]>;
 }
 
@@ -30,21 +29,17 @@ export class SqsCommandSource implements CommandSource {
   ) {}
 
   async receive(signal: AbortSignal): Promise<ReceivedCommand[]> {
-    let messages: Message[] | undefined;
-    try {
-      ({ Messages: messages } = await this.sqs.send(
-        new ReceiveMessageCommand({
-          QueueUrl: this.queueUrl,
-          MaxNumberOfMessages: 10,
-          WaitTimeSeconds: this.waitSeconds,
-          VisibilityTimeout: 60,
-        }),
-        { abortSignal: signal },
-      ));
-    } catch (error) {
-      if (signal.aborted) return [];
-      throw error;
-    }
+    // Not aborted mid-poll: a message SQS hands to a poll nobody reads any more stays invisible for
+    // its visibility timeout. A poll ends within `waitSeconds` (well inside ECS's stop timeout).
+    if (signal.aborted) return [];
+    const { Messages: messages } = await this.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: this.queueUrl,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: this.waitSeconds,
+        VisibilityTimeout: 60,
+      }),
+    );
     return (messages ?? []).map((message) => {
       const handle = message.ReceiptHandle!;
       return {

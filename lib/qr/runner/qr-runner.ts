@@ -91,9 +91,12 @@ export class QrRunner {
     };
   }
 
-  /** Runs until `shutdown`; resolves once started (the loop goes on in the background). */
+  /** Runs until `shutdown` (the loop goes on in the background); after a shutdown, starts afresh. */
   start(): void {
-    this.loop ??= this.run();
+    if (this.loop) return;
+    this.stopping = new AbortController();
+    this.phase = 'acquiring';
+    this.loop = this.run();
   }
 
   /** SIGTERM: no new commands, each session saved and closed, the lease released. */
@@ -102,6 +105,7 @@ export class QrRunner {
     this.stopping.abort();
     this.holding?.abort();
     await this.loop;
+    this.loop = undefined;
     this.phase = 'stopped';
   }
 
@@ -223,8 +227,12 @@ export class QrRunner {
       }
       // A standard queue does not keep order: a reply's parts are sent in the order they were issued.
       received.sort((a, b) => (a.command?.expires_at ?? '').localeCompare(b.command?.expires_at ?? ''));
-      for (const item of received) {
-        if (signal.aborted) return; // not acknowledged: it comes back to the next owner
+      for (const [index, item] of received.entries()) {
+        if (signal.aborted) {
+          // Not acted on: visible again at once, for the shard's next owner.
+          await Promise.allSettled(received.slice(index).map((rest) => rest.retryAfter(0)));
+          return;
+        }
         try {
           const outcome = item.command ? await sessions.handle(item.command) : 'done';
           if (!item.command) this.deps.logger.warn('dropped a malformed QR command', { shard });
