@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { EngineEventHub } from './engine-events.ts';
+import { processTreeRssBytes } from './process-memory.ts';
 import {
   type DisconnectReason,
   type EngineEventName,
@@ -249,6 +250,12 @@ export class WwebjsEngine implements WhatsAppSessionEngine {
     await this.closeClient(client);
     if (reason === 'logout') await this.forgetSession();
     this.events.emit('disconnected', { reason, detail });
+  }
+
+  /** Chromium's resident memory, all its processes together (the runner's memory watchdog reads it). */
+  async memoryBytes(): Promise<number | undefined> {
+    const pid = this.browser?.process()?.pid;
+    return pid === undefined ? undefined : processTreeRssBytes(pid);
   }
 
   /** Destroys the client, and kills its Chromium if it outlived that (a hung or crashed browser). */

@@ -3,6 +3,7 @@ import { InMemoryTelemetry } from '../../lib/observability/telemetry.ts';
 import { EngineEventHub } from '../../lib/qr/engine-events.ts';
 import type { QrStatus } from '../../lib/qr/qr-status-store.ts';
 import { restartDelayMs } from '../../lib/qr/runner/backoff.ts';
+import { ShardSessions } from '../../lib/qr/runner/shard-sessions.ts';
 import { TenantSession } from '../../lib/qr/runner/tenant-session.ts';
 import type {
   EngineEventName,
@@ -20,6 +21,11 @@ class HandEngine implements WhatsAppSessionEngine {
   stops: boolean[] = [];
   loggedOut = false;
   sendEcho = false;
+  memory: number | undefined;
+
+  async memoryBytes() {
+    return this.memory;
+  }
 
   async start() {
     this.current = 'starting';
@@ -203,5 +209,39 @@ describe('a supervised QR session', () => {
     expect(engines[1]!.loggedOut).toBe(true);
     expect(engines[1]!.stops).toEqual([false]);
     expect(s.state).toBe('logged_out');
+  });
+});
+
+describe('the memory watchdog', () => {
+  it('restarts a session over the limit from its saved copy, and leaves the others', async () => {
+    const sessions = new ShardSessions({
+      engineFor: () => {
+        const engine = new HandEngine();
+        engines.push(engine);
+        return engine;
+      },
+      writeStatus: async (_tenant, status) => {
+        statuses.push(status);
+      },
+      publish: async () => undefined,
+      isMember: async () => true,
+      ledger: { claim: async () => true, release: async () => undefined },
+      telemetry,
+      sessionsLimit: 4,
+      onError: (error) => {
+        throw error;
+      },
+    });
+    await sessions.reconcile(['big', 'small']);
+    const [big, small] = engines;
+    big!.memory = 1_200 * 2 ** 20;
+    small!.memory = 300 * 2 ** 20;
+    await sessions.watchMemory(900 * 2 ** 20);
+    expect(big!.stops).toEqual([true]);
+    expect(small!.stops).toEqual([]);
+    expect(engines).toHaveLength(3);
+    expect(sessions.session('big')!.snapshot).toMatchObject({ state: 'reconnecting', restarts: 1 });
+    expect(sessions.session('big')!.snapshot.last_error).toMatch(/memory 1200 MiB over 900 MiB/);
+    expect(telemetry.total('QrSessionRestarts')).toBe(1);
   });
 });
