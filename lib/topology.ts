@@ -58,11 +58,11 @@ export interface FunctionSpec {
   /** What it does with the media bucket (S3, `MEDIA_BUCKET_NAME`), if anything. */
   media?: 'read' | 'read-write';
   /**
-   * QR mode (when the deployment has QR shards): `send` puts commands on every shard's command
-   * queue (`QR_COMMAND_QUEUE_URLS`); `send-and-delete-sessions` also deletes tenants' stored
-   * sessions (`QR_SESSION_BUCKET`, `qr-sessions/*`).
+   * QR mode (when the deployment has QR shards): `available` only learns that it is on
+   * (`QR_COMMAND_QUEUE_URLS`, no grant); `send` puts commands on every shard's command queue;
+   * `send-and-delete-sessions` also deletes tenants' stored sessions (`QR_SESSION_BUCKET`, `qr-sessions/*`).
    */
-  qr?: 'send' | 'send-and-delete-sessions';
+  qr?: 'available' | 'send' | 'send-and-delete-sessions';
   /** Sends e-mail through SES (`EMAIL_IDENTITY`, `SES_CONFIGURATION_SET`). */
   email?: boolean;
   routes?: RouteSpec[];
@@ -173,6 +173,8 @@ export const functions = {
   web: {
     entry: 'web',
     description: "The web pages: tenants' landing pages, the operator console, the API docs",
+    // Shows the QR panel only where QR mode is on (the queue URLs, no grant on them).
+    qr: 'available',
     routes: [
       { method: 'GET', path: '/client/{slug}', auth: 'none' },
       { method: 'GET', path: '/client/{slug}/status', auth: 'none' },

@@ -302,7 +302,7 @@ export class StatelessStack extends Stack {
     }
     if (sendsEmail) stateful.email.grantSend(role);
 
-    if (qr) qr.commandQueues.grantSend(role);
+    if (qr && spec.qr !== 'available') qr.commandQueues.grantSend(role);
     if (qr && spec.qr === 'send-and-delete-sessions') {
       const sessions = `${this.formatArn({ service: 's3', region: '', account: '', resource: qrSessionBucketName(this, settings.stage) })}/${QR_SESSION_PREFIX}*`;
       role.addToPrincipalPolicy(new PolicyStatement({ actions: ['s3:DeleteObject'], resources: [sessions] }));

@@ -361,8 +361,15 @@ describe('QR mode on AWS, production stage, default settings (1 shard, 4 session
     expect(deletes[0]!.Action).toBe('s3:DeleteObject');
     expect(JSON.stringify(deletes[0]!.Resource)).toMatch(/\/qr-sessions\/\*"\]\]\}$/);
 
+    // The web pages learn that QR mode is on (to show the QR panel), with no grant on the queues.
+    expect(JSON.stringify(fnEnv('web').QR_COMMAND_QUEUE_URLS)).toContain(commandQueueId);
+    expect(fnEnv('web').QR_SESSION_BUCKET).toBeUndefined();
+    for (const name of ['web', 'webhook', 'provisioner', 'purge']) {
+      expect(JSON.stringify(roleOf(name)), name).not.toContain(commandQueueId);
+      expect(JSON.stringify(roleOf(name)), name).not.toContain('qr-sessions');
+    }
     // Nobody else hears of QR mode.
-    for (const name of ['webhook', 'web', 'provisioner', 'purge']) {
+    for (const name of ['webhook', 'provisioner', 'purge']) {
       expect(fnEnv(name).QR_COMMAND_QUEUE_URLS, name).toBeUndefined();
       expect(JSON.stringify(roleOf(name)), name).not.toContain(commandQueueId);
       expect(JSON.stringify(roleOf(name)), name).not.toContain('qr-sessions');
