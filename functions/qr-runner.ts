@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { createAwsClients } from '../lib/aws-clients.ts';
-import { parseConfig } from '../lib/config.ts';
+import { type AppConfig, parseConfig } from '../lib/config.ts';
 import { logger } from '../lib/logger.ts';
 import { EmfTelemetry } from '../lib/observability/emf-telemetry.ts';
 import { composeQrRunner } from '../lib/qr/runner/compose-runner.ts';
@@ -14,10 +14,10 @@ import { S3SessionStore } from '../lib/qr/s3-session-store.ts';
  */
 const METRICS_FLUSH_MS = 60_000;
 
-async function taskId(): Promise<string> {
-  const configured = process.env.QR_RUNNER_ID;
+async function taskId(config: AppConfig): Promise<string> {
+  const configured = config.QR_RUNNER_ID;
   if (configured) return configured;
-  const metadata = process.env.ECS_CONTAINER_METADATA_URI_V4;
+  const metadata = config.ECS_CONTAINER_METADATA_URI_V4;
   if (metadata) {
     try {
       const task = (await (await fetch(`${metadata}/task`)).json()) as { TaskARN?: string };
@@ -30,7 +30,7 @@ async function taskId(): Promise<string> {
 }
 
 async function main() {
-  const config = parseConfig(process.env);
+  const config = parseConfig();
   const tableName = config.TABLE_NAME;
   const inboundQueueUrl = config.INBOUND_QUEUE_URL;
   const commandQueueUrls = config.QR_COMMAND_QUEUE_URLS ?? [];
@@ -43,16 +43,16 @@ async function main() {
   if (config.QR_ENGINE !== 'wwebjs') {
     throw new Error('a runner task uses QR_ENGINE=wwebjs; the simulated engine runs inside the local stack');
   }
-  const aws = createAwsClients(process.env);
+  const aws = createAwsClients();
   const { createWwebjsEngineFactory } = await import('../lib/qr/wwebjs-engine.ts');
   const engineFor = createWwebjsEngineFactory({
     snapshots: new S3SessionStore(aws.s3, bucket),
     chromiumPath: config.CHROMIUM_PATH,
-    dataDir: process.env.QR_PROFILE_DIR ?? '/tmp/wa-profiles',
+    dataDir: config.QR_PROFILE_DIR,
   });
   const telemetry = new EmfTelemetry('qr-runner');
   const flush = setInterval(() => telemetry.flush(), METRICS_FLUSH_MS);
-  const owner = await taskId();
+  const owner = await taskId(config);
   const runner = composeQrRunner({
     aws,
     tableName,

@@ -82,6 +82,10 @@ const envSchema = z.object({
   QR_RUNNER_ID: optionalNonEmpty,
   /** The Chromium whatsapp-web.js drives (Debian's). */
   CHROMIUM_PATH: z._default(nonEmpty, '/usr/bin/chromium'),
+  /** Where a runner task keeps its sessions' browser profiles (local disk, never a network file system). */
+  QR_PROFILE_DIR: z._default(nonEmpty, '/tmp/wa-profiles'),
+  /** Set by ECS in a task's containers: the task metadata endpoint (the runner names itself by its task id). */
+  ECS_CONTAINER_METADATA_URI_V4: optionalNonEmpty,
   /** Port of the runner task's /health. */
   QR_RUNNER_HEALTH_PORT: z._default(integer(1, 65_535), 8080),
 });

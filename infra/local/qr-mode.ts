@@ -17,6 +17,8 @@ import type { SimulatorPart } from './simulator/types.ts';
  * (the simulator's phone routes play its phone) or whatsapp-web.js in Debian's Chromium with
  * `QR_ENGINE=wwebjs`.
  */
+const STOP_BUDGET_MS = 10_000;
+
 export interface LocalQrMode {
   /** What the functions read: the command queues and the session bucket. */
   env: Record<string, string>;
@@ -106,7 +108,16 @@ export async function prepareLocalQrMode(options: LocalQrModeOptions): Promise<L
     },
     async stop() {
       if (refresher) clearInterval(refresher);
-      await runner?.shutdown();
+      // Bounded, so a stuck emulator call never holds the whole stack's stop (ECS would kill the task).
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<void>((resolve) => {
+        timer = setTimeout(() => {
+          logger.warn('the local QR runner did not stop within 10 s; stopping the stack anyway', {});
+          resolve();
+        }, STOP_BUDGET_MS);
+      });
+      await Promise.race([runner?.shutdown(), late]);
+      clearTimeout(timer);
     },
   };
 }

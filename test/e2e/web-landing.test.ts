@@ -345,13 +345,39 @@ describe("a business's landing page, in a browser", () => {
     expect(await page.locator('.faq-q').count()).toBe(count - 1);
 
     expect(await textOf('#qr-warning')).toMatch(/puede bloquear/);
-    const refusal = await call(apiKey, 'PATCH', '/tenant', { channel: 'qr' });
-    expect(refusal.status).toBe(409);
+  });
+
+  it('switches to QR mode, shows the QR, shows the linked number once the phone scans it, and switches back', async () => {
+    const before = (await call(apiKey, 'GET', '/tenant')).body;
     await page.check('#channel-qr');
     await page.click('#channel-form button[type="submit"]');
     await page.waitForFunction(() => document.getElementById('channel-status')?.textContent !== '');
-    expect(await textOf('#channel-status')).toBe(refusal.body.message);
-    expect(await page.locator('#channel-cloud').isChecked()).toBe(true);
+    expect((await call(apiKey, 'GET', '/tenant')).body.channel).toBe('qr');
+
+    // The runner shows a QR; the panel polls it and draws it.
+    await page.locator('#qr-panel .qr-code svg').waitFor({ timeout: 30_000 });
+    const shown = await eventually(async () => {
+      const qr = (await call(apiKey, 'GET', '/tenant/qr')).body;
+      return qr.state === 'qr' ? qr : undefined;
+    });
+    expect(await page.content()).not.toContain(shown.qr);
+    const scan = await fetch(`${stack.url}/simulator/phone/scan`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ qr: shown.qr, phone_number: '34655000111' }),
+    });
+    expect(scan.status).toBe(200);
+    await page.locator('#qr-phone-number', { hasText: '34655000111' }).waitFor({ timeout: 30_000 });
+    await page.screenshot({ path: '/tmp/landing-qr-linked.png', fullPage: true });
+
+    await page.check('#channel-cloud');
+    await page.click('#channel-form button[type="submit"]');
+    await eventually(async () => {
+      const tenant = (await call(apiKey, 'GET', '/tenant')).body;
+      return tenant.channel === 'cloud_api' ? tenant : undefined;
+    });
+    expect((await call(apiKey, 'GET', '/tenant')).body.phone_number_id).toBe(before.phone_number_id);
+    expect((await call(apiKey, 'GET', '/tenant/qr')).status).toBe(409);
   });
 
   it('tests the connection and shows each check', async () => {
