@@ -65,7 +65,7 @@ async function openDocs(locale: string, forAxe = false) {
 const send = async (page: Page, operationId: string) => {
   const operation = page.locator(`details#op-${operationId}`);
   if (!(await operation.evaluate((node) => (node as { open?: boolean }).open))) {
-    await operation.locator('summary').click();
+    await operation.locator(':scope > summary').click();
   }
   const result = operation.locator('.result');
   await result.evaluate((node) => {
@@ -123,7 +123,7 @@ describe('GET /docs in a browser', () => {
 
       // A route with a path parameter: the demo client by its id.
       const one = page.locator('details#op-getClientsById');
-      await one.locator('summary').click();
+      await one.locator(':scope > summary').click();
       await one.getByLabel('id (path, required)').fill(stack.demoClientId!);
       const got = await send(page, 'getClientsById');
       expect(got.status).toBe(200);
