@@ -3,7 +3,7 @@ import { clipped, NotFoundError } from '../errors.ts';
 import { json, parseQuery } from '../http/http-response.ts';
 import { logger } from '../logger.ts';
 import { eraseContact } from '../retention/purge.ts';
-import { type Client, toClientView } from '../tenants/client.ts';
+import { type Client, type QrLink, toClientView } from '../tenants/client.ts';
 import { paginationQuerySchema } from '../tenants/client-schemas.ts';
 import { connectionTestRecord } from '../tenants/connection-test.ts';
 import type { AdminApiDeps } from './deps.ts';
@@ -21,8 +21,8 @@ export type ClientRoute = (
 ) => Promise<APIGatewayProxyStructuredResultV2>;
 
 /** A client as the API shows it (operator and tenant alike), with its landing link. */
-export const clientView = (client: Client, deps: Pick<AdminApiDeps, 'publicBaseUrl'>) =>
-  toClientView(client, { publicBaseUrl: deps.publicBaseUrl });
+export const clientView = (client: Client, deps: Pick<AdminApiDeps, 'publicBaseUrl'>, qr?: QrLink | null) =>
+  toClientView(client, { publicBaseUrl: deps.publicBaseUrl, qr });
 
 export const listConversations: ClientRoute = async (event, client, { conversations }) => {
   const page = parseQuery(event, paginationQuerySchema);

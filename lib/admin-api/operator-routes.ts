@@ -75,7 +75,8 @@ export const operatorRoutes: Record<string, OperatorRoute> = {
   },
   'GET /clients/{id}': async (event, deps) => {
     const client = await deps.service.get(pathParam(event, 'id'));
-    return json(200, { ...clientView(client, deps), qr: await deps.service.operatorQrStatus(client) });
+    const qr = await deps.service.operatorQrStatus(client);
+    return json(200, { ...clientView(client, deps, qr), qr });
   },
   'PATCH /clients/{id}': async (event, deps) =>
     json(

@@ -44,10 +44,12 @@ function refuseOperatorFields(body: unknown): void {
 }
 
 export const tenantRoutes: Record<string, ClientRoute> = {
-  'GET /tenant': async (_event, client, deps) => json(200, clientView(client, deps)),
+  'GET /tenant': async (_event, client, deps) =>
+    json(200, clientView(client, deps, await deps.service.operatorQrStatus(client))),
   'PATCH /tenant': async (event, client, deps) => {
     const changes = parseJsonBody(event, tenantUpdateSchema, { inspect: refuseOperatorFields });
-    return json(200, clientView(await deps.service.updateAsTenant(client.id, changes), deps));
+    const updated = await deps.service.updateAsTenant(client.id, changes);
+    return json(200, clientView(updated, deps, await deps.service.operatorQrStatus(updated)));
   },
   'POST /tenant/api-keys': createKey,
   'GET /tenant/api-keys': listKeys,

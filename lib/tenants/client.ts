@@ -125,6 +125,14 @@ export const newAssistantId = (): string => `asst_${randomId(20)}`;
 /** Where the views link to: the public base URL of the deployment (landing pages live under it). */
 export interface ViewContext {
   publicBaseUrl?: string | undefined;
+  /** A QR tenant's session as its runner last reported it (its `connection` follows it). */
+  qr?: QrLink | null | undefined;
+}
+
+/** What a QR session's status says of the link: its state and the linked number. */
+export interface QrLink {
+  state: string;
+  phone_number?: string | null | undefined;
 }
 
 /** The tenant's landing page, or null when the deployment's public URL is not known. */
@@ -138,15 +146,23 @@ export function landingUrl(client: Pick<Client, 'slug'>, context: ViewContext): 
  * - `connected`: Cloud API credentials in use (its own token, or the platform's) and not flagged;
  * - `credentials_invalid`: Graph refused the token (190) — new credentials clear it;
  * - `sending_paused`: Meta paused sending (spam rate limit) until `until`;
- * - `qr_not_linked`: QR mode, no session linked (the QR runner reports it once it exists).
+ * - `connected` in QR mode: the runner reports the linked session connected;
+ * - `qr_not_linked`: QR mode, the session is not connected (`detail` says where it is).
  */
-export function connectionStatus(client: Client, now: Date = new Date()) {
+export function connectionStatus(client: Client, now: Date = new Date(), qr?: QrLink | null) {
   const channel = client.channel ?? 'cloud_api';
   const lastTest = client.last_connection_test ?? null;
+  if (channel === 'qr' && qr?.state === 'connected') {
+    return {
+      state: 'connected' as const,
+      detail: `linked by QR${qr.phone_number ? ` as ${qr.phone_number}` : ''}`,
+      last_test: lastTest,
+    };
+  }
   if (channel === 'qr')
     return {
       state: 'qr_not_linked' as const,
-      detail: 'no WhatsApp account is linked yet',
+      detail: qr ? `the QR session is ${qr.state}` : 'no WhatsApp account is linked yet',
       last_test: lastTest,
     };
   if (client.credentials_status === 'invalid') {
@@ -207,7 +223,7 @@ export function toClientView(client: Client, context: ViewContext = {}) {
     max_retention_hours: client.max_retention_hours ?? DEFAULT_MAX_RETENTION_HOURS,
     slug: client.slug,
     landing_url: landingUrl(client, context),
-    connection: connectionStatus(client),
+    connection: connectionStatus(client, new Date(), context.qr),
     invitation: {
       status: client.invitation?.status ?? 'not_requested',
       to: client.invitation?.to ?? null,

@@ -1,11 +1,11 @@
-import { type Client, connectionStatus } from '../tenants/client.ts';
+import { type Client, connectionStatus, type QrLink } from '../tenants/client.ts';
 
 /**
  * What anyone with a tenant's landing link may see: the business name and whether the service works
  * (active, channel, connected, assistant ready). Nothing about customers or messages.
  */
-export function publicStatus(client: Client) {
-  const connection = connectionStatus(client);
+export function publicStatus(client: Client, qr?: QrLink) {
+  const connection = connectionStatus(client, new Date(), qr);
   return {
     name: client.name,
     language: client.language,

@@ -3,6 +3,7 @@ import { openApiJson } from '../docs/openapi.ts';
 import { NotFoundError, UnauthorizedError } from '../errors.ts';
 import { header, json } from '../http/http-response.ts';
 import type { QrStatus } from '../qr/qr-status-store.ts';
+import type { Client } from '../tenants/client.ts';
 import type { ClientRepository } from '../tenants/client-repository.ts';
 import { webAssets } from './assets.generated.ts';
 import { htmlResponse, securityHeaders } from './html.ts';
@@ -50,6 +51,12 @@ function cookieOf(event: APIGatewayProxyEventV2, name: string): string | undefin
   return undefined;
 }
 
+/** A QR tenant's link as its runner reports it (the public status says only connected or not). */
+async function qrLinkOf(client: Client, deps: WebDeps) {
+  if (client.channel !== 'qr' || !deps.qrStatus) return undefined;
+  return deps.qrStatus.read(client.id);
+}
+
 export const webRoutes: Record<string, WebRoute> = {
   'GET /client/{slug}': async (event, deps) => {
     const client = await clientOf(event, deps);
@@ -58,7 +65,7 @@ export const webRoutes: Record<string, WebRoute> = {
       200,
       landingPage({
         slug: client.slug,
-        status: publicStatus(client),
+        status: publicStatus(client, await qrLinkOf(client, deps)),
         qrModeAvailable: deps.qrModeAvailable === true,
       }),
     );
@@ -83,7 +90,7 @@ export const webRoutes: Record<string, WebRoute> = {
   'GET /client/{slug}/status': async (event, deps) => {
     const client = await clientOf(event, deps);
     if (!client) throw new NotFoundError('no such page');
-    return json(200, publicStatus(client));
+    return json(200, publicStatus(client, await qrLinkOf(client, deps)));
   },
   'GET /console': async (event) =>
     htmlResponse(200, consolePage({ lang: preferredLanguage(header(event, 'accept-language')) })),

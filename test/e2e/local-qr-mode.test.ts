@@ -96,6 +96,10 @@ describe('a QR tenant on the local stack', () => {
     expect((await phone('scan', { qr: shown.qr, phone_number: NUMBER })).status).toBe(200);
     const connected = await eventually(() => qrOf(id, 'connected'), 'connected');
     expect(connected.phone_number).toBe(NUMBER);
+    // The client's connection and its public status follow the session.
+    const client = (await call('GET', `/clients/${id}`)).body;
+    expect(client.connection).toMatchObject({ state: 'connected', detail: `linked by QR as ${NUMBER}` });
+    expect((await call('GET', `/client/${client.slug}/status`, undefined, false)).body.connected).toBe(true);
   });
 
   it('answers a customer from the FAQs through the linked phone, once although WhatsApp delivers twice', async () => {
@@ -142,6 +146,10 @@ describe('a QR tenant on the local stack', () => {
   it('is logged out when the phone unlinks it, and a new QR comes on request', async () => {
     expect((await phone('logout', { phone_number: NUMBER })).status).toBe(200);
     await eventually(() => qrOf(id, 'logged_out'), 'logged_out');
+    expect((await call('GET', `/clients/${id}`)).body.connection).toMatchObject({
+      state: 'qr_not_linked',
+      detail: 'the QR session is logged_out',
+    });
     expect((await phone('receive', { phone_number: NUMBER, from: '34699111555', text: 'hola' })).status).toBe(
       409,
     );
