@@ -141,6 +141,12 @@ const createClientFields = z
     retention_hours: retentionHours.default(24),
     max_retention_hours: maxRetentionHours.optional(),
     channel: channelSchema.optional(),
+    qr_answer_groups: z
+      .boolean()
+      .optional()
+      .describe(
+        'QR mode: also answer group chats the linked account is in (off by default: a bot in a group talks to everyone)',
+      ),
     waba_id: wabaId.optional(),
     openai_model: z
       .string()
@@ -205,6 +211,12 @@ export const tenantUpdateSchema = z
     faqs: faqsSchema.optional(),
     bot_enabled: z.boolean().optional().describe('Automatic replies on or off'),
     channel: channelSchema.optional(),
+    qr_answer_groups: z
+      .boolean()
+      .optional()
+      .describe(
+        'QR mode: also answer group chats the linked account is in (off by default: a bot in a group talks to everyone)',
+      ),
     retention_hours: retentionHours.optional(),
     whatsapp_access_token: secret('Your WhatsApp Cloud API access token').nullable().optional(),
     waba_id: wabaId.nullable().optional(),

@@ -153,6 +153,7 @@ export class ClientService {
       ...(input.email ? { email: input.email } : {}),
       ...(input.openai_model ? { openai_model: input.openai_model } : {}),
       channel: input.channel ?? 'cloud_api',
+      ...(input.qr_answer_groups !== undefined ? { qr_answer_groups: input.qr_answer_groups } : {}),
       ...(input.waba_id ? { waba_id: input.waba_id } : {}),
       ...(input.max_retention_hours !== undefined ? { max_retention_hours: input.max_retention_hours } : {}),
     };

@@ -60,6 +60,8 @@ export interface Client {
   channel?: Channel;
   /** QR mode: the shard that hosts the tenant's session (lib/qr/shards.ts). */
   qr_shard?: string;
+  /** QR mode: answer group chats too (absent = no). */
+  qr_answer_groups?: boolean;
   /** Minutes a chat stays with a person after they last wrote (absent = 60). */
   handoff_minutes?: number;
   /**
@@ -219,6 +221,7 @@ export function toClientView(client: Client, context: ViewContext = {}) {
     sending_paused_until: client.sending_paused_until ?? null,
     sending_paused_reason: client.sending_paused_reason ?? null,
     channel: client.channel ?? 'cloud_api',
+    qr_answer_groups: client.qr_answer_groups === true,
     waba_id: client.waba_id ?? null,
     max_retention_hours: client.max_retention_hours ?? DEFAULT_MAX_RETENTION_HOURS,
     slug: client.slug,

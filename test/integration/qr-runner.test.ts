@@ -10,6 +10,7 @@ import type { QrRunner } from '../../lib/qr/runner/qr-runner.ts';
 import { shardLeaseKeys } from '../../lib/qr/shard-lease.ts';
 import { shardMembershipKeys } from '../../lib/qr/shards.ts';
 import { SimulatedWhatsApp } from '../../lib/qr/simulated-engine.ts';
+import { clientKeys } from '../../lib/tenants/client.ts';
 import { freshFifoQueue, freshTable, uniqueName } from '../support/emulators.ts';
 
 /**
@@ -253,5 +254,35 @@ describe('two runners and one shard', () => {
     expect(whatsapp.sessions.load(tenantId)).toBeUndefined();
     expect(() => whatsapp.receive('34611000005', '34699000007', 'hola')).toThrow(/no connected session/);
     expect(await statuses.readStatus(tenantId)).toEqual(before);
+  });
+});
+
+describe('group chats', () => {
+  it('are answered only for a tenant that opted in (qr_answer_groups), read from its client record', async () => {
+    await freshQueues();
+    const whatsapp = new SimulatedWhatsApp();
+    startRunner(whatsapp, 'task-a');
+    const optedIn = await linkedTenant(whatsapp, '34611000006');
+    await linkedTenant(whatsapp, '34611000007'); // no client record opts it in
+    await aws.dynamo.send(
+      new PutCommand({
+        TableName: tableName,
+        Item: { ...clientKeys.profile(optedIn), id: optedIn, qr_answer_groups: true },
+      }),
+    );
+    // The setting is read again at the next membership read.
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    const group = { chatKind: 'group' as const, chat: '120363000000@g.us' };
+    whatsapp.receive('34611000007', '34699000008', 'hola grupo', { ...group, id: 'sim_g_out' });
+    whatsapp.receive('34611000006', '34699000008', 'hola grupo', { ...group, id: 'sim_g_in' });
+    const events = await eventually(async () => {
+      const seen = await inboundEvents();
+      return seen.length ? seen : undefined;
+    }, 'the group message');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect([...events, ...(await inboundEvents())].map((e) => (e.message as { id: string }).id)).toEqual([
+      'sim_g_in',
+    ]);
+    expect(events[0]).toMatchObject({ tenant_id: optedIn, contact: { key: '120363000000@g.us' } });
   });
 });

@@ -110,6 +110,15 @@ describe('PATCH /tenant {"channel":"qr"}', () => {
     });
     expect((await call('PATCH', '/tenant', { key: tenant.key, body: { channel: 'qr' } })).status).toBe(200);
     expect(kinds(await qr.commandsOf(tenant.id))).toEqual([`start@${shard}`]);
+
+    // Group chats are off until the tenant opts in; a non-boolean is a 400 naming the field.
+    expect((await call('GET', '/tenant', { key: tenant.key })).body.qr_answer_groups).toBe(false);
+    const opted = await call('PATCH', '/tenant', { key: tenant.key, body: { qr_answer_groups: true } });
+    expect(opted.status).toBe(200);
+    expect(opted.body.qr_answer_groups).toBe(true);
+    const bad = await call('PATCH', '/tenant', { key: tenant.key, body: { qr_answer_groups: 'yes' } });
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(bad.body)).toContain('qr_answer_groups');
   });
 
   it('given a deployment without QR mode, then 409 QR_MODE_UNAVAILABLE on every way in, and nothing changes', async () => {

@@ -3,6 +3,7 @@ import type { AwsClients } from '../../aws-clients.ts';
 import { TransientError } from '../../errors.ts';
 import type { Telemetry } from '../../observability/telemetry.ts';
 import { type FifoMessage, publishFifoMessages } from '../../queue/sqs-publisher.ts';
+import { ClientRepository } from '../../tenants/client-repository.ts';
 import { QrStatusStore } from '../qr-status-store.ts';
 import type { SessionEngineFactory } from '../session-engine.ts';
 import { ShardLeases } from '../shard-lease.ts';
@@ -38,6 +39,7 @@ export function composeQrRunner(setup: QrRunnerSetup): QrRunner {
   const leaseMs = setup.leaseMs ?? 30_000;
   const statuses = new QrStatusStore(setup.aws.dynamo, setup.tableName);
   const members = new ShardMembers(setup.aws.dynamo, setup.tableName);
+  const clients = new ClientRepository(setup.aws.dynamo, setup.tableName);
   const shards = setup.commandQueueUrls.map((_, index) => String(index));
   return new QrRunner({
     shards,
@@ -45,6 +47,9 @@ export function composeQrRunner(setup: QrRunnerSetup): QrRunner {
     commandsOf: (shard) =>
       new SqsCommandSource(setup.aws.sqs, setup.commandQueueUrls[Number(shard)]!, setup.receiveWaitSeconds),
     membersOf: (shard) => members.list(shard),
+    settingsOf: async (tenantId) => ({
+      answerGroups: (await clients.get(tenantId))?.qr_answer_groups === true,
+    }),
     writeStatus: (tenantId, status, lease) => statuses.writeStatus(tenantId, status, lease),
     publish: (messages) => publishWithRetries(setup, messages),
     ledger: new CommandLedger(setup.aws.dynamo, setup.tableName),

@@ -22,6 +22,8 @@ export interface QrRunnerDeps {
   /** The shard's command queue. */
   commandsOf(shard: string): CommandSource;
   membersOf(shard: string): Promise<string[]>;
+  /** A tenant's QR settings, read when its session opens and at each membership read. */
+  settingsOf?(tenantId: string): Promise<{ answerGroups: boolean }>;
   writeStatus(tenantId: string, status: QrStatus, lease: ShardLease): Promise<void>;
   publish(messages: FifoMessage[]): Promise<void>;
   ledger: Pick<CommandLedger, 'claim' | 'release'>;
@@ -147,6 +149,7 @@ export class QrRunner {
       engineFor: this.deps.engineFor,
       writeStatus: (tenantId, status) => this.writeStatus(tenantId, status),
       publish: this.deps.publish,
+      ...(this.deps.settingsOf ? { settingsOf: this.deps.settingsOf } : {}),
       isMember: async (tenantId) => (await this.deps.membersOf(lease.shard)).includes(tenantId),
       ledger: this.deps.ledger,
       telemetry: this.deps.telemetry,

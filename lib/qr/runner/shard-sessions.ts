@@ -17,6 +17,8 @@ export interface ShardSessionsDeps {
   writeStatus(tenantId: string, status: QrStatus): Promise<void>;
   /** Puts events on the inbound FIFO queue (retrying what SQS refuses for now). */
   publish(messages: FifoMessage[]): Promise<void>;
+  /** The tenant's QR settings (whether group chats are answered); absent: none opted in. */
+  settingsOf?(tenantId: string): Promise<{ answerGroups: boolean }>;
   /** Whether a tenant is (still) a member of the shard. */
   isMember(tenantId: string): Promise<boolean>;
   ledger: Pick<CommandLedger, 'claim' | 'release'>;
@@ -56,8 +58,9 @@ export class ShardSessions {
       }
     }
     for (const tenantId of members) {
-      if (this.sessions.has(tenantId)) continue;
-      await this.open(tenantId);
+      const session = this.sessions.get(tenantId);
+      if (session) session.answerGroups = (await this.settings(tenantId)).answerGroups;
+      else await this.open(tenantId);
     }
   }
 
@@ -155,6 +158,7 @@ export class ShardSessions {
       return;
     }
     const session = this.newSession(tenantId);
+    session.answerGroups = (await this.settings(tenantId)).answerGroups;
     this.sessions.set(tenantId, session);
     await session.start();
   }
@@ -183,6 +187,10 @@ export class ShardSessions {
         : customerMessageEvent(tenantId, message, at);
     await this.deps.publish([event]);
     if (author === 'customer') this.deps.telemetry.count('QrMessagesReceived');
+  }
+
+  private async settings(tenantId: string): Promise<{ answerGroups: boolean }> {
+    return (await this.deps.settingsOf?.(tenantId)) ?? { answerGroups: false };
   }
 
   private now(): Date {

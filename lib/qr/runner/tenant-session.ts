@@ -74,6 +74,11 @@ export class TenantSession {
     return { ...this.status };
   }
 
+  /** Follows the tenant's setting (read again by the runner from time to time). */
+  set answerGroups(on: boolean) {
+    this.options.answerGroups = on;
+  }
+
   /** Whether the session ended and only a `start` command reopens it. */
   get waiting(): boolean {
     return ['logged_out', 'qr_expired', 'failed'].includes(this.status.state) && !this.engine;
