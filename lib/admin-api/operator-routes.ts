@@ -67,8 +67,10 @@ export const operatorRoutes: Record<string, OperatorRoute> = {
     const { active_only } = parseQuery(event, listClientsQuerySchema);
     const clients = await deps.service.list({ activeOnly: active_only });
     // Landing slugs are never listed: each is shown only with its own client.
-    const listed = clients.map((client) => {
-      const { slug: _slug, landing_url: _url, ...rest } = clientView(client, deps);
+    // A QR client's connection follows its session (one read each, QR clients only).
+    const qr = await Promise.all(clients.map((client) => deps.service.operatorQrStatus(client)));
+    const listed = clients.map((client, index) => {
+      const { slug: _slug, landing_url: _url, ...rest } = clientView(client, deps, qr[index]);
       return rest;
     });
     return json(200, { clients: listed, count: clients.length });

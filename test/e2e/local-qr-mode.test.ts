@@ -100,6 +100,8 @@ describe('a QR tenant on the local stack', () => {
     const client = (await call('GET', `/clients/${id}`)).body;
     expect(client.connection).toMatchObject({ state: 'connected', detail: `linked by QR as ${NUMBER}` });
     expect((await call('GET', `/client/${client.slug}/status`, undefined, false)).body.connected).toBe(true);
+    const listed = (await call('GET', '/clients')).body.clients.find((c: { id: string }) => c.id === id);
+    expect(listed.connection.state).toBe('connected');
   });
 
   it('answers a customer from the FAQs through the linked phone, once although WhatsApp delivers twice', async () => {

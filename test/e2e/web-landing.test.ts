@@ -353,6 +353,7 @@ describe("a business's landing page, in a browser", () => {
     await page.click('#channel-form button[type="submit"]');
     await page.waitForFunction(() => document.getElementById('channel-status')?.textContent !== '');
     expect((await call(apiKey, 'GET', '/tenant')).body.channel).toBe('qr');
+    await page.locator('#cloud-form').waitFor({ state: 'hidden' });
 
     // The runner shows a QR; the panel polls it and draws it.
     await page.locator('#qr-panel .qr-code svg').waitFor({ timeout: 30_000 });
@@ -377,6 +378,7 @@ describe("a business's landing page, in a browser", () => {
       return tenant.channel === 'cloud_api' ? tenant : undefined;
     });
     expect((await call(apiKey, 'GET', '/tenant')).body.phone_number_id).toBe(before.phone_number_id);
+    await page.locator('#cloud-form').waitFor({ state: 'visible' });
     expect((await call(apiKey, 'GET', '/tenant/qr')).status).toBe(409);
   });
 

@@ -475,6 +475,8 @@
     $('bot-enabled').checked = t.bot_enabled;
     renderFaqs(t.faqs);
     $(t.channel === 'qr' ? 'channel-qr' : 'channel-cloud').checked = true;
+    // Cloud API credentials mean nothing to a QR-mode tenant: shown again when it switches back.
+    show($('cloud-form'), t.channel !== 'qr');
     $('whatsapp-token').value = '';
     $('token-stored').textContent = t.has_whatsapp_access_token ? W.secretStored : W.secretNotStored;
     show($('remove-token'), t.has_whatsapp_access_token);
