@@ -1,4 +1,4 @@
-import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { shardMembershipKeys } from './shards.ts';
 
 /**
@@ -11,6 +11,19 @@ export class ShardMembers {
     private readonly db: DynamoDBDocumentClient,
     private readonly tableName: string,
   ) {}
+
+  /** Whether one tenant is a member (one read of its membership item, not of the whole shard). */
+  async has(shard: string, tenantId: string): Promise<boolean> {
+    const { Item } = await this.db.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: shardMembershipKeys.member(shard, tenantId),
+        ConsistentRead: true,
+        ProjectionExpression: 'pk',
+      }),
+    );
+    return Item !== undefined;
+  }
 
   async list(shard: string): Promise<string[]> {
     const members: string[] = [];

@@ -44,6 +44,7 @@ describe('a QR runner on SIGTERM', () => {
       },
       commandsOf: () => polling,
       membersOf: async () => ['t1', 't2'],
+      isMember: async (_shard, tenantId) => ['t1', 't2'].includes(tenantId),
       writeStatus: async (tenantId, status) => {
         if (steps.includes('lease released')) steps.push(`late write ${tenantId} ${status.state}`);
       },

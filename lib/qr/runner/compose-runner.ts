@@ -47,6 +47,7 @@ export function composeQrRunner(setup: QrRunnerSetup): QrRunner {
     commandsOf: (shard) =>
       new SqsCommandSource(setup.aws.sqs, setup.commandQueueUrls[Number(shard)]!, setup.receiveWaitSeconds),
     membersOf: (shard) => members.list(shard),
+    isMember: (shard, tenantId) => members.has(shard, tenantId),
     settingsOf: async (tenantId) => ({
       answerGroups: (await clients.get(tenantId))?.qr_answer_groups === true,
     }),

@@ -22,6 +22,7 @@ export interface QrRunnerDeps {
   /** The shard's command queue. */
   commandsOf(shard: string): CommandSource;
   membersOf(shard: string): Promise<string[]>;
+  isMember(shard: string, tenantId: string): Promise<boolean>;
   /** A tenant's QR settings, read when its session opens and at each membership read. */
   settingsOf?(tenantId: string): Promise<{ answerGroups: boolean }>;
   writeStatus(tenantId: string, status: QrStatus, lease: ShardLease): Promise<void>;
@@ -150,7 +151,7 @@ export class QrRunner {
       writeStatus: (tenantId, status) => this.writeStatus(tenantId, status),
       publish: this.deps.publish,
       ...(this.deps.settingsOf ? { settingsOf: this.deps.settingsOf } : {}),
-      isMember: async (tenantId) => (await this.deps.membersOf(lease.shard)).includes(tenantId),
+      isMember: (tenantId) => this.deps.isMember(lease.shard, tenantId),
       ledger: this.deps.ledger,
       telemetry: this.deps.telemetry,
       sessionsLimit: this.deps.sessionsLimit,
