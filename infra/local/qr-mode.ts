@@ -1,4 +1,3 @@
-import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { CreateQueueCommand } from '@aws-sdk/client-sqs';
 import type { AwsClients } from '../../lib/aws-clients.ts';
 import { logger } from '../../lib/logger.ts';
@@ -8,6 +7,7 @@ import type { QrRunner } from '../../lib/qr/runner/qr-runner.ts';
 import { S3SessionStore } from '../../lib/qr/s3-session-store.ts';
 import type { SessionEngineFactory } from '../../lib/qr/session-engine.ts';
 import { SimulatedWhatsApp } from '../../lib/qr/simulated-engine.ts';
+import { ensureBucket } from './buckets.ts';
 import { createPhoneApi } from './simulator/phone-api.ts';
 import type { SimulatorPart } from './simulator/types.ts';
 
@@ -59,9 +59,7 @@ export async function prepareLocalQrMode(options: LocalQrModeOptions): Promise<L
     commandQueueUrls.push(QueueUrl!);
   }
   const bucket = `${prefix}-qr-sessions`.toLowerCase();
-  await aws.s3.send(new CreateBucketCommand({ Bucket: bucket })).catch((error: unknown) => {
-    if (!/BucketAlready/.test((error as { name?: string }).name ?? '')) throw error;
-  });
+  await ensureBucket(aws.s3, bucket);
   const whatsapp =
     options.engine === 'simulated'
       ? new SimulatedWhatsApp(options.qrLifetimeMs ? { qrLifetimeMs: options.qrLifetimeMs } : {})

@@ -3,7 +3,6 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { createAwsClients } from '../../lib/aws-clients.ts';
@@ -21,6 +20,7 @@ import {
   type RouteSpec,
 } from '../../lib/topology.ts';
 import { addCounts, countAwsRequests, endpointsOf, type RequestCounts } from './aws-request-counter.ts';
+import { ensureBucket } from './buckets.ts';
 import {
   DEMO_PHONE_NUMBER_ID,
   demoClient,
@@ -520,11 +520,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const mainRequests: RequestCounts = {};
     stoppers.push(async () => ownRequests.stop());
     env.MEDIA_BUCKET_NAME = `${prefix}-media`.toLowerCase();
-    await clientsAws.s3
-      .send(new CreateBucketCommand({ Bucket: env.MEDIA_BUCKET_NAME }))
-      .catch((error: unknown) => {
-        if (!/BucketAlready/.test((error as { name?: string }).name ?? '')) throw error;
-      });
+    await ensureBucket(clientsAws.s3, env.MEDIA_BUCKET_NAME);
     const queueInfo: Record<string, { url: string; arn: string }> = {};
     for (const [key, spec] of Object.entries(queues)) {
       queueInfo[key] = await createQueue(clientsAws.sqs, `${prefix}-${spec.name}`, spec);
