@@ -1,6 +1,5 @@
 import {
   encodeQueueEvent,
-  encodeSqsJson,
   messageGroupId,
   type OwnerMessageEvent,
   type QueueEvent,
@@ -16,53 +15,52 @@ import { qrPhoneNumberId } from '../shards.ts';
  */
 const epochSeconds = (at: Date) => Math.floor(at.getTime() / 1000);
 
+/** What both message events of a QR session share: the tenant, its `qr:` number, the contact. */
+function envelope(tenantId: string, message: EngineMessage, receivedAt: Date) {
+  const key = message.chat;
+  return {
+    fields: {
+      v: 1 as const,
+      channel: 'qr' as const,
+      tenant_id: tenantId,
+      phone_number_id: qrPhoneNumberId(tenantId),
+      contact: { key, wa_id: key },
+      received_at: receivedAt.toISOString(),
+    },
+    groupId: messageGroupId(tenantId, key),
+    deduplicationId: `qr:${tenantId}:${message.id}`,
+  };
+}
+
 /** A customer's message (in a group chat, the group is the contact: the answer goes there). */
 export function customerMessageEvent(
   tenantId: string,
   message: EngineMessage,
   receivedAt: Date,
 ): FifoMessage {
-  const key = message.chat;
+  const { fields, groupId, deduplicationId } = envelope(tenantId, message, receivedAt);
   const event: QueueEvent = {
-    v: 1,
+    ...fields,
     kind: 'message',
-    channel: 'qr',
-    tenant_id: tenantId,
-    phone_number_id: qrPhoneNumberId(tenantId),
-    contact: { key, wa_id: key },
     message: {
       id: message.id,
       type: 'text',
       timestamp: epochSeconds(message.at),
       ...(message.text ? { text: message.text } : {}),
     },
-    received_at: receivedAt.toISOString(),
   };
-  return {
-    body: encodeQueueEvent(event),
-    groupId: messageGroupId(tenantId, key),
-    deduplicationId: `qr:${tenantId}:${message.id}`,
-  };
+  return { body: encodeQueueEvent(event), groupId, deduplicationId };
 }
 
 /** A message the owner typed on the phone to a customer: the bot steps back in that chat. */
 export function ownerMessageEvent(tenantId: string, message: EngineMessage, receivedAt: Date): FifoMessage {
-  const key = message.chat;
+  const { fields, groupId, deduplicationId } = envelope(tenantId, message, receivedAt);
   const event: OwnerMessageEvent = {
-    v: 1,
+    ...fields,
     kind: 'owner_message',
-    channel: 'qr',
-    tenant_id: tenantId,
-    phone_number_id: qrPhoneNumberId(tenantId),
-    contact: { key, wa_id: key },
     message: { id: message.id, timestamp: epochSeconds(message.at) },
-    received_at: receivedAt.toISOString(),
   };
-  return {
-    body: encodeSqsJson(event),
-    groupId: messageGroupId(tenantId, key),
-    deduplicationId: `qr:${tenantId}:${message.id}`,
-  };
+  return { body: encodeQueueEvent(event), groupId, deduplicationId };
 }
 
 /** The outcome of a `send` command, as Meta reports a wamid's (`sent`, or `failed`). */
