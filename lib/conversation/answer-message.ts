@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { TransientError } from '../errors.ts';
 import { logger } from '../logger.ts';
-import type { Client } from '../tenants/client.ts';
+import { type Client, DEFAULT_HANDOFF_MINUTES } from '../tenants/client.ts';
 import {
   type AnswerDeps,
   type AnswerOutcome,
@@ -23,9 +23,6 @@ export async function handleQueueEvent(event: QueueEvent, deps: AnswerDeps): Pro
   if (event.kind === 'owner_message') return recordOwnerMessage(event, deps);
   return answerMessage(event, deps);
 }
-
-/** How long a chat stays with a person after they last wrote, unless the tenant says otherwise. */
-export const DEFAULT_HANDOFF_MINUTES = 60;
 
 /** A person of the business wrote to the customer themselves: the bot steps back in that chat. */
 async function recordOwnerMessage(event: OwnerMessageEvent, deps: AnswerDeps): Promise<AnswerOutcome> {

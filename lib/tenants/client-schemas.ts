@@ -81,6 +81,44 @@ const wabaId = z
     'The WhatsApp Business Account (WABA) id of the number; lets the connection test check the webhook subscription',
   );
 
+/** Seconds to wait for the rest of a burst before answering (0: answer every message at once). */
+export const MAX_REPLY_DELAY_SECONDS = 30;
+
+const replyDelaySeconds = z
+  .number()
+  .int()
+  .min(0)
+  .max(MAX_REPLY_DELAY_SECONDS)
+  .describe(
+    'Seconds the assistant waits after a message for the rest of a burst, then answers the burst once (default 3; 0 answers every message at once)',
+  );
+
+const handoffMinutes = z
+  .number()
+  .int()
+  .min(1)
+  .max(7 * 24 * 60)
+  .describe(
+    'Minutes a chat stays with a person of the business after they last wrote in it; the bot resumes then (default 60)',
+  );
+
+export const windowTemplateSchema = z
+  .object({
+    name: z
+      .string()
+      .regex(
+        /^[a-z0-9_]{1,512}$/,
+        'must be a template name as Meta spells it: lowercase letters, digits and _',
+      ),
+    language: z
+      .string()
+      .regex(/^[a-z]{2,3}(_[A-Z]{2})?$/, 'must be a template language code such as "es" or "en_US"'),
+  })
+  .strict()
+  .describe(
+    'The approved template sent when a reply falls outside the 24-hour customer service window; its body parameters are filled from the reply. Must be APPROVED on the WABA (`waba_id`)',
+  );
+
 export const channelSchema = z
   .enum(['cloud_api', 'qr'])
   .describe(
@@ -148,6 +186,9 @@ const createClientFields = z
         'QR mode: also answer group chats the linked account is in (off by default: a bot in a group talks to everyone)',
       ),
     waba_id: wabaId.optional(),
+    reply_delay_seconds: replyDelaySeconds.optional(),
+    handoff_minutes: handoffMinutes.optional(),
+    window_template: windowTemplateSchema.optional(),
     openai_model: z
       .string()
       .regex(/^[\w.:-]{1,100}$/, 'must be a model name such as gpt-5-mini')
@@ -182,6 +223,7 @@ export const updateClientSchema = createClientFields
         'Meta\'s phone_number_id for the number. In QR mode it is kept for a later switch back; with `channel: "cloud_api"` it replaces the number the client had before QR mode',
       ),
     waba_id: wabaId.nullable().optional(),
+    window_template: windowTemplateSchema.nullable().optional(),
     whatsapp_access_token: secret("The tenant's own WhatsApp Cloud API access token").nullable().optional(),
     openai_api_key: secret("The tenant's own OpenAI API key").nullable().optional(),
     active: z.boolean().optional().describe('Reactivate (true) or deactivate (false) the client'),
@@ -220,6 +262,9 @@ export const tenantUpdateSchema = z
     retention_hours: retentionHours.optional(),
     whatsapp_access_token: secret('Your WhatsApp Cloud API access token').nullable().optional(),
     waba_id: wabaId.nullable().optional(),
+    reply_delay_seconds: replyDelaySeconds.optional(),
+    handoff_minutes: handoffMinutes.optional(),
+    window_template: windowTemplateSchema.nullable().optional(),
     openai_api_key: secret('Your own OpenAI API key').nullable().optional(),
     openai_model: z
       .string()
@@ -318,5 +363,6 @@ export type CreateClientInput = z.infer<typeof createClientSchema>;
 export type UpdateClientInput = z.infer<typeof updateClientSchema>;
 export type TenantUpdateInput = z.infer<typeof tenantUpdateSchema>;
 export type Faq = z.infer<typeof faqSchema>;
+export type WindowTemplate = z.infer<typeof windowTemplateSchema>;
 export type TenantQrStatus = z.infer<typeof tenantQrStatusSchema>;
 export type OperatorQrStatus = z.infer<typeof operatorQrStatusSchema>;

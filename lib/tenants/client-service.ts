@@ -155,6 +155,9 @@ export class ClientService {
       channel: input.channel ?? 'cloud_api',
       ...(input.qr_answer_groups !== undefined ? { qr_answer_groups: input.qr_answer_groups } : {}),
       ...(input.waba_id ? { waba_id: input.waba_id } : {}),
+      ...(input.reply_delay_seconds !== undefined ? { reply_delay_seconds: input.reply_delay_seconds } : {}),
+      ...(input.handoff_minutes !== undefined ? { handoff_minutes: input.handoff_minutes } : {}),
+      ...(input.window_template ? { window_template: input.window_template } : {}),
       ...(input.max_retention_hours !== undefined ? { max_retention_hours: input.max_retention_hours } : {}),
     };
     if (input.whatsapp_access_token) {
@@ -284,10 +287,12 @@ export class ClientService {
     const previous = await this.deps.clients.require(id);
     check?.(previous);
     const next: Client = { ...previous, updated_at: this.now() };
-    const { whatsapp_access_token, openai_api_key, active, waba_id, ...plain } = changes;
+    const { whatsapp_access_token, openai_api_key, active, waba_id, window_template, ...plain } = changes;
     Object.assign(next, Object.fromEntries(Object.entries(plain).filter(([, v]) => v !== undefined)));
     if (waba_id === null) delete next.waba_id;
     else if (waba_id !== undefined) next.waba_id = waba_id;
+    if (window_template === null) delete next.window_template;
+    else if (window_template !== undefined) next.window_template = window_template;
     if (whatsapp_access_token === null) delete next.whatsapp_access_token_enc;
     else if (whatsapp_access_token !== undefined) {
       next.whatsapp_access_token_enc = await this.deps.secrets.encrypt(whatsapp_access_token, {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Faq } from './client-schemas.ts';
+import type { Faq, WindowTemplate } from './client-schemas.ts';
 
 /** Lifecycle of a tenant's assistant record (ours; built by the provisioner). */
 export type AssistantStatus = 'pending' | 'ready' | 'failed';
@@ -45,6 +45,12 @@ export interface ConnectionTestRecord {
  */
 export const DEFAULT_MAX_RETENTION_HOURS = 24 * 30;
 
+/** How long a chat stays with a person after they last wrote, unless the tenant says otherwise. */
+export const DEFAULT_HANDOFF_MINUTES = 60;
+
+/** How long the assistant waits for the rest of a burst, unless the tenant says otherwise. */
+export const DEFAULT_REPLY_DELAY_SECONDS = 3;
+
 /** A tenant as stored (secrets only in encrypted form). */
 export interface Client {
   id: string;
@@ -62,8 +68,12 @@ export interface Client {
   qr_shard?: string;
   /** QR mode: answer group chats too (absent = no). */
   qr_answer_groups?: boolean;
-  /** Minutes a chat stays with a person after they last wrote (absent = 60). */
+  /** Minutes a chat stays with a person after they last wrote (absent = DEFAULT_HANDOFF_MINUTES). */
   handoff_minutes?: number;
+  /** Seconds to collect a burst before answering it (absent = DEFAULT_REPLY_DELAY_SECONDS; 0 = none). */
+  reply_delay_seconds?: number;
+  /** The approved template for replies outside the 24-hour window (absent: nothing is sent then). */
+  window_template?: WindowTemplate;
   /**
    * QR mode: the Cloud API phone number id the client had (or was given) before it switched, so that
    * switching back to `cloud_api` restores it. `phone_number_id` is then `qr:<id>`.
@@ -223,6 +233,9 @@ export function toClientView(client: Client, context: ViewContext = {}) {
     channel: client.channel ?? 'cloud_api',
     qr_answer_groups: client.qr_answer_groups === true,
     waba_id: client.waba_id ?? null,
+    reply_delay_seconds: client.reply_delay_seconds ?? DEFAULT_REPLY_DELAY_SECONDS,
+    handoff_minutes: client.handoff_minutes ?? DEFAULT_HANDOFF_MINUTES,
+    window_template: client.window_template ?? null,
     max_retention_hours: client.max_retention_hours ?? DEFAULT_MAX_RETENTION_HOURS,
     slug: client.slug,
     landing_url: landingUrl(client, context),

@@ -208,6 +208,48 @@ describe('PATCH /tenant', () => {
     },
   );
 
+  it('given the conversation settings, then both APIs show their defaults, change them and refuse values out of range', async () => {
+    const tenant = await newTenant();
+    const initial = await call('GET', '/tenant', { key: tenant.key });
+    expect(initial.body).toMatchObject({
+      reply_delay_seconds: 3,
+      handoff_minutes: 60,
+      window_template: null,
+    });
+
+    const byTenant = await call('PATCH', '/tenant', {
+      key: tenant.key,
+      body: { reply_delay_seconds: 0, handoff_minutes: 15 },
+    });
+    expect(byTenant.status).toBe(200);
+    expect(byTenant.body).toMatchObject({
+      reply_delay_seconds: 0,
+      handoff_minutes: 15,
+      assistant_version: 1,
+    });
+
+    const byOperator = await asOperator('PATCH', `/clients/${tenant.id}`, {
+      body: { reply_delay_seconds: 30, handoff_minutes: 120 },
+    });
+    expect(byOperator.status).toBe(200);
+    expect((await call('GET', '/tenant', { key: tenant.key })).body).toMatchObject({
+      reply_delay_seconds: 30,
+      handoff_minutes: 120,
+    });
+
+    for (const body of [
+      { reply_delay_seconds: 31 },
+      { reply_delay_seconds: -1 },
+      { reply_delay_seconds: 1.5 },
+      { handoff_minutes: 0 },
+    ]) {
+      const refused = await call('PATCH', '/tenant', { key: tenant.key, body });
+      expect(refused.status).toBe(400);
+      expect(refused.body.details[0].field).toBe(Object.keys(body)[0]);
+      expect((await asOperator('PATCH', `/clients/${tenant.id}`, { body })).status).toBe(400);
+    }
+  });
+
   it('given several operator fields, then the 400 names them all', async () => {
     const tenant = await newTenant();
     const res = await call('PATCH', '/tenant', {
