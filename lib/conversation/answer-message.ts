@@ -30,12 +30,14 @@ async function recordOwnerMessage(event: OwnerMessageEvent, deps: AnswerDeps): P
   if (!client?.active || client.phone_number_id !== event.phone_number_id) return 'tenant_inactive';
   const now = clockOf(deps)();
   const minutes = client.handoff_minutes ?? DEFAULT_HANDOFF_MINUTES;
+  const retentionHours = client.retention_hours ?? deps.retentionHours;
+  const contact = await deps.conversations.resolveContact(client.id, event.contact, now, retentionHours);
   await deps.conversations.handOff(
     client.id,
-    event.contact,
+    contact,
     { until: new Date(now.getTime() + minutes * 60_000), by: 'person' },
     now,
-    client.retention_hours ?? deps.retentionHours,
+    retentionHours,
   );
   return 'handoff_recorded';
 }
@@ -109,6 +111,14 @@ async function answerClaimed(attempt: Attempt, claim: Claimed): Promise<AnswerOu
   if (!client?.active || client.phone_number_id !== event.phone_number_id) return rerouteOrDrop(attempt);
 
   const retentionHours = client.retention_hours ?? deps.retentionHours;
+  // One contact per customer, whichever of its ids (wa_id, user_id) this message carries.
+  const ref = await deps.conversations.resolveContact(
+    client.id,
+    event.contact,
+    attempt.now(),
+    retentionHours,
+  );
+  if (ref !== event.contact) attempt.event = { ...event, contact: ref };
   const contact = await recordInbound(attempt, retentionHours);
   const blocked = sendingBlocked(client, attempt.now());
   if (blocked) return attempt.finish(blocked);

@@ -7,6 +7,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { ValidationError } from '../errors.ts';
 import { decodeCursor, encodeCursor, expiresAfterHours, isConditionFailure } from '../storage/table.ts';
+import { resolveContact } from './contact-identity.ts';
 import type { ContactRef } from './inbound-event.ts';
 import { contactKeys, type KeyPrefix, messageKeys, queryByPrefix } from './keys.ts';
 import type { Contact, ContactChanges, ConversationRecords, HandoffBy, StoredMessage } from './ports.ts';
@@ -53,6 +54,18 @@ export class ConversationStore implements ConversationRecords {
     private readonly db: DynamoDBDocumentClient,
     private readonly tableName: string,
   ) {}
+
+  resolveContact(tenantId: string, ref: ContactRef, at: Date, retentionHours: number): Promise<ContactRef> {
+    return resolveContact(
+      this.db,
+      this.tableName,
+      tenantId,
+      ref,
+      at,
+      retentionHours,
+      CONTACT_TTL_MARGIN_HOURS,
+    );
+  }
 
   /** Records inbound activity of a contact (creating it on first contact) and returns its state. */
   async touchInbound(tenantId: string, ref: ContactRef, at: Date, retentionHours: number): Promise<Contact> {

@@ -1,8 +1,8 @@
 import { clientKeys } from '../tenants/client.ts';
 
 /**
- * The DynamoDB keys of the conversation's entities: contacts, their messages, outbound pointers and
- * message claims. Every one lives under its tenant: in the tenant's own partition (the client's, where
+ * The DynamoDB keys of the conversation's entities: contacts, their aliases, their messages, outbound
+ * pointers and message claims. Every one lives under its tenant: in the tenant's own partition (the client's, where
  * its profile is too), or, for messages, in a partition per contact whose key starts with it. Only
  * these builders spell the keys; the stores and the retention purge all go through them.
  */
@@ -14,6 +14,7 @@ const CONTACT = 'CONTACT#';
 const MESSAGE = 'MSG#';
 const OUTBOUND = 'OUT#';
 const CLAIM = 'CLAIM#';
+const ALIAS = 'ALIAS#';
 
 /** A query for the items of one partition whose sort key starts with `skPrefix`. */
 export interface KeyPrefix {
@@ -59,6 +60,14 @@ export const contactKeys = {
   }),
   /** Every contact of a tenant, ordered by contact key. */
   contacts: (tenantId: string): KeyPrefix => ({ pk: tenantPartition(tenantId), skPrefix: CONTACT }),
+};
+
+export const contactAliasKeys = {
+  /** Which contact an id of a customer names: `uid` a business-scoped user id, `wa` a phone (wa_id). */
+  alias: (tenantId: string, kind: 'uid' | 'wa', id: string) => ({
+    pk: tenantPartition(tenantId),
+    sk: `${ALIAS}${kind}#${id}`,
+  }),
 };
 
 export const messageKeys = {

@@ -245,6 +245,11 @@ export interface StoredMessage {
 
 /** Contacts and their messages (lib/conversation/conversation-store.ts in production). */
 export interface ConversationRecords {
+  /**
+   * The contact a reference names: `ref` with the key the customer already has when any of its ids
+   * (wa_id, user_id) named a contact before, and those ids recorded as naming it (contact-identity.ts).
+   */
+  resolveContact(tenantId: string, ref: ContactRef, at: Date, retentionHours: number): Promise<ContactRef>;
   /** Records inbound activity of a contact (creating it on first contact) and returns its state. */
   touchInbound(tenantId: string, ref: ContactRef, at: Date, retentionHours: number): Promise<Contact>;
   /** Sets a few attributes of an existing contact; nothing happens when it was erased meanwhile. */

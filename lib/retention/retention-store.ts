@@ -8,6 +8,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import {
   claimKeys,
+  contactAliasKeys,
   contactKeys,
   messageKeys,
   queryByPartition,
@@ -162,10 +163,22 @@ export class RetentionStore {
     runId: string,
     idleBeforeIso?: string,
   ): Promise<ContactRecord | undefined> {
-    return (await this.deleteItem(contactKeys.contact(tenantId, contactKey), {
+    const deleted = await this.deleteItem(contactKeys.contact(tenantId, contactKey), {
       expression: idleBeforeIso ? 'erasing_run = :run AND last_activity_at < :cutoff' : 'erasing_run = :run',
       values: idleBeforeIso ? { ':run': runId, ':cutoff': idleBeforeIso } : { ':run': runId },
-    })) as ContactRecord | undefined;
+    });
+    if (!deleted) return undefined;
+    // The ids that named the contact go with it (each only while it still names this contact).
+    const aliases = [
+      ...(typeof deleted.user_id === 'string'
+        ? [contactAliasKeys.alias(tenantId, 'uid', deleted.user_id)]
+        : []),
+      ...(typeof deleted.wa_id === 'string' ? [contactAliasKeys.alias(tenantId, 'wa', deleted.wa_id)] : []),
+    ];
+    await inParallel(aliases, async (key) => {
+      await this.deleteItem(key, { expression: 'contact_key = :key', values: { ':key': contactKey } });
+    });
+    return deleted as unknown as ContactRecord;
   }
 
   /**

@@ -124,6 +124,19 @@ export class InMemoryConversations implements ConversationRecords {
   private readonly messages = new Map<string, Map<string, StoredMessage>>();
   private readonly outbound = new Map<string, { contactKey: string; messageKey: string }>();
 
+  /** Which contact each id of a customer names, as contact-identity.ts keeps it. */
+  private readonly aliases = new Map<string, string>();
+
+  async resolveContact(tenantId: string, ref: ContactRef, _at: Date, _retentionHours: number) {
+    const ids = [...(ref.user_id ? [`uid#${ref.user_id}`] : []), ...(ref.wa_id ? [`wa#${ref.wa_id}`] : [])];
+    const named = ids.map((id) => this.aliases.get(keyOf(tenantId, id))).find((key) => key !== undefined);
+    const key = named ?? ref.key;
+    for (const id of ids) {
+      if (!this.aliases.has(keyOf(tenantId, id))) this.aliases.set(keyOf(tenantId, id), key);
+    }
+    return key === ref.key ? ref : { ...ref, key };
+  }
+
   async touchInbound(tenantId: string, ref: ContactRef, at: Date, _retentionHours: number) {
     const iso = at.toISOString();
     const { window_closed_at: _closed, ...previous } = this.contacts.get(keyOf(tenantId, ref.key)) ?? {
