@@ -7,12 +7,16 @@ import type { ApiKeyRepository } from '../tenants/api-key-repository.ts';
 import type { Client } from '../tenants/client.ts';
 import type { ClientRepository } from '../tenants/client-repository.ts';
 import type { MediaStore } from './media-store.ts';
+import { type OpenAiRunState, openAiKeyFor, pruneContactConversation } from './openai-retention.ts';
+import { addTo, Budget } from './purge-budget.ts';
 import type { PurgeRunRecord, RetentionStore } from './retention-store.ts';
 
 /**
  * The retention purge and the right to erasure. DynamoDB TTL alone is not enough (it can lag by
  * days and reaches neither OpenAI nor S3), so a scheduled run deletes, for every tenant, what is
- * older than its retention; and, for clients deleted more than 30 days ago, everything they left.
+ * older than its retention (an idle contact's OpenAI conversation whole, an active one's items past
+ * the retention: openai-retention.ts); and, for clients deleted more than 30 days ago, everything
+ * they left.
  *
  * Idempotent and safe when runs overlap: every deletion counts only when it deleted something, and
  * OpenAI's 404 means "already gone". Bounded: a run stops after `maxDeletes` deletions or its time
@@ -29,8 +33,23 @@ export interface PurgeDeps {
   secrets: SecretBox;
   openai: {
     /** true when deleted, false when OpenAI says it does not exist. */
-    deleteConversation(apiKey: string, conversationId: string): Promise<boolean>;
+    deleteConversation(
+      apiKey: string,
+      conversationId: string,
+      keyOwner?: 'tenant' | 'platform',
+    ): Promise<boolean>;
     deleteVectorStore(apiKey: string, vectorStoreId: string, fileId?: string): Promise<boolean>;
+    /**
+     * Deletes an active contact's conversation items added before `before`, at most `limit`
+     * (lib/openai/conversation-retention.ts; buildPurgeDependencies always gives it).
+     */
+    pruneConversation?(args: {
+      apiKey: string;
+      owner: 'tenant' | 'platform';
+      conversationId: string;
+      before: Date;
+      limit: number;
+    }): Promise<{ deleted: number; more: boolean }>;
   };
   platformOpenAiKey(): Promise<string | undefined>;
   media?: MediaStore;
@@ -55,6 +74,8 @@ export interface PurgeReport {
   messages_deleted: number;
   conversations_deleted: number;
   openai_conversations_deleted: number;
+  /** Items of active contacts' OpenAI conversations older than the retention. */
+  openai_items_deleted: number;
   idempotency_records_deleted: number;
   media_objects_deleted: number;
   vector_stores_deleted: number;
@@ -69,6 +90,7 @@ const DELETION_COUNTERS = [
   'messages_deleted',
   'conversations_deleted',
   'openai_conversations_deleted',
+  'openai_items_deleted',
   'idempotency_records_deleted',
   'media_objects_deleted',
   'vector_stores_deleted',
@@ -91,6 +113,7 @@ const emptyReport = (): PurgeReport => ({
   messages_deleted: 0,
   conversations_deleted: 0,
   openai_conversations_deleted: 0,
+  openai_items_deleted: 0,
   idempotency_records_deleted: 0,
   media_objects_deleted: 0,
   vector_stores_deleted: 0,
@@ -99,48 +122,6 @@ const emptyReport = (): PurgeReport => ({
   errors: 0,
   complete: true,
 });
-
-class Budget {
-  private readonly deadline: number;
-  constructor(
-    private remaining: number,
-    timeMs: number,
-  ) {
-    this.deadline = Date.now() + timeMs;
-  }
-  get left(): number {
-    return Date.now() >= this.deadline ? 0 : this.remaining;
-  }
-  spend(count: number) {
-    this.remaining -= count;
-  }
-
-  /**
-   * Repeats a bounded deletion step until it reports nothing more, or the budget runs out (false).
-   * Each step gets at most `chunk` (and never more than what is left) and adds what it deleted.
-   */
-  async drain(
-    chunk: number,
-    step: (limit: number) => Promise<{ deleted: number; more: boolean }>,
-    add: (deleted: number) => void,
-  ): Promise<boolean> {
-    for (;;) {
-      const limit = this.left;
-      if (limit <= 0) return false;
-      const { deleted, more } = await step(Math.min(limit, chunk));
-      this.spend(deleted);
-      add(deleted);
-      // Nothing deleted means no progress (e.g. an overlapping run took those items): stop here.
-      if (!more || deleted === 0) return true;
-    }
-  }
-}
-
-const addTo =
-  <K extends keyof PurgeReport>(report: PurgeReport, key: K) =>
-  (deleted: number) => {
-    (report[key] as number) += deleted;
-  };
 
 /** Deletes a contact's messages received before `beforeIso` (all when undefined), within the budget. */
 const drainMessages = (
@@ -198,8 +179,8 @@ async function eraseContactData(
     // OpenAI first: if it fails, the contact (which holds the conversation id) stays for the next run.
     const conversationId = taken.contact.openai_conversation_id;
     if (conversationId) {
-      const apiKey = await openAiKeyFor(client, deps);
-      if (apiKey && (await deps.openai.deleteConversation(apiKey, conversationId)))
+      const key = await openAiKeyFor(client, deps);
+      if (key && (await deps.openai.deleteConversation(key.apiKey, conversationId, key.owner)))
         report.openai_conversations_deleted++;
     }
     const finished = await drainMessages(client.id, contactKey, idleBeforeIso, deps, report, budget);
@@ -221,12 +202,6 @@ async function eraseContactData(
   return 'active';
 }
 
-async function openAiKeyFor(client: Client, deps: PurgeDeps): Promise<string | undefined> {
-  if (client.openai_api_key_enc)
-    return deps.secrets.decrypt(client.openai_api_key_enc, { tenantId: client.id });
-  return deps.platformOpenAiKey();
-}
-
 /**
  * One tenant's retention. Resolves false when the budget ran out; `skipped` counts contacts left for
  * a later run (an error, or another run holding them).
@@ -241,6 +216,7 @@ async function purgeTenant(
   skipped: { count: number } = { count: 0 },
 ) {
   const cutoffIso = cutoff.toISOString();
+  const openAi: OpenAiRunState = { failed: false };
   for await (const contact of deps.store.contacts(client.id)) {
     if (budget.left <= 0) return false;
     try {
@@ -257,7 +233,9 @@ async function purgeTenant(
         if (outcome === 'budget') return false;
         if (outcome === 'busy') skipped.count++;
       } else {
-        const finished = await drainMessages(client.id, contact.contact_key, cutoffIso, deps, report, budget);
+        const finished =
+          (await drainMessages(client.id, contact.contact_key, cutoffIso, deps, report, budget)) &&
+          (await pruneContactConversation(client, contact, cutoff, deps, report, budget, openAi));
         if (!finished) return false;
       }
     } catch (error) {
@@ -303,10 +281,10 @@ async function eraseClient(
   );
   if (!leftoversDone) return false;
   if (client.assistant.vector_store_id) {
-    const apiKey = await openAiKeyFor(client, deps);
-    if (apiKey) {
+    const key = await openAiKeyFor(client, deps);
+    if (key) {
       const deleted = await deps.openai.deleteVectorStore(
-        apiKey,
+        key.apiKey,
         client.assistant.vector_store_id,
         client.assistant.vector_store_file_id,
       );
