@@ -12,9 +12,10 @@ import type { ContactRecord } from './retention-store.ts';
  * with the rest of their data (purge.ts).
  *
  * OpenAI failing must not hold up the rest of the purge: a failure is counted and logged (ids and
- * reasons only), the contact's old items stay for the next run, and the tenant's other contacts are
- * not tried again in this run (a bad key or an outage would fail each of them, and their retries would
- * spend the run's time budget, which the other tenants' deletions need).
+ * reasons only), the contact's old items stay for the next run, and what the failure says about
+ * OpenAI is remembered for the rest of the run (OpenAiRunState): a bad key or an outage would fail
+ * every further call, and their retries would spend the run's time budget, which the deletions in
+ * DynamoDB and S3 need.
  */
 
 export interface OpenAiKey {
@@ -33,11 +34,38 @@ export async function openAiKeyFor(client: Client, deps: PurgeDeps): Promise<Ope
   return platformKey ? { apiKey: platformKey, owner: 'platform' } : undefined;
 }
 
-/** Per tenant and run: whether OpenAI already failed (then the tenant's other contacts wait). */
-export interface OpenAiRunState {
-  failed: boolean;
-  key?: OpenAiKey | null;
+/**
+ * What one run learnt about OpenAI. A failure worth retrying (an outage, a timeout, a rate limit)
+ * is OpenAI's, not one key's: the run leaves OpenAI alone from then on. A final one (a revoked key,
+ * an exhausted quota) is the key's: the run skips what that key reaches (the tenant's own key: that
+ * tenant; the platform key: every tenant on it).
+ */
+export class OpenAiRunState {
+  outage = false;
+  private readonly failedKeys = new Set<string>();
+  private readonly keys = new Map<string, OpenAiKey | null>();
+
+  /** The client's key, decrypted once per run; null when it has none (and there is no platform key). */
+  async keyFor(client: Client, deps: PurgeDeps): Promise<OpenAiKey | null> {
+    let key = this.keys.get(client.id);
+    if (key === undefined) {
+      key = (await openAiKeyFor(client, deps)) ?? null;
+      this.keys.set(client.id, key);
+    }
+    return key;
+  }
+
+  skips(client: Client, key: OpenAiKey): boolean {
+    return this.outage || this.failedKeys.has(keyScope(client, key));
+  }
+
+  failed(client: Client, key: OpenAiKey, error: OpenAiUnavailableError) {
+    if (error.retryable) this.outage = true;
+    else this.failedKeys.add(keyScope(client, key));
+  }
 }
+
+const keyScope = (client: Client, key: OpenAiKey) => (key.owner === 'tenant' ? client.id : 'platform');
 
 /** Deletions per call: one list page of a conversation's oldest items. */
 const PRUNE_CHUNK = 100;
@@ -57,10 +85,9 @@ export async function pruneContactConversation(
 ): Promise<boolean> {
   const prune = deps.openai.pruneConversation;
   const conversationId = contact.openai_conversation_id;
-  if (!prune || !conversationId || state.failed) return true;
-  if (state.key === undefined) state.key = (await openAiKeyFor(client, deps)) ?? null;
-  const key = state.key;
-  if (!key) return true;
+  if (!prune || !conversationId || state.outage) return true;
+  const key = await state.keyFor(client, deps);
+  if (!key || state.skips(client, key)) return true;
   try {
     return await budget.drain(
       PRUNE_CHUNK,
@@ -72,12 +99,15 @@ export async function pruneContactConversation(
     );
   } catch (error) {
     if (!(error instanceof OpenAiUnavailableError)) throw error;
-    state.failed = true;
+    state.failed(client, key, error);
     report.errors++;
-    logger.warn("openai conversation items past retention not deleted; the next run retries the tenant's", {
+    logger.warn('openai conversation items past retention not deleted; the next run retries them', {
       tenantId: client.id,
+      keyOwner: key.owner,
       reason: error.reason,
       status: error.upstreamStatus,
+      // What this run now leaves alone at OpenAI.
+      skipping: error.retryable ? 'all' : key.owner === 'tenant' ? 'tenant' : 'platform_key',
     });
     return true;
   }

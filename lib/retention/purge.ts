@@ -7,7 +7,7 @@ import type { ApiKeyRepository } from '../tenants/api-key-repository.ts';
 import type { Client } from '../tenants/client.ts';
 import type { ClientRepository } from '../tenants/client-repository.ts';
 import type { MediaStore } from './media-store.ts';
-import { type OpenAiRunState, openAiKeyFor, pruneContactConversation } from './openai-retention.ts';
+import { OpenAiRunState, openAiKeyFor, pruneContactConversation } from './openai-retention.ts';
 import { addTo, Budget } from './purge-budget.ts';
 import type { PurgeRunRecord, RetentionStore } from './retention-store.ts';
 
@@ -214,9 +214,9 @@ async function purgeTenant(
   report: PurgeReport,
   budget: Budget,
   skipped: { count: number } = { count: 0 },
+  openAi = new OpenAiRunState(),
 ) {
   const cutoffIso = cutoff.toISOString();
-  const openAi: OpenAiRunState = { failed: false };
   for await (const contact of deps.store.contacts(client.id)) {
     if (budget.left <= 0) return false;
     try {
@@ -324,6 +324,7 @@ export async function runPurge(
     } else {
       clients = await deps.clients.list({ activeOnly: false });
     }
+    const openAi = new OpenAiRunState();
     const graceCutoff = new Date(now.getTime() - DELETED_CLIENT_GRACE_DAYS * 24 * 3600_000).toISOString();
     for (const client of clients) {
       if (budget.left <= 0) {
@@ -336,7 +337,7 @@ export async function runPurge(
       const finished =
         !client.active && client.deactivated_at && client.deactivated_at < graceCutoff
           ? await eraseClient(client, run.run_id, deps, report, budget)
-          : await purgeTenant(client, cutoff, run.run_id, deps, report, budget);
+          : await purgeTenant(client, cutoff, run.run_id, deps, report, budget, { count: 0 }, openAi);
       if (!finished) report.complete = false;
     }
     run.status = report.complete ? 'completed' : 'partial';

@@ -159,6 +159,8 @@ export function buildPurgeDependencies(base: Dependencies): PurgeDeps {
           conversationId,
           before,
           limit,
+          // Listing and deleting items is quick: a hung call must not eat the run's time budget.
+          timeoutMs: 10_000,
           ...(baseURL ? { baseURL } : {}),
         }),
       deleteVectorStore: async (apiKey, vectorStoreId, fileId) => {

@@ -21,6 +21,8 @@ import { testClientService } from '../support/services.ts';
  */
 
 const TENANT_KEY = 'sk-tenant-own-key-000301';
+const REVOKED_KEY = 'sk-tenant-revoked-key-000302';
+const OTHER_KEY = 'sk-tenant-other-key-000303';
 
 let openai: FakeOpenAi;
 let clients: ClientRepository;
@@ -186,24 +188,25 @@ describe('the retention purge at OpenAI, for contacts who keep writing', () => {
     expect(new Set(calls.map((request) => request.keySuffix))).toEqual(new Set([TENANT_KEY.slice(-6)]));
   });
 
-  it('given OpenAI failing for one tenant, then the rest of the purge is done and the next run retries it', async () => {
-    const failing = await newTenant('Falla OpenAI');
-    const first = await activeContact(failing, '34600000011', [30, 1]);
-    const second = await activeContact(failing, '34600000012', [30, 1]);
+  it("given a tenant's own key refused, then only that tenant waits: the rest of the purge is done, the next run retries it", async () => {
+    const failing = await newTenant('Clave revocada', { ownKey: REVOKED_KEY });
+    const first = await activeContact(failing, '34600000011', [30, 1], REVOKED_KEY);
+    const second = await activeContact(failing, '34600000012', [30, 1], REVOKED_KEY);
     const healthy = await newTenant('Sin problemas');
     const other = await activeContact(healthy, '34600000013', [30, 1]);
-    openai.failNext(1, { status: 500 }, { method: 'GET', path: `/v1/conversations/${first}/items` });
+    openai.failNext(1, { status: 401 }, { method: 'GET', path: `/v1/conversations/${first}/items` });
 
     const run = await runPurge({ trigger: 'schedule' }, deps);
 
     expect(run.status).toBe('completed');
     expect(run.report.errors).toBe(1);
-    // The failing tenant's OpenAI items wait for the next run; its other contact is not tried in
-    // this one (contacts are read in key order: 34600000011 first).
+    // The refused tenant's OpenAI items wait for the next run; its other contact is not tried with
+    // the refused key in this one (contacts are read in key order: 34600000011 first). The other
+    // tenant, read after it (tenants are read in creation order), still is.
     expect(customerWordsAtOpenAi(first)).toHaveLength(2);
     expect(customerWordsAtOpenAi(second)).toHaveLength(2);
     expect(itemRequests('GET', second)).toHaveLength(0);
-    // Everything else was done: its old messages in DynamoDB, the other tenant at OpenAI too.
+    // Everything else was done: its old messages in DynamoDB, and the other tenant at OpenAI too.
     for (const key of ['34600000011', '34600000012']) {
       const { items } = await conversations.listMessages(failing.id, key, { limit: 10 });
       expect(items.map((message) => message.text)).toEqual(['m1']);
@@ -215,6 +218,32 @@ describe('the retention purge at OpenAI, for contacts who keep writing', () => {
     expect(retried.report).toMatchObject({ openai_items_deleted: 6, errors: 0 });
     expect(customerWordsAtOpenAi(first)).toEqual(['turno de hace 1 h']);
     expect(customerWordsAtOpenAi(second)).toEqual(['turno de hace 1 h']);
+  });
+
+  it('given an OpenAI outage, then the run leaves OpenAI alone after the first failure and the next run catches up', async () => {
+    const tenant = await newTenant('Caída de OpenAI');
+    const first = await activeContact(tenant, '34600000041', [30, 1]);
+    const second = await activeContact(tenant, '34600000042', [30, 1]);
+    // Created later, so read after it (tenants are read in creation order), with a key of its own.
+    const later = await newTenant('Otra clave propia', { ownKey: OTHER_KEY });
+    const third = await activeContact(later, '34600000043', [30, 1], OTHER_KEY);
+    openai.failNext(1, { status: 500 }, { method: 'GET', path: `/v1/conversations/${first}/items` });
+
+    const run = await runPurge({ trigger: 'schedule' }, deps);
+
+    expect(run.report.errors).toBe(1);
+    // Not another call to OpenAI after the failure, whatever the key...
+    expect(itemRequests('GET', second)).toHaveLength(0);
+    expect(itemRequests('GET', third)).toHaveLength(0);
+    // ...while DynamoDB was purged all the same.
+    const { items } = await conversations.listMessages(later.id, '34600000043', { limit: 10 });
+    expect(items.map((message) => message.text)).toEqual(['m1']);
+
+    const next = await runPurge({ trigger: 'schedule' }, deps);
+
+    expect(next.report).toMatchObject({ errors: 0, openai_items_deleted: 9 });
+    for (const conversationId of [first, second, third])
+      expect(customerWordsAtOpenAi(conversationId)).toEqual(['turno de hace 1 h']);
   });
 
   it('given a run that runs out of deletions, then it is partial and the next run deletes the rest', async () => {
