@@ -1,8 +1,9 @@
 import { logger } from '../logger.ts';
 import { OpenAiUnavailableError } from '../openai/retry.ts';
 import type { Client } from '../tenants/client.ts';
-import type { PurgeDeps, PurgeReport } from './purge.ts';
+import type { PurgeDeps } from './purge.ts';
 import { addTo, type Budget } from './purge-budget.ts';
+import type { PurgeReport } from './purge-report.ts';
 import type { ContactRecord } from './retention-store.ts';
 
 /**
@@ -53,6 +54,20 @@ export class OpenAiRunState {
       this.keys.set(client.id, key);
     }
     return key;
+  }
+
+  /** Whether this run may still call OpenAI for this client (with its key). */
+  async reaches(client: Client, deps: PurgeDeps): Promise<boolean> {
+    if (this.outage) return false;
+    const key = await this.keyFor(client, deps);
+    return !key || !this.skips(client, key);
+  }
+
+  /** Remembers a failure of a call made for this client with its key. */
+  async noteFailure(client: Client, deps: PurgeDeps, error: OpenAiUnavailableError) {
+    const key = await this.keyFor(client, deps).catch(() => null);
+    if (key) this.failed(client, key, error);
+    else if (error.retryable) this.outage = true;
   }
 
   skips(client: Client, key: OpenAiKey): boolean {

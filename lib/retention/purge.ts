@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ConflictError, NotFoundError } from '../errors.ts';
 import { logger } from '../logger.ts';
 import { noTelemetry, type Telemetry } from '../observability/telemetry.ts';
+import { OpenAiUnavailableError } from '../openai/retry.ts';
 import type { SecretBox } from '../secrets/secret-box.ts';
 import type { ApiKeyRepository } from '../tenants/api-key-repository.ts';
 import type { Client } from '../tenants/client.ts';
@@ -9,6 +10,7 @@ import type { ClientRepository } from '../tenants/client-repository.ts';
 import type { MediaStore } from './media-store.ts';
 import { OpenAiRunState, openAiKeyFor, pruneContactConversation } from './openai-retention.ts';
 import { addTo, Budget } from './purge-budget.ts';
+import { emptyReport, type PurgeReport, reportRun } from './purge-report.ts';
 import type { PurgeRunRecord, RetentionStore } from './retention-store.ts';
 
 /**
@@ -70,58 +72,7 @@ export interface PurgeRequest {
   timeBudgetMs?: number;
 }
 
-export interface PurgeReport {
-  messages_deleted: number;
-  conversations_deleted: number;
-  openai_conversations_deleted: number;
-  /** Items of active contacts' OpenAI conversations older than the retention. */
-  openai_items_deleted: number;
-  idempotency_records_deleted: number;
-  media_objects_deleted: number;
-  vector_stores_deleted: number;
-  clients_erased: number;
-  tenants_scanned: number;
-  errors: number;
-  complete: boolean;
-}
-
-/** The counters of a report that count deletions (a client erased counts as one). */
-const DELETION_COUNTERS = [
-  'messages_deleted',
-  'conversations_deleted',
-  'openai_conversations_deleted',
-  'openai_items_deleted',
-  'idempotency_records_deleted',
-  'media_objects_deleted',
-  'vector_stores_deleted',
-  'clients_erased',
-] as const satisfies ReadonlyArray<keyof PurgeReport>;
-
-/** Everything a run deleted, all kinds together. */
-export function deletionsIn(report: PurgeReport): number {
-  return DELETION_COUNTERS.reduce((sum, counter) => sum + report[counter], 0);
-}
-
-/** A run counts once it finished (completed or partial); what it deleted counts even if it failed. */
-function reportRun(telemetry: Telemetry, report: PurgeReport, finished: boolean) {
-  if (finished) telemetry.count('PurgeRuns');
-  const deleted = deletionsIn(report);
-  if (deleted > 0) telemetry.count('PurgeItemsDeleted', deleted);
-}
-
-const emptyReport = (): PurgeReport => ({
-  messages_deleted: 0,
-  conversations_deleted: 0,
-  openai_conversations_deleted: 0,
-  openai_items_deleted: 0,
-  idempotency_records_deleted: 0,
-  media_objects_deleted: 0,
-  vector_stores_deleted: 0,
-  clients_erased: 0,
-  tenants_scanned: 0,
-  errors: 0,
-  complete: true,
-});
+export { deletionsIn, type PurgeReport } from './purge-report.ts';
 
 /** Deletes a contact's messages received before `beforeIso` (all when undefined), within the budget. */
 const drainMessages = (
@@ -217,10 +168,19 @@ async function purgeTenant(
   openAi = new OpenAiRunState(),
 ) {
   const cutoffIso = cutoff.toISOString();
+  // OpenAI cannot delete an idle contact's conversation in this run: its messages go now, the
+  // contact (which holds the conversation id) at the next run.
+  const keepForNextRun = (contactKey: string) => {
+    skipped.count++;
+    return drainMessages(client.id, contactKey, cutoffIso, deps, report, budget);
+  };
   for await (const contact of deps.store.contacts(client.id)) {
     if (budget.left <= 0) return false;
+    const idle = contact.last_activity_at < cutoffIso;
     try {
-      if (contact.last_activity_at < cutoffIso) {
+      if (idle && contact.openai_conversation_id && !(await openAi.reaches(client, deps))) {
+        if (!(await keepForNextRun(contact.contact_key))) return false;
+      } else if (idle) {
         const outcome = await eraseContactData(
           client,
           contact.contact_key,
@@ -240,11 +200,16 @@ async function purgeTenant(
       }
     } catch (error) {
       report.errors++;
-      skipped.count++;
       logger.warn('purge of a contact failed; the next run retries it', {
         tenantId: client.id,
         error: String(error),
       });
+      if (!(error instanceof OpenAiUnavailableError) || !idle) {
+        skipped.count++;
+        continue;
+      }
+      await openAi.noteFailure(client, deps, error);
+      if (!(await keepForNextRun(contact.contact_key).catch(() => true))) return false;
     }
   }
   const now = deps.now?.() ?? new Date();

@@ -98,8 +98,14 @@ async function newTenant(name: string, options: { ownKey?: string } = {}): Promi
  * An active contact (wrote an hour ago) with a message and an OpenAI turn at each age (hours ago),
  * answered with the tenant's key when it has one; resolves with its conversation id.
  */
-async function activeContact(client: Client, key: string, turnAges: number[], ownKey?: string) {
-  await conversations.touchInbound(client.id, { key, wa_id: key }, hoursAgo(1), 24 * 30);
+async function activeContact(
+  client: Client,
+  key: string,
+  turnAges: number[],
+  ownKey?: string,
+  lastActivityHours = 1,
+) {
+  await conversations.touchInbound(client.id, { key, wa_id: key }, hoursAgo(lastActivityHours), 24 * 30);
   let conversationId: string | undefined;
   for (const [i, age] of turnAges.entries()) {
     await conversations.putMessage(
@@ -244,6 +250,37 @@ describe('the retention purge at OpenAI, for contacts who keep writing', () => {
     expect(next.report).toMatchObject({ errors: 0, openai_items_deleted: 9 });
     for (const conversationId of [first, second, third])
       expect(customerWordsAtOpenAi(conversationId)).toEqual(['turno de hace 1 h']);
+  });
+
+  it('given an OpenAI outage while idle contacts are erased, then their messages go now and the contacts at the next run', async () => {
+    const tenant = await newTenant('Inactivos en la caída');
+    const first = await activeContact(tenant, '34600000051', [30], undefined, 30);
+    const second = await activeContact(tenant, '34600000052', [30], undefined, 30);
+    openai.failNext(1, { status: 503 }, { method: 'DELETE', path: `/v1/conversations/${first}` });
+
+    const run = await runPurge({ trigger: 'schedule', clientId: tenant.id }, deps);
+
+    expect(run.report).toMatchObject({ errors: 1, messages_deleted: 2, conversations_deleted: 0 });
+    // The second is not tried at OpenAI after the failure; both keep their contact (and so the
+    // conversation id the next run needs), their messages are gone.
+    expect(openai.requestsTo('DELETE', `/v1/conversations/${second}`)).toHaveLength(0);
+    for (const [key, conversationId] of [
+      ['34600000051', first],
+      ['34600000052', second],
+    ] as const) {
+      expect((await conversations.getContact(tenant.id, key))?.openai_conversation_id).toBe(conversationId);
+      expect((await conversations.listMessages(tenant.id, key, { limit: 10 })).items).toEqual([]);
+      expect(openai.conversations.has(conversationId)).toBe(true);
+    }
+
+    const next = await runPurge({ trigger: 'schedule', clientId: tenant.id }, deps);
+
+    expect(next.report).toMatchObject({
+      errors: 0,
+      conversations_deleted: 2,
+      openai_conversations_deleted: 2,
+    });
+    expect(openai.conversations.has(first) || openai.conversations.has(second)).toBe(false);
   });
 
   it('given a run that runs out of deletions, then it is partial and the next run deletes the rest', async () => {
