@@ -86,7 +86,7 @@ export const routeDocs: Record<string, RouteDoc> = {
       "Runs the retention purge now (the daily schedule runs it too). Without a body it applies every client's `retention_hours`; `client_id` narrows it to one client and `older_than_hours` overrides the retention. It stops after 20 s and says `complete: false`: call again to go on.",
     body: purgeRequestSchema,
     responses:
-      '200 `{"run_id","status","scope","messages_deleted","conversations_deleted","openai_conversations_deleted","idempotency_records_deleted","media_objects_deleted","vector_stores_deleted","clients_erased","tenants_scanned","errors","complete"}`; 400; 401; 404 unknown client (no run is recorded); 415 a body that is not JSON',
+      '200 `{"run_id","status","scope","messages_deleted","conversations_deleted","openai_conversations_deleted","openai_items_deleted","idempotency_records_deleted","media_objects_deleted","vector_stores_deleted","clients_erased","tenants_scanned","errors","complete"}`; 400; 401; 404 unknown client (no run is recorded); 415 a body that is not JSON',
   },
   'GET /admin/purges': {
     summary: 'Recent purge runs (scheduled and forced), newest first, with their reports. Kept 90 days.',
