@@ -1,8 +1,8 @@
 import {
   type ContactRef,
   encodeQueueEvent,
-  messageGroupId,
   type OwnerMessageEvent,
+  ownerMessageGroupId,
 } from '../conversation/inbound-event.ts';
 import type { FifoMessage } from '../queue/sqs-publisher.ts';
 import { type MessageEcho, messageEchoSchema } from './payload-schema.ts';
@@ -33,8 +33,8 @@ export function echoContact(echo: MessageEcho): ContactRef | undefined {
 }
 
 /**
- * The queue message of one echo: in the contact's FIFO group, so it is handled after the answer in
- * flight for that contact has recorded what it sent (see docs/handoff.md on the residual race).
+ * The queue message of one echo, in the contact's owner group (ownerMessageGroupId): handled even
+ * while an answer to that customer is in flight, so that answer's planned reply is not sent after.
  */
 export function echoEvent(
   echo: MessageEcho,
@@ -56,7 +56,7 @@ export function echoEvent(
   };
   return {
     body: encodeQueueEvent(event),
-    groupId: messageGroupId(tenantId, contact.key),
+    groupId: ownerMessageGroupId(tenantId, contact.key),
     deduplicationId: `echo:${echo.id}`,
   };
 }

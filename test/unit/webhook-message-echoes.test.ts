@@ -53,9 +53,9 @@ describe('a delivery of smb_message_echoes', () => {
         received_at: '2026-11-24T10:05:00.000Z',
       } satisfies OwnerMessageEvent,
     ]);
-    // The same FIFO group as the customer's own messages: handled after the answer in flight.
+    // Beside the customer's own FIFO group: handled while an answer to them is in flight.
     expect(queued[0]).toMatchObject({
-      groupId: 'cl_plaza:34600111222',
+      groupId: 'cl_plaza:34600111222:owner',
       deduplicationId: expect.stringMatching(/^echo:/),
     });
     // What the person wrote stays out of the queue: only that they wrote matters.
