@@ -10,6 +10,7 @@ import {
   updateClientSchema,
 } from '../tenants/client-schemas.ts';
 import { allRoutes } from '../topology.ts';
+import { handoffRouteDocs } from './handoff-route-docs.ts';
 import { statsRouteDocs } from './stats-route-docs.ts';
 import { type RouteDoc, tenantRouteDocs } from './tenant-route-docs.ts';
 import { webRouteDocs } from './web-route-docs.ts';
@@ -28,7 +29,7 @@ export const routeDocs: Record<string, RouteDoc> = {
   },
   'POST /webhook': {
     summary:
-      'Deliveries from Meta for every tenant. Signed with `X-Hub-Signature-256` (HMAC-SHA256 of the raw body with the App Secret). Every entry, change, message and status is routed by `metadata.phone_number_id` and queued.',
+      'Deliveries from Meta for every tenant. Signed with `X-Hub-Signature-256` (HMAC-SHA256 of the raw body with the App Secret). Every entry, change, message and status is routed by `metadata.phone_number_id` and queued; so is every echo of `smb_message_echoes` (what a person sent from the WhatsApp Business app of a coexistence number: the bot steps back in that chat). Other fields are acknowledged and ignored.',
     responses:
       '200 once queued (also for unknown numbers and inactive tenants); 401 bad or missing signature; 400 malformed body; 5xx when the queue is unavailable (Meta retries)',
   },
@@ -65,7 +66,7 @@ export const routeDocs: Record<string, RouteDoc> = {
   },
   'GET /clients/{id}/conversations': {
     summary:
-      'The client\'s contacts with first and last activity and bot state (paused by "suspender bot"). `next_cursor` is opaque (sealed): pass it back as `cursor` to get the next page; an altered one answers 400.',
+      'The client\'s contacts with first and last activity and bot state (paused by "suspender bot"), and `handoff`: `{"by":"person"|"customer_request"|"operator"|"tenant","until"}` while someone other than the bot has the chat, else null (docs/handoff.md). `next_cursor` is opaque (sealed): pass it back as `cursor` to get the next page; an altered one answers 400.',
     query: paginationQuerySchema,
     responses: '200 `{"conversations":[…],"next_cursor":…}`; 400; 401; 404',
   },
@@ -102,6 +103,7 @@ export const routeDocs: Record<string, RouteDoc> = {
     responses: '200 the report (below); 400 bad query; 401',
   },
   ...tenantRouteDocs,
+  ...handoffRouteDocs,
   ...statsRouteDocs,
   ...webRouteDocs,
 };

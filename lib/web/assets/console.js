@@ -766,6 +766,12 @@
 
   $('load-conversations').addEventListener('click', loadConversations);
 
+  /** Who has the chat instead of the bot, and until when (empty while the bot has it). */
+  const handoffText = (handoff) =>
+    handoff
+      ? ` · ${t.handoffBy[handoff.by] || handoff.by} (${t.handoffUntil} ${formatTime(handoff.until)})`
+      : '';
+
   async function loadConversations() {
     const list = $('conversations-list');
     try {
@@ -787,7 +793,7 @@
           li.append(
             strong,
             document.createTextNode(
-              ` · ${t.lastActivity} ${formatTime(conversation.last_activity_at)}${conversation.bot_paused ? ` · ${t.botPaused}` : ''} `,
+              ` · ${t.lastActivity} ${formatTime(conversation.last_activity_at)}${conversation.bot_paused ? ` · ${t.botPaused}` : ''}${handoffText(conversation.handoff)} `,
             ),
             button(t.showMessages, fill(t.showMessagesLabel, { name: who }), 'secondary', () =>
               loadMessages(conversation.contact, who),

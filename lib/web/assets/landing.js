@@ -679,6 +679,13 @@
               class: 'conversation-time',
               text: ` · ${W.lastActivity}: ${formatTime(c.last_activity_at)}`,
             }),
+            // Flagged while a person (or the customer's request for one) has the chat.
+            c.handoff
+              ? el('span', {
+                  class: 'conversation-handoff',
+                  text: ` · ${W.handoffBy[c.handoff.by] || c.handoff.by} (${W.handoffUntil} ${formatTime(c.handoff.until)})`,
+                })
+              : null,
           );
           button.addEventListener('click', () => loadMessages(c));
           return el('li', {}, button);

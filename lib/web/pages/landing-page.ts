@@ -65,6 +65,8 @@ const scriptWords = (w: Words) => ({
   checkNames: w.checkNames,
   noConversations: w.noConversations,
   lastActivity: w.lastActivity,
+  handoffBy: w.handoffBy,
+  handoffUntil: w.handoffUntil,
   messagesHeading: w.messagesHeading,
   customer: w.customer,
   assistant: w.assistant,
