@@ -202,6 +202,32 @@ describe('IAM: exactly the actions each function needs', () => {
     `);
   });
 
+  it('pins the reply-burst consumer: as the assistant (it answers the same way)', () => {
+    expect(roleActions(template, roleId('replyBurst'))).toMatchInlineSnapshot(`
+      [
+        "dynamodb:ConditionCheckItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:Query",
+        "dynamodb:UpdateItem",
+        "kms:Decrypt",
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+        "secretsmanager:DescribeSecret",
+        "secretsmanager:GetSecretValue",
+        "sqs:ChangeMessageVisibility",
+        "sqs:DeleteMessage",
+        "sqs:GetQueueAttributes",
+        "sqs:GetQueueUrl",
+        "sqs:ReceiveMessage",
+        "sqs:SendMessage",
+        "xray:PutTelemetryRecords",
+        "xray:PutTraceSegments",
+      ]
+    `);
+  });
+
   it('pins the provisioner', () => {
     expect(roleActions(template, roleId('provisioner'))).toMatchInlineSnapshot(`
       [
@@ -228,7 +254,7 @@ describe('IAM: exactly the actions each function needs', () => {
   });
 
   it('pins every topology function (a new function gets its own snapshot here)', () => {
-    const pinned = ['webhook', 'adminApi', 'web', 'assistant', 'provisioner', 'purge'];
+    const pinned = ['webhook', 'adminApi', 'web', 'assistant', 'replyBurst', 'provisioner', 'purge'];
     expect(topologyFunctions.map(([name]) => name).sort()).toEqual(pinned.sort());
   });
 
