@@ -401,7 +401,12 @@ describe('the cap on a busy customer', () => {
       wakeups: { schedule: async (wakeup, delay) => void due.push({ wakeup, at: now + delay * 1000 }) },
     });
     const responder = deps.responder;
-    deps.responder = { reply: (request) => (answeredAt.push(now), responder.reply(request)) };
+    deps.responder = {
+      reply: (request) => {
+        answeredAt.push(now);
+        return responder.reply(request);
+      },
+    };
     const assistant = createAssistantHandler(async () => deps);
     const wake = createReplyBurstHandler(async () => deps);
     /** Plays the wake-ups due by `now`, in the order they fall due, as the delayed queue would. */
