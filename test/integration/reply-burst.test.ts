@@ -388,6 +388,57 @@ describe('a burst of messages gets one answer', () => {
   });
 });
 
+describe('what a burst holds', () => {
+  /** Deps whose wake-ups are recorded, to be played by hand. */
+  function recording() {
+    const scheduled: BurstWakeup[] = [];
+    const deps = depsWith({ wakeups: { schedule: async (wakeup) => void scheduled.push(wakeup) } });
+    return {
+      scheduled,
+      assistant: createAssistantHandler(async () => deps),
+      wake: createReplyBurstHandler(async () => deps),
+    };
+  }
+
+  it('given "pausar bot" after a greeting, then the command is answered at once and the burst stays silent', async () => {
+    const from = String(contactSeq++);
+    const { scheduled, assistant, wake } = recording();
+    await assistant(recordOf(messageEvent(plaza, from, 'hola', `wamid.cmd.${from}.0`), inbound.arn));
+    await assistant(recordOf(messageEvent(plaza, from, 'pausar bot', `wamid.cmd.${from}.1`), inbound.arn));
+    expect(repliesTo(plaza.phone_number_id, from).map((r) => r.text)).toEqual([
+      expect.stringContaining('He pausado'),
+    ]);
+    expect(scheduled).toHaveLength(1);
+    await wake(recordOf(scheduled[0], wakeQueue.arn));
+    expect(repliesTo(plaza.phone_number_id, from)).toHaveLength(1);
+    expect(asked).toEqual([]);
+  });
+
+  it('given a burst of photos without captions, then one "text only" reply; with a caption, the caption is the question', async () => {
+    const from = String(contactSeq++);
+    await conversations.touchInbound(plaza.id, { key: from, wa_id: from }, new Date(), 24);
+    await conversations.updateContact(plaza.id, from, { welcomed_at: new Date().toISOString() });
+    const { scheduled, assistant, wake } = recording();
+    const photo = (n: number, caption?: string): InboundMessageEvent => {
+      const event = messageEvent(plaza, from, '', `wamid.photo.${from}.${n}`);
+      event.message = { id: event.message.id, type: 'image', timestamp: 1795560000 };
+      if (caption) event.message.text = caption;
+      return event;
+    };
+    await assistant(recordOf(photo(0), inbound.arn));
+    await assistant(recordOf(photo(1), inbound.arn));
+    await wake(recordOf(scheduled.at(-1), wakeQueue.arn));
+    expect(repliesTo(plaza.phone_number_id, from).map((r) => r.text)).toEqual([
+      expect.stringContaining('solo puedo leer mensajes de texto'),
+    ]);
+    await assistant(recordOf(photo(2), inbound.arn));
+    await assistant(recordOf(photo(3, '¿tenéis menú del día?'), inbound.arn));
+    await wake(recordOf(scheduled.at(-1), wakeQueue.arn));
+    expect(asked).toEqual(['¿tenéis menú del día?']);
+    expect(repliesTo(plaza.phone_number_id, from)).toHaveLength(2);
+  });
+});
+
 describe('the cap on a busy customer', () => {
   it(`given a customer who writes every 2 s, then the answer comes ${REPLY_BURST_CAP_SECONDS} s after the first message and later messages start a new burst`, async () => {
     const tenant = await createPlaza(3);
