@@ -5,7 +5,9 @@ import type { BurstWakeup, BurstWakeups } from './burst-ports.ts';
 /**
  * The wake-ups of reply bursts on a standard SQS queue: unlike the FIFO inbound queue it delays
  * single messages (`DelaySeconds`, up to 15 minutes), which is the whole debounce timer. The body
- * holds ids and a number only, never message text.
+ * holds ids and a number only, never message text. fauxqs, the local emulator, honours per-message
+ * delays on standard queues too (and counts them in ApproximateNumberOfMessagesDelayed, which the
+ * local poller's `drained()` waits for), so the local stack needs nothing more.
  */
 export class SqsBurstWakeups implements BurstWakeups {
   constructor(
