@@ -5,7 +5,13 @@ import { queueEventSchema } from '../lib/conversation/inbound-event.ts';
 import { logger } from '../lib/logger.ts';
 import { EmfTelemetry } from '../lib/observability/emf-telemetry.ts';
 import type { FlushableTelemetry } from '../lib/observability/telemetry.ts';
-import { buildDependencies, buildResponder, buildSender, once } from '../lib/runtime/dependencies.ts';
+import {
+  buildDependencies,
+  buildResponder,
+  buildSender,
+  buildTemplateCatalog,
+  once,
+} from '../lib/runtime/dependencies.ts';
 import { readPlatformSecret } from '../lib/secrets/platform-secrets.ts';
 import { DynamoStatsStore } from '../lib/stats/dynamo-stats-store.ts';
 
@@ -69,6 +75,7 @@ const productionDeps = once(async (): Promise<AnswerDeps> => {
     platformWhatsAppToken: () => readPlatformSecret('WHATSAPP_ACCESS_TOKEN'),
     retentionHours: base.config.RETENTION_HOURS,
     stats: new DynamoStatsStore(base.dynamo, base.config.TABLE_NAME),
+    templates: buildTemplateCatalog(base),
   };
 });
 

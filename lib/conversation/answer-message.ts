@@ -110,6 +110,7 @@ async function answerClaimed(attempt: Attempt, claim: Claimed): Promise<AnswerOu
 
   const retentionHours = client.retention_hours ?? deps.retentionHours;
   const contact = await recordInbound(attempt, retentionHours);
+  attempt.window = { client, contact };
   const blocked = sendingBlocked(client, attempt.now());
   if (blocked) return attempt.finish(blocked);
   const token = await accessTokenOf(client, deps);
@@ -149,7 +150,14 @@ async function rerouteOrDrop(attempt: Attempt): Promise<AnswerOutcome> {
 /** Stores the customer's message (for the operator), whether or not it gets an answer. */
 async function recordInbound({ event, deps, now }: Attempt, retentionHours: number): Promise<Contact> {
   const tenantId = event.tenant_id;
-  const contact = await deps.conversations.touchInbound(tenantId, event.contact, now(), retentionHours);
+  const wroteAt = new Date(event.message.timestamp * 1000);
+  const contact = await deps.conversations.touchInbound(
+    tenantId,
+    event.contact,
+    now(),
+    retentionHours,
+    wroteAt,
+  );
   await deps.conversations.putMessage(
     tenantId,
     event.contact.key,

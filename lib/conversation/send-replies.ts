@@ -2,6 +2,12 @@ import { logger } from '../logger.ts';
 import { type AnswerOutcome, type Attempt, report } from './answer-attempt.ts';
 import type { InboundMessageEvent } from './inbound-event.ts';
 import { type Recipient, SendFailure } from './ports.ts';
+import {
+  needsTemplate,
+  recordWindowClosed,
+  refusedForWindow,
+  sendTemplateInstead,
+} from './service-window.ts';
 
 /** Sends the planned parts from `firstUnsent` on, recording each on the claim as it goes out. */
 export async function sendPlan(
@@ -16,8 +22,20 @@ export async function sendPlan(
   const messageId = event.message.id;
   for (let index = firstUnsent; index < plan.length; index++) {
     const text = plan[index]!;
+    const { window } = attempt;
+    // Outside the 24-hour window (Cloud API): the rest of the plan goes out once, as a template.
+    if (window && needsTemplate(attempt, window)) {
+      return sendTemplateInstead(attempt, window, plan, index, accessToken, retentionHours);
+    }
     const sentAt = now().toISOString(); // before the send, so it sorts before anything it causes
-    const sent = await sendPart(attempt, index, text, accessToken);
+    let sent: Awaited<ReturnType<typeof sendPart>>;
+    try {
+      sent = await sendPart(attempt, index, text, accessToken);
+    } catch (error) {
+      if (!window || !refusedForWindow(window, error)) throw error;
+      await recordWindowClosed(attempt, window);
+      return sendTemplateInstead(attempt, window, plan, index, accessToken, retentionHours);
+    }
     await deps.claims.markSent(tenantId, messageId, owner, index + 1, now().getTime());
     await deps.conversations.putMessage(
       tenantId,
@@ -66,7 +84,7 @@ async function sendPart(
 }
 
 /** Replies go to the business-scoped user id when Meta gave one, else to the phone (wa_id). */
-function recipientOf(event: InboundMessageEvent): Recipient {
+export function recipientOf(event: InboundMessageEvent): Recipient {
   return {
     ...(event.contact.user_id ? { user_id: event.contact.user_id } : {}),
     ...(event.contact.wa_id ? { wa_id: event.contact.wa_id } : {}),
