@@ -1,8 +1,10 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { isWindowClosed } from '../conversation/service-window.ts';
 import { clipped, NotFoundError } from '../errors.ts';
 import { json, parseQuery } from '../http/http-response.ts';
 import { logger } from '../logger.ts';
 import { eraseContact } from '../retention/purge.ts';
+import { type TemplatesResponse, templatesQuerySchema } from '../templates/template-schemas.ts';
 import { type Client, type QrLink, toClientView } from '../tenants/client.ts';
 import { paginationQuerySchema } from '../tenants/client-schemas.ts';
 import { connectionTestRecord } from '../tenants/connection-test.ts';
@@ -24,9 +26,10 @@ export type ClientRoute = (
 export const clientView = (client: Client, deps: Pick<AdminApiDeps, 'publicBaseUrl'>, qr?: QrLink | null) =>
   toClientView(client, { publicBaseUrl: deps.publicBaseUrl, qr });
 
-export const listConversations: ClientRoute = async (event, client, { conversations }) => {
+export const listConversations: ClientRoute = async (event, client, { conversations, now }) => {
   const page = parseQuery(event, paginationQuerySchema);
   const result = await conversations.listContacts(client.id, page);
+  const at = now?.() ?? new Date();
   return json(200, {
     conversations: result.items.map((c) => ({
       contact: c.contact_key,
@@ -36,7 +39,8 @@ export const listConversations: ClientRoute = async (event, client, { conversati
       first_seen_at: c.first_seen_at,
       last_activity_at: c.last_activity_at,
       bot_paused: c.bot_paused,
-      window_closed: c.window_closed_at !== undefined,
+      // Only free-form replies are bound by it, and only on the Cloud API (not QR sessions).
+      window_closed: client.channel !== 'qr' && isWindowClosed(c, at),
     })),
     next_cursor: result.next_cursor,
   });
@@ -87,4 +91,25 @@ export const testConnection: ClientRoute = async (_event, client, { testConnecti
   const result = await testConnection(client);
   await service.recordConnectionTest(client.id, connectionTestRecord(result, new Date()));
   return json(200, result);
+};
+
+/** The approved templates of the client's WABA (cached a few minutes; `?refresh=true` reads Meta now). */
+export const listTemplates: ClientRoute = async (event, client, { templates }) => {
+  const { refresh } = parseQuery(event, templatesQuerySchema);
+  if (!templates) throw new Error('the message templates reader is not configured');
+  const listed = await templates.list(client, { refresh });
+  const body: TemplatesResponse = {
+    waba_id: listed.waba_id,
+    templates: listed.templates.map((t) => ({
+      name: t.name,
+      language: t.language,
+      status: t.status,
+      category: t.category ?? null,
+      body_parameters: t.body_parameters,
+    })),
+    fetched_at: listed.fetched_at,
+    cached: listed.cached,
+    window_template: client.window_template ?? null,
+  };
+  return json(200, body);
 };

@@ -16,6 +16,7 @@ import {
   listConversations,
   listKeys,
   listMessages,
+  listTemplates,
   qrStart,
   qrUnlink,
   revokeKey,
@@ -62,6 +63,7 @@ export const tenantRoutes: Record<string, ClientRoute> = {
   'GET /tenant/conversations': listConversations,
   'GET /tenant/conversations/{contact}/messages': listMessages,
   'DELETE /tenant/conversations/{contact}': eraseConversation,
+  'GET /tenant/templates': listTemplates,
 };
 
 /** Routes anyone may call: what they act on is proven by what the body carries. */

@@ -11,6 +11,7 @@ import {
 } from '../tenants/client-schemas.ts';
 import { allRoutes } from '../topology.ts';
 import { statsRouteDocs } from './stats-route-docs.ts';
+import { templateRouteDocs } from './template-route-docs.ts';
 import { type RouteDoc, tenantRouteDocs } from './tenant-route-docs.ts';
 import { webRouteDocs } from './web-route-docs.ts';
 
@@ -102,6 +103,7 @@ export const routeDocs: Record<string, RouteDoc> = {
     responses: '200 the report (below); 400 bad query; 401',
   },
   ...tenantRouteDocs,
+  ...templateRouteDocs,
   ...statsRouteDocs,
   ...webRouteDocs,
 };
