@@ -14,6 +14,7 @@ import type { InboundMessageEvent, OwnerMessageEvent, QueueEvent, StatusEvent } 
 import { planOnce } from './plan-replies.ts';
 import { type Contact, LostClaimError, SendFailure } from './ports.ts';
 import { sendPlan, settleSendFailure } from './send-replies.ts';
+import { billedMessage } from './service-window.ts';
 
 export type { AnswerDeps, AnswerOutcome } from './answer-attempt.ts';
 
@@ -43,8 +44,13 @@ async function recordOwnerMessage(event: OwnerMessageEvent, deps: AnswerDeps): P
 async function recordStatus(event: StatusEvent, deps: AnswerDeps): Promise<AnswerOutcome> {
   const { tenant_id: tenantId, status } = event;
   const contactKey =
-    (await deps.conversations.applyStatus(tenantId, status.message_id, status.status, status.error_codes)) ??
-    event.contact_key;
+    (await deps.conversations.applyStatus(
+      tenantId,
+      status.message_id,
+      status.status,
+      status.error_codes,
+      status.pricing,
+    )) ?? event.contact_key;
   const windowClosed =
     status.status === 'failed' &&
     status.error_codes.some((code) => deps.sender.deliveryFailureKind(code) === 'window_closed');
@@ -53,6 +59,8 @@ async function recordStatus(event: StatusEvent, deps: AnswerDeps): Promise<Answe
       window_closed_at: clockOf(deps)().toISOString(),
     });
   }
+  const billed = billedMessage(event);
+  if (billed) await report(deps, billed);
   await report(deps, { type: 'status_recorded', tenantId });
   return 'status_recorded';
 }

@@ -31,6 +31,8 @@ export type ReportedOutcome =
   /** A redelivery of a message already handled, recognised by its claim. */
   | { type: 'duplicate_suppressed'; tenantId: string }
   | { type: 'status_recorded'; tenantId: string }
+  /** A message Meta bills, from a status with `pricing` (counted once per message by the stats). */
+  | { type: 'message_billed'; tenantId: string; messageId: string; at: Date; category: string }
   | HandledOutcome;
 
 /**
@@ -85,6 +87,7 @@ export function metricsSink(telemetry: Telemetry): OutcomeSink {
           telemetry.count('StatusesRecorded');
           return;
         case 'message_handled':
+        case 'message_billed':
           return; // counted by the per-tenant statistics
       }
     },
@@ -98,6 +101,11 @@ export function metricsSink(telemetry: Telemetry): OutcomeSink {
 export function statsSink(stats: ConversationStats): OutcomeSink {
   return {
     async record(outcome) {
+      if (outcome.type === 'message_billed') {
+        const { messageId, at, category } = outcome;
+        await stats.recordBillable?.(outcome.tenantId, { messageId, at, category });
+        return;
+      }
       if (outcome.type !== 'message_handled') return;
       const { answered } = outcome;
       await stats.record(outcome.tenantId, {
