@@ -106,7 +106,10 @@ export function createTemplatesEndpoint(templates: SimulatorTemplates, prefix: s
       paging: { cursors: { before: String(start), after: String(start + page.length) } },
     };
     if (start + page.length < all.length) {
+      // Meta's `next` is an absolute URL of its own host: here, the one the request came to.
       const next = new URL(request.url.href);
+      const host = request.req.headers.host;
+      if (host) next.host = host;
       next.pathname = `${prefix}/${request.segments.join('/')}`;
       next.searchParams.set('after', String(start + page.length));
       next.searchParams.set('limit', String(limit));
