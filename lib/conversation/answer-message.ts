@@ -11,10 +11,10 @@ import {
   report,
 } from './answer-attempt.ts';
 import type { InboundMessageEvent, OwnerMessageEvent, QueueEvent, StatusEvent } from './inbound-event.ts';
+import { billedMessage } from './message-billing.ts';
 import { planOnce } from './plan-replies.ts';
 import { type Contact, LostClaimError, SendFailure } from './ports.ts';
 import { sendPlan, settleSendFailure } from './send-replies.ts';
-import { billedMessage } from './service-window.ts';
 
 export type { AnswerDeps, AnswerOutcome } from './answer-attempt.ts';
 
