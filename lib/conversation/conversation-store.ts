@@ -121,14 +121,19 @@ export class ConversationStore implements ConversationRecords {
     );
     const contact = toContact(Attributes ?? {});
     if (wrote && (contact.last_customer_message_at ?? '') < wrote) {
-      await this.moveCustomerMessageForward(tenantId, ref.key, wrote);
-      contact.last_customer_message_at = wrote;
+      if (await this.moveCustomerMessageForward(tenantId, ref.key, wrote)) {
+        contact.last_customer_message_at = wrote;
+      }
     }
     return contact;
   }
 
   /** Sets `last_customer_message_at` to `wrote` unless a later one is stored (a parallel worker's). */
-  private async moveCustomerMessageForward(tenantId: string, contactKey: string, wrote: string) {
+  private async moveCustomerMessageForward(
+    tenantId: string,
+    contactKey: string,
+    wrote: string,
+  ): Promise<boolean> {
     try {
       await this.db.send(
         new UpdateCommand({
@@ -139,8 +144,10 @@ export class ConversationStore implements ConversationRecords {
           ExpressionAttributeValues: { ':wrote': wrote },
         }),
       );
+      return true;
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
+      return false;
     }
   }
 

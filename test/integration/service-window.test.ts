@@ -256,3 +256,21 @@ describe('given the statuses of a reply carry its pricing', () => {
     });
   });
 });
+
+describe('the window in DynamoDB', () => {
+  it('keeps the latest time the customer wrote, whatever order their messages are recorded in', async () => {
+    const key = String(contactSeq++);
+    const ref = { key, wa_id: key };
+    const t = (hours: number) => new Date(Date.parse('2026-12-01T10:00:00.000Z') + hours * HOUR);
+
+    await conversations.touchInbound(plaza.id, ref, t(0), 24, t(2));
+    const late = await conversations.touchInbound(plaza.id, ref, t(5), 24, t(1));
+    expect(late.last_customer_message_at).toBe(t(2).toISOString());
+    const newer = await conversations.touchInbound(plaza.id, ref, t(6), 24, t(3));
+
+    expect(newer.last_customer_message_at).toBe(t(3).toISOString());
+    expect((await conversations.getContact(plaza.id, key))?.last_customer_message_at).toBe(
+      t(3).toISOString(),
+    );
+  });
+});
