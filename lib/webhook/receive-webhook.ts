@@ -1,10 +1,5 @@
 import type * as z from 'zod/mini';
-import {
-  type ContactRef,
-  encodeQueueEvent,
-  messageGroupId,
-  type QueueEvent,
-} from '../conversation/inbound-event.ts';
+import type { ContactRef } from '../conversation/inbound-event.ts';
 import { TransientError, UnauthorizedError, ValidationError } from '../errors.ts';
 import { logger } from '../logger.ts';
 import type { FifoMessage, SendOutcome } from '../queue/sqs-publisher.ts';
@@ -19,7 +14,8 @@ import {
   parseStatus,
   parseWebhookBody,
 } from './payload-fast-path.ts';
-import type { InboundMessage, statusSchema, WebhookContact } from './payload-schema.ts';
+import type { InboundMessage, WebhookContact } from './payload-schema.ts';
+import { messageEvent, statusEvent } from './queue-events.ts';
 import { verifyWebhookSignature } from './signature.ts';
 import type { TenantRouter } from './tenant-router.ts';
 
@@ -52,30 +48,6 @@ export interface WebhookReport {
   invalidItems: number;
   /** Events the queue refused for good (each logged at WARN by the publisher). */
   refusedByQueue: number;
-}
-
-/** The text a person can read in a message, whatever its type. */
-export function readableText(message: InboundMessage): string | undefined {
-  switch (message.type) {
-    case 'text':
-      return message.text?.body;
-    case 'image':
-      return message.image?.caption;
-    case 'video':
-      return message.video?.caption;
-    case 'document':
-      return message.document?.caption;
-    case 'interactive':
-      return message.interactive?.button_reply?.title ?? message.interactive?.list_reply?.title;
-    case 'button':
-      return message.button?.text;
-    case 'location':
-      return [message.location?.name, message.location?.address].filter(Boolean).join(', ') || undefined;
-    case 'order':
-      return message.order?.text;
-    default:
-      return undefined;
-  }
 }
 
 /**
@@ -338,74 +310,6 @@ function changeEvents(
 
 function placeOf(change: MessageChange): Place {
   return { entry: change.entry, change: change.change, phoneNumberId: change.phoneNumberId };
-}
-
-function messageEvent(
-  message: InboundMessage,
-  contact: ContactRef,
-  phoneNumberId: string,
-  tenantId: string,
-  receivedAt: string,
-): FifoMessage {
-  const text = readableText(message);
-  const event: QueueEvent = {
-    v: 1,
-    kind: 'message',
-    tenant_id: tenantId,
-    phone_number_id: phoneNumberId,
-    contact,
-    message: {
-      id: message.id,
-      type: message.type,
-      timestamp: message.timestamp,
-      ...(text !== undefined ? { text } : {}),
-      ...(message.context?.id ? { context_id: message.context.id } : {}),
-    },
-    received_at: receivedAt,
-  };
-  return {
-    body: encodeQueueEvent(event),
-    groupId: messageGroupId(tenantId, contact.key),
-    deduplicationId: `msg:${message.id}`,
-  };
-}
-
-function statusEvent(
-  status: z.infer<typeof statusSchema>,
-  phoneNumberId: string,
-  tenantId: string,
-  receivedAt: string,
-): FifoMessage {
-  const contactKey = status.recipient_user_id ?? status.recipient_id;
-  const event: QueueEvent = {
-    v: 1,
-    kind: 'status',
-    tenant_id: tenantId,
-    phone_number_id: phoneNumberId,
-    ...(contactKey ? { contact_key: contactKey } : {}),
-    status: {
-      message_id: status.id,
-      status: status.status,
-      timestamp: status.timestamp,
-      error_codes: (status.errors ?? []).map((e) => e.code),
-      ...(status.pricing ? { pricing: pricingOf(status.pricing) } : {}),
-    },
-    received_at: receivedAt,
-  };
-  return {
-    body: encodeQueueEvent(event),
-    groupId: messageGroupId(tenantId, contactKey ?? 'statuses'),
-    deduplicationId: `status:${status.id}:${status.status}`,
-  };
-}
-
-/** The pricing fields the consumer reads (Meta's `pricing_model` and the rest stay behind). */
-function pricingOf(pricing: { category: string; type?: string | undefined; billable?: boolean | undefined }) {
-  return {
-    category: pricing.category,
-    ...(pricing.type !== undefined ? { type: pricing.type } : {}),
-    ...(pricing.billable !== undefined ? { billable: pricing.billable } : {}),
-  };
 }
 
 /** The change's valid contacts by user id and by wa_id (the first of each wins), found in O(1). */
