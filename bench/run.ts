@@ -128,6 +128,22 @@ const stack = await startLocalStack({
     OPENAI_BASE_URL: openai.url,
   },
 });
+// The pipeline's own latency: the demo tenant answers each message at once. With the default
+// reply_delay_seconds (3) every answer waits that long for the rest of a burst, by design.
+{
+  const auth = { authorization: 'Bearer bench-operator', 'content-type': 'application/json' };
+  const { clients } = (await (await fetch(`${stack.url}/clients`, { headers: auth })).json()) as {
+    clients: { id: string; phone_number_id: string }[];
+  };
+  const demo = clients.find((client) => client.phone_number_id === PHONE);
+  if (!demo) throw new Error('the demo tenant is missing');
+  const patched = await fetch(`${stack.url}/clients/${demo.id}`, {
+    method: 'PATCH',
+    headers: auth,
+    body: JSON.stringify({ reply_delay_seconds: 0 }),
+  });
+  if (patched.status !== 200) throw new Error(`could not set reply_delay_seconds: ${await patched.text()}`);
+}
 const e2eCount = 100;
 const webhookSamples: number[] = [];
 const e2eSamples: number[] = [];
