@@ -114,6 +114,8 @@ beforeAll(async () => {
     timezoneId: 'UTC',
   });
   page = await context.newPage();
+  // Shorter than the test's own limit, so a wait that fails says which.
+  page.setDefaultTimeout(15_000);
   page.on('dialog', (dialog) => dialog.accept());
 }, 60_000);
 
@@ -123,13 +125,20 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-describe("the conversation settings on the business's landing page", () => {
-  it('shows the current settings, and saves only what changed: GET /tenant has it', async () => {
-    await page.goto(`${stack.url}/client/${(await tenant('GET', '/tenant')).body.slug}`);
-    await page.waitForSelector('#landing[data-ready="true"]');
+/** The business's landing page, signed in with its key. */
+async function openLanding() {
+  await page.goto(`${stack.url}/client/${(await tenant('GET', '/tenant')).body.slug}`);
+  await page.waitForSelector('#landing[data-ready="true"]');
+  if (await page.isVisible('#sign-in')) {
     await page.fill('#sign-in-key', apiKey);
     await page.click('#sign-in-button');
-    await page.waitForSelector('#tenant-panel', { state: 'visible' });
+  }
+  await page.waitForSelector('#tenant-panel', { state: 'visible' });
+}
+
+describe("the conversation settings on the business's landing page", () => {
+  it('shows the current settings, and saves only what changed: GET /tenant has it', async () => {
+    await openLanding();
     expect(await page.inputValue('#reply-delay')).toBe('0');
     expect(await page.inputValue('#handoff-minutes')).toBe('60');
     // Each hint is the field's description.
@@ -313,5 +322,24 @@ describe('the operator console: the settings in the client form', () => {
     expect([edited.reply_delay_seconds, edited.handoff_minutes]).toEqual([0, 30]);
     await page.locator('#details-facts').waitFor();
     expect(await page.textContent('#details-facts')).toContain('0 s');
+  });
+});
+
+describe('on a phone', () => {
+  it('fits a 375 px phone: the settings, the template and the badged list, nothing wider than the screen', async () => {
+    await openLanding();
+    await page.setViewportSize({ width: 375, height: 812 });
+    await page.locator('#conversation-list .conversation-item').first().waitFor();
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
+    for (const [selector, name] of [
+      ['#settings-form', 'landing-settings-mobile.png'],
+      ['#template-form', 'landing-template-mobile.png'],
+      ['#conversation-list', 'landing-handoff-mobile.png'],
+    ] as const) {
+      const box = await page.locator(selector).boundingBox();
+      expect(box!.x + box!.width, selector).toBeLessThanOrEqual(375);
+      await page.locator(selector).screenshot({ path: screenshotPath(name) });
+    }
+    await page.setViewportSize({ width: 900, height: 900 });
   });
 });
