@@ -100,6 +100,8 @@ beforeAll(async () => {
     faqs: laPlazaFaqs,
     // Every message answered at once: the chats below are set up without waiting for a burst.
     reply_delay_seconds: 0,
+    // The WhatsApp Business Account its templates are read from and checked against.
+    waba_id: '100200300400',
   });
   expect(created.status, created.raw).toBe(201);
   clientId = created.body.id;
@@ -196,7 +198,7 @@ describe("the conversation settings on the business's landing page", () => {
     expect(await page.isVisible('#template-select')).toBe(false);
 
     // A language Meta does not spell so: the API's reason next to the language.
-    await page.fill('#template-name', 'respuesta_fuera_de_plazo');
+    await page.fill('#template-name', 'respuesta_pendiente');
     await page.fill('#template-language', 'Spanish');
     await page.click('#template-form button[type="submit"]');
     const error = page.locator('#template-language + .field-error');
@@ -209,7 +211,7 @@ describe("the conversation settings on the business's landing page", () => {
     await page.click('#template-form button[type="submit"]');
     expect(await statusOf('template-status')).toBe('Guardado.');
     expect((await tenant('GET', '/tenant')).body.window_template).toEqual({
-      name: 'respuesta_fuera_de_plazo',
+      name: 'respuesta_pendiente',
       language: 'es',
     });
     await expectNoSeriousViolations();
@@ -231,9 +233,9 @@ describe("the conversation settings on the business's landing page", () => {
         contentType: 'application/json',
         body: JSON.stringify({
           templates: [
-            { name: 'respuesta_fuera_de_plazo', language: 'es', status: 'APPROVED', category: 'UTILITY' },
-            { name: 'answer_later', language: 'en_US', status: 'APPROVED', category: 'UTILITY' },
-            { name: 'en_revision', language: 'es', status: 'PENDING', category: 'UTILITY' },
+            { name: 'respuesta_pendiente', language: 'es', status: 'APPROVED', category: 'UTILITY' },
+            { name: 'pending_reply', language: 'en', status: 'APPROVED', category: 'UTILITY' },
+            { name: 'oferta_semanal', language: 'es', status: 'PENDING', category: 'MARKETING' },
           ],
         }),
       }),
@@ -243,15 +245,15 @@ describe("the conversation settings on the business's landing page", () => {
     await page.locator('#template-select').waitFor({ state: 'visible' });
     expect(await page.isVisible('#template-name')).toBe(false);
     const options = await page.locator('#template-select option').allTextContents();
-    expect(options).toEqual(['Ninguna', 'respuesta_fuera_de_plazo · es', 'answer_later · en_US']);
-    await page.selectOption('#template-select', { label: 'answer_later · en_US' });
+    expect(options).toEqual(['Ninguna', 'respuesta_pendiente · es', 'pending_reply · en']);
+    await page.selectOption('#template-select', { label: 'pending_reply · en' });
     await page.click('#template-form button[type="submit"]');
     expect(await statusOf('template-status')).toBe('Guardado.');
     expect((await tenant('GET', '/tenant')).body.window_template).toEqual({
-      name: 'answer_later',
-      language: 'en_US',
+      name: 'pending_reply',
+      language: 'en',
     });
-    expect(await page.inputValue('#template-select')).toBe('answer_later|en_US');
+    expect(await page.inputValue('#template-select')).toBe('pending_reply|en');
     await expectNoSeriousViolations();
     await page.locator('#template-form').screenshot({ path: screenshotPath('landing-template.png') });
 

@@ -363,7 +363,13 @@
       $(id).replaceChildren();
     }
     for (const node of $('tenant-panel').querySelectorAll('.form-status')) setMessage(node, '');
-    for (const id of ['assistant-state', 'token-stored', 'openai-stored', 'messages-heading']) {
+    for (const id of [
+      'assistant-state',
+      'token-stored',
+      'openai-stored',
+      'messages-heading',
+      'template-unavailable',
+    ]) {
       $(id).textContent = '';
     }
     show($('messages'), false);
@@ -571,6 +577,7 @@
   const templateKey = (t) => (t ? `${t.name}|${t.language}` : '');
 
   async function loadTemplates() {
+    setMessage($('template-unavailable'), '');
     try {
       const listed = await api('GET', '/tenant/templates');
       const templates = Array.isArray(listed?.templates) ? listed.templates : null;
@@ -583,8 +590,13 @@
               String(t.status ?? 'APPROVED').toUpperCase() === 'APPROVED',
           )
         : null;
-    } catch {
+    } catch (error) {
       approvedTemplates = null;
+      // Why the list cannot be read (no waba_id yet, a token Meta refuses), but not that this
+      // deployment has no such route, nor a session that ended (sign-in shows that).
+      if (error instanceof ApiError && ![0, 401, 404].includes(error.status)) {
+        setMessage($('template-unavailable'), error.message);
+      }
     }
     if (tenant) renderTemplate(tenant.window_template ?? null);
   }

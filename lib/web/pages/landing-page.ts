@@ -197,6 +197,7 @@ ${formStatus('cloud-status')}
 <p class="hint" id="template-none-approved" hidden>${w.templateNoneApproved}</p>
 </div>
 <div id="template-typed">
+<p class="hint" id="template-unavailable"></p>
 <label for="template-name">${w.templateNameLabel}</label>
 <input type="text" id="template-name" name="window_template_name" data-field="window_template.name" autocomplete="off" spellcheck="false" aria-describedby="template-name-hint">
 <p class="hint" id="template-name-hint">${w.templateNameHint}</p>
