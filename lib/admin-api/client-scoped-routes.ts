@@ -1,4 +1,5 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { activeHandoff } from '../conversation/handoff.ts';
 import { clipped, NotFoundError } from '../errors.ts';
 import { json, parseQuery } from '../http/http-response.ts';
 import { logger } from '../logger.ts';
@@ -24,9 +25,10 @@ export type ClientRoute = (
 export const clientView = (client: Client, deps: Pick<AdminApiDeps, 'publicBaseUrl'>, qr?: QrLink | null) =>
   toClientView(client, { publicBaseUrl: deps.publicBaseUrl, qr });
 
-export const listConversations: ClientRoute = async (event, client, { conversations }) => {
+export const listConversations: ClientRoute = async (event, client, { conversations, now }) => {
   const page = parseQuery(event, paginationQuerySchema);
   const result = await conversations.listContacts(client.id, page);
+  const at = now?.() ?? new Date();
   return json(200, {
     conversations: result.items.map((c) => ({
       contact: c.contact_key,
@@ -37,6 +39,7 @@ export const listConversations: ClientRoute = async (event, client, { conversati
       last_activity_at: c.last_activity_at,
       bot_paused: c.bot_paused,
       window_closed: c.window_closed_at !== undefined,
+      handoff: activeHandoff(c, at),
     })),
     next_cursor: result.next_cursor,
   });

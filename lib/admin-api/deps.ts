@@ -30,7 +30,7 @@ export interface AdminApiDeps {
   sessions: SessionStore;
   /** The deployment's public URL: landing links in the views. */
   publicBaseUrl?: string | undefined;
-  /** The clock of the statistics window (tests fix it). */
+  /** The clock of the statistics window and of the handoffs (tests fix it). */
   now?: () => Date;
   /** Where a forced purge's counts go (EMF as the `purge` service in production); flushed after it. */
   purgeTelemetry?: FlushableTelemetry;

@@ -25,6 +25,7 @@ import {
   testConnection,
 } from './client-scoped-routes.ts';
 import type { AdminApiDeps } from './deps.ts';
+import { releaseConversation, takeOverConversation } from './handoff-routes.ts';
 import { pathParam } from './route-params.ts';
 
 /** The operator's routes (`/clients…`, `/admin/…`), keyed `METHOD /path` as in the topology. */
@@ -93,6 +94,8 @@ export const operatorRoutes: Record<string, OperatorRoute> = {
   'GET /clients/{id}/conversations': onClient(listConversations),
   'GET /clients/{id}/conversations/{contact}/messages': onClient(listMessages),
   'DELETE /clients/{id}/conversations/{contact}': onClient(eraseConversation),
+  'POST /clients/{id}/conversations/{contact}/handoff': onClient(takeOverConversation('operator')),
+  'DELETE /clients/{id}/conversations/{contact}/handoff': onClient(releaseConversation),
   'POST /clients/{id}/api-keys': onClient(createKey),
   'GET /clients/{id}/api-keys': onClient(listKeys),
   'DELETE /clients/{id}/api-keys/{key_id}': onClient(revokeKey),

@@ -22,6 +22,7 @@ import {
   testConnection,
 } from './client-scoped-routes.ts';
 import type { AdminApiDeps } from './deps.ts';
+import { releaseConversation, takeOverConversation } from './handoff-routes.ts';
 
 /**
  * A tenant's own routes (`/tenant…`): every one acts on the tenant of the key that authenticated the
@@ -62,6 +63,8 @@ export const tenantRoutes: Record<string, ClientRoute> = {
   'GET /tenant/conversations': listConversations,
   'GET /tenant/conversations/{contact}/messages': listMessages,
   'DELETE /tenant/conversations/{contact}': eraseConversation,
+  'POST /tenant/conversations/{contact}/handoff': takeOverConversation('tenant'),
+  'DELETE /tenant/conversations/{contact}/handoff': releaseConversation,
 };
 
 /** Routes anyone may call: what they act on is proven by what the body carries. */

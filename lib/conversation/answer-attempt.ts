@@ -48,7 +48,11 @@ export type AnswerOutcome =
   | 'lost_claim'
   | 'rerouted'
   | 'status_recorded'
-  | 'handoff_recorded';
+  | 'handoff_recorded'
+  /** A person took the chat between planning and sending: the rest of the reply was not sent. */
+  | 'handed_off'
+  /** An `smb_message_echoes` echo of a message we sent ourselves: no handoff. */
+  | 'own_echo';
 
 export const clockOf = (deps: AnswerDeps) => deps.now ?? (() => new Date());
 

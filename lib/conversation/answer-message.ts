@@ -28,6 +28,8 @@ export async function handleQueueEvent(event: QueueEvent, deps: AnswerDeps): Pro
 async function recordOwnerMessage(event: OwnerMessageEvent, deps: AnswerDeps): Promise<AnswerOutcome> {
   const client = await deps.clients.get(event.tenant_id);
   if (!client?.active || client.phone_number_id !== event.phone_number_id) return 'tenant_inactive';
+  // The echo of a message we sent (coexistence numbers may echo API sends too) is not a person's.
+  if (await deps.conversations.sentByUs(client.id, event.message.id)) return 'own_echo';
   const now = clockOf(deps)();
   const minutes = client.handoff_minutes ?? DEFAULT_HANDOFF_MINUTES;
   const retentionHours = client.retention_hours ?? deps.retentionHours;
@@ -90,7 +92,8 @@ export async function answerMessage(event: InboundMessageEvent, deps: AnswerDeps
           type: 'message_handled',
           tenantId,
           receivedAt: new Date(event.received_at),
-          ...(attempt.answered ? { answered: attempt.answered } : {}),
+          // A reply a person's handoff stopped was composed but never reached the customer.
+          ...(attempt.answered && outcome !== 'handed_off' ? { answered: attempt.answered } : {}),
         });
       }
       return outcome;
@@ -131,8 +134,7 @@ async function answerClaimed(attempt: Attempt, claim: Claimed): Promise<AnswerOu
     const accessToken = token.value ?? '';
     const plan = await planOnce(attempt, claim, client, contact, accessToken);
     if (plan.length === 0) return await attempt.finish('no_reply');
-    await sendPlan(attempt, plan, claim.sent, accessToken, retentionHours);
-    return await attempt.finish('replied');
+    return await attempt.finish(await sendPlan(attempt, plan, claim.sent, accessToken, retentionHours));
   } catch (error) {
     if (!(error instanceof SendFailure)) throw error;
     const outcome = await settleSendFailure(error, attempt, token.ciphertext);

@@ -116,28 +116,33 @@ export class ConversationStore implements ConversationRecords {
     at: Date,
     retentionHours: number,
   ): Promise<void> {
-    await this.db.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: contactKeys.contact(tenantId, ref.key),
-        UpdateExpression:
-          'SET contact_key = :key, first_seen_at = if_not_exists(first_seen_at, :at), ' +
-          'last_activity_at = :at, bot_paused = if_not_exists(bot_paused, :false), ' +
-          'handoff_until = :until, handoff_by = :by, ' +
-          'expires_at = if_not_exists(expires_at, :expires), item_type = :type' +
-          (ref.wa_id ? ', wa_id = if_not_exists(wa_id, :wa)' : ''),
-        ExpressionAttributeValues: {
-          ':key': ref.key,
-          ':at': at.toISOString(),
-          ':false': false,
-          ':until': handoff.until.toISOString(),
-          ':by': handoff.by,
-          ':expires': expiresAfterHours(retentionHours + CONTACT_TTL_MARGIN_HOURS, at),
-          ':type': 'contact',
-          ...(ref.wa_id ? { ':wa': ref.wa_id } : {}),
-        },
-      }),
-    );
+    const update = new UpdateCommand({
+      TableName: this.tableName,
+      Key: contactKeys.contact(tenantId, ref.key),
+      // Extends, never shortens: a longer handoff (the tenant's, through the API) stays as it is.
+      ConditionExpression: 'attribute_not_exists(handoff_until) OR handoff_until < :until',
+      UpdateExpression:
+        'SET contact_key = :key, first_seen_at = if_not_exists(first_seen_at, :at), ' +
+        'last_activity_at = :at, bot_paused = if_not_exists(bot_paused, :false), ' +
+        'handoff_until = :until, handoff_by = :by, ' +
+        'expires_at = if_not_exists(expires_at, :expires), item_type = :type' +
+        (ref.wa_id ? ', wa_id = if_not_exists(wa_id, :wa)' : ''),
+      ExpressionAttributeValues: {
+        ':key': ref.key,
+        ':at': at.toISOString(),
+        ':false': false,
+        ':until': handoff.until.toISOString(),
+        ':by': handoff.by,
+        ':expires': expiresAfterHours(retentionHours + CONTACT_TTL_MARGIN_HOURS, at),
+        ':type': 'contact',
+        ...(ref.wa_id ? { ':wa': ref.wa_id } : {}),
+      },
+    });
+    try {
+      await this.db.send(update);
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
   }
 
   async getContact(tenantId: string, contactKey: string): Promise<Contact | undefined> {
@@ -147,7 +152,49 @@ export class ConversationStore implements ConversationRecords {
     return Item ? toContact(Item) : undefined;
   }
 
-  /** Sets a few attributes of an existing contact (bot state, conversation id, window). */
+  async sentByUs(tenantId: string, messageId: string): Promise<boolean> {
+    const { Item } = await this.db.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: messageKeys.outboundPointer(tenantId, messageId),
+        ProjectionExpression: 'pk',
+      }),
+    );
+    return Item !== undefined;
+  }
+
+  /**
+   * Hands an existing contact's chat over (`handoff`) or gives it back to the bot (null); resolves
+   * with the contact as it now is, undefined when there is no such contact.
+   */
+  async setHandoff(
+    tenantId: string,
+    contactKey: string,
+    handoff: { until: Date; by: HandoffBy } | null,
+  ): Promise<Contact | undefined> {
+    try {
+      const { Attributes } = await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: contactKeys.contact(tenantId, contactKey),
+          ...(handoff
+            ? {
+                UpdateExpression: 'SET handoff_until = :until, handoff_by = :by',
+                ExpressionAttributeValues: { ':until': handoff.until.toISOString(), ':by': handoff.by },
+              }
+            : { UpdateExpression: 'REMOVE handoff_until, handoff_by' }),
+          ConditionExpression: 'attribute_exists(pk)',
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return toContact(Attributes ?? {});
+    } catch (error) {
+      if (isConditionFailure(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /** Sets a few attributes of an existing contact (bot state, conversation id, window, handoff). */
   async updateContact(tenantId: string, contactKey: string, changes: ContactChanges): Promise<void> {
     const entries = Object.entries(changes).filter(([, v]) => v !== undefined);
     if (entries.length === 0) return;

@@ -154,3 +154,11 @@ export function encodeSqsJson(value: unknown): string {
 
 /** FIFO group: one per tenant and contact, so a contact's messages are answered in order. */
 export const messageGroupId = (tenantId: string, contactKey: string) => `${tenantId}:${contactKey}`;
+
+/**
+ * FIFO group of what a person of the business writes to a contact: beside the contact's own group,
+ * not in it, so it is handled while an answer to that contact is in flight (whose planned reply is
+ * then not sent: send-replies.ts); a person's messages stay in order among themselves.
+ */
+export const ownerMessageGroupId = (tenantId: string, contactKey: string) =>
+  `${messageGroupId(tenantId, contactKey)}:owner`;

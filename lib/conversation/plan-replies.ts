@@ -6,6 +6,7 @@ import { type AnswerDeps, type Attempt, type Claimed, clockOf, report } from './
 import { cannedReplies, parseBotCommand, replyLanguage } from './canned-replies.ts';
 import type { InboundMessageEvent } from './inbound-event.ts';
 import { type AnsweredOutcome, responderKindOf } from './outcomes.ts';
+import { parsePersonRequest, personRequestPlan } from './person-request.ts';
 import {
   type Contact,
   type ContactUpdates,
@@ -80,6 +81,8 @@ async function planReplies(
   if (SILENT_TYPES.has(event.message.type)) return { plan: [], contactUpdates };
 
   await markReadWhileTyping(event, deps, accessToken);
+  const askedForPerson = parsePersonRequest(text);
+  if (askedForPerson) return personRequestPlan(client, askedForPerson, now());
   const plan: string[] = [];
   if (!contact.welcomed_at && client.welcome_message) {
     plan.push(client.welcome_message);

@@ -223,7 +223,15 @@ export type HandoffBy = 'person' | 'customer_request' | 'operator' | 'tenant';
 
 /** What the use case may change on a contact. */
 export type ContactChanges = Partial<
-  Pick<Contact, 'bot_paused' | 'welcomed_at' | 'openai_conversation_id' | 'window_closed_at'>
+  Pick<
+    Contact,
+    | 'bot_paused'
+    | 'welcomed_at'
+    | 'openai_conversation_id'
+    | 'window_closed_at'
+    | 'handoff_until'
+    | 'handoff_by'
+  >
 >;
 
 /** Contact changes a reply plan implies; applied only once the plan is stored on the claim. */
@@ -252,6 +260,10 @@ export interface ConversationRecords {
   resolveContact(tenantId: string, ref: ContactRef, at: Date, retentionHours: number): Promise<ContactRef>;
   /** Records inbound activity of a contact (creating it on first contact) and returns its state. */
   touchInbound(tenantId: string, ref: ContactRef, at: Date, retentionHours: number): Promise<Contact>;
+  /** A contact as stored now (the handoff is re-read through it right before each send). */
+  getContact(tenantId: string, contactKey: string): Promise<Contact | undefined>;
+  /** Whether we sent the message with this id (its outbound pointer is stored): an echo of it is ours. */
+  sentByUs(tenantId: string, messageId: string): Promise<boolean>;
   /** Sets a few attributes of an existing contact; nothing happens when it was erased meanwhile. */
   updateContact(tenantId: string, contactKey: string, changes: ContactChanges): Promise<void>;
   /** Stores a message; idempotent for the same id and time (a redelivery overwrites itself). */
@@ -273,7 +285,8 @@ export interface ConversationRecords {
   ): Promise<string | undefined>;
   /**
    * Hands the chat to a person until `until` (creating the contact when the person wrote first):
-   * it does not count as the customer's activity, so it opens no window.
+   * it does not count as the customer's activity, so it opens no window. A handoff that already
+   * lasts longer is kept as it is.
    */
   handOff(
     tenantId: string,

@@ -1,20 +1,28 @@
 import { logger } from '../logger.ts';
 import { type AnswerOutcome, type Attempt, report } from './answer-attempt.ts';
+import { takenOverBeforeSend } from './handoff.ts';
 import type { InboundMessageEvent } from './inbound-event.ts';
 import { type Recipient, SendFailure } from './ports.ts';
 
-/** Sends the planned parts from `firstUnsent` on, recording each on the claim as it goes out. */
+/**
+ * Sends the planned parts from `firstUnsent` on, recording each on the claim as it goes out.
+ * Stops with `handed_off` when a person took the chat meanwhile (checked before every part).
+ */
 export async function sendPlan(
   attempt: Attempt,
   plan: string[],
   firstUnsent: number,
   accessToken: string,
   retentionHours: number,
-) {
+): Promise<AnswerOutcome> {
   const { event, deps, owner, now } = attempt;
   const tenantId = event.tenant_id;
   const messageId = event.message.id;
   for (let index = firstUnsent; index < plan.length; index++) {
+    if (await takenOverBeforeSend(deps.conversations, tenantId, event.contact.key, now())) {
+      logger.info('chat handed off; planned reply not sent', { tenantId, part: index });
+      return 'handed_off';
+    }
     const text = plan[index]!;
     const sentAt = now().toISOString(); // before the send, so it sorts before anything it causes
     const sent = await sendPart(attempt, index, text, accessToken);
@@ -34,6 +42,7 @@ export async function sendPlan(
       retentionHours,
     );
   }
+  return 'replied';
 }
 
 async function sendPart(

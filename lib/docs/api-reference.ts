@@ -10,6 +10,7 @@ import {
   updateClientSchema,
 } from '../tenants/client-schemas.ts';
 import { allRoutes } from '../topology.ts';
+import { handoffRouteDocs } from './handoff-route-docs.ts';
 import { statsRouteDocs } from './stats-route-docs.ts';
 import { type RouteDoc, tenantRouteDocs } from './tenant-route-docs.ts';
 import { webRouteDocs } from './web-route-docs.ts';
@@ -28,7 +29,7 @@ export const routeDocs: Record<string, RouteDoc> = {
   },
   'POST /webhook': {
     summary:
-      'Deliveries from Meta for every tenant. Signed with `X-Hub-Signature-256` (HMAC-SHA256 of the raw body with the App Secret). Every entry, change, message and status is routed by `metadata.phone_number_id` and queued.',
+      'Deliveries from Meta for every tenant. Signed with `X-Hub-Signature-256` (HMAC-SHA256 of the raw body with the App Secret). Every entry, change, message and status is routed by `metadata.phone_number_id` and queued; so is every echo of `smb_message_echoes` (what a person sent from the WhatsApp Business app of a coexistence number: the bot steps back in that chat). Other fields are acknowledged and ignored.',
     responses:
       '200 once queued (also for unknown numbers and inactive tenants); 401 bad or missing signature; 400 malformed body; 5xx when the queue is unavailable (Meta retries)',
   },
@@ -65,7 +66,7 @@ export const routeDocs: Record<string, RouteDoc> = {
   },
   'GET /clients/{id}/conversations': {
     summary:
-      'The client\'s contacts with first and last activity and bot state (paused by "suspender bot"). `next_cursor` is opaque (sealed): pass it back as `cursor` to get the next page; an altered one answers 400.',
+      'The client\'s contacts with first and last activity and bot state (paused by "suspender bot"), and `handoff`: `{"by":"person"|"customer_request"|"operator"|"tenant","until"}` while someone other than the bot has the chat, else null (docs/handoff.md). `next_cursor` is opaque (sealed): pass it back as `cursor` to get the next page; an altered one answers 400.',
     query: paginationQuerySchema,
     responses: '200 `{"conversations":[…],"next_cursor":…}`; 400; 401; 404',
   },
@@ -86,7 +87,7 @@ export const routeDocs: Record<string, RouteDoc> = {
       "Runs the retention purge now (the daily schedule runs it too). Without a body it applies every client's `retention_hours`; `client_id` narrows it to one client and `older_than_hours` overrides the retention. It stops after 20 s and says `complete: false`: call again to go on.",
     body: purgeRequestSchema,
     responses:
-      '200 `{"run_id","status","scope","messages_deleted","conversations_deleted","openai_conversations_deleted","idempotency_records_deleted","media_objects_deleted","vector_stores_deleted","clients_erased","tenants_scanned","errors","complete"}`; 400; 401; 404 unknown client (no run is recorded); 415 a body that is not JSON',
+      '200 `{"run_id","status","scope","messages_deleted","conversations_deleted","openai_conversations_deleted","openai_items_deleted","idempotency_records_deleted","media_objects_deleted","vector_stores_deleted","clients_erased","tenants_scanned","errors","complete"}`; 400; 401; 404 unknown client (no run is recorded); 415 a body that is not JSON',
   },
   'GET /admin/purges': {
     summary: 'Recent purge runs (scheduled and forced), newest first, with their reports. Kept 90 days.',
@@ -102,6 +103,7 @@ export const routeDocs: Record<string, RouteDoc> = {
     responses: '200 the report (below); 400 bad query; 401',
   },
   ...tenantRouteDocs,
+  ...handoffRouteDocs,
   ...statsRouteDocs,
   ...webRouteDocs,
 };

@@ -63,7 +63,11 @@ export type SecuritySchemeName = keyof typeof securitySchemes;
 type SecurityRequirement = Partial<Record<SecuritySchemeName, string[]>>;
 
 /** Routes whose handler also runs without a body (`parseJsonBody(…, { optional: true })`). */
-const OPTIONAL_BODIES = new Set(['POST /admin/purge']);
+const OPTIONAL_BODIES = new Set([
+  'POST /admin/purge',
+  'POST /clients/{id}/conversations/{contact}/handoff',
+  'POST /tenant/conversations/{contact}/handoff',
+]);
 
 /** Routes of the sign-in that read the session cookie themselves (their topology auth is `none`). */
 const SESSION_ROUTES = new Set(['GET /web/session', 'DELETE /web/session']);

@@ -126,7 +126,8 @@ export const tenantRouteDocs: Record<string, RouteDoc> = {
     responses: `${CHECKS}; 401; 403`,
   },
   'GET /tenant/conversations': {
-    summary: "The tenant's contacts (as `GET /clients/{id}/conversations`).",
+    summary:
+      'The tenant\'s contacts (as `GET /clients/{id}/conversations`), each with `handoff` (`{"by","until"}` or null): a chat flagged `customer_request` is a customer waiting for a person.',
     query: paginationQuerySchema,
     responses: '200 `{"conversations":[…],"next_cursor":…}`; 400; 401; 403',
   },

@@ -3,6 +3,7 @@ import type OpenAI from 'openai';
 import type { ResponseCreateParamsNonStreaming } from 'openai/resources/responses/responses';
 import type { Responder, ResponderReply, ResponderRequest, TokenUsage } from '../conversation/ports.ts';
 import { logger } from '../logger.ts';
+import { turnMark } from './conversation-retention.ts';
 import { createOpenAiClient } from './openai-client.ts';
 import { OpenAiUnavailableError, type RetryPolicy, withOpenAiRetry } from './retry.ts';
 
@@ -31,6 +32,8 @@ export interface OpenAiResponderOptions {
   maxOutputTokens?: number;
   /** file_search chunks per query. Default 4. */
   maxNumResults?: number;
+  /** The clock of the turn marks (conversation-retention.ts). Default: the system clock. */
+  now?: () => Date;
 }
 
 const DEFAULT_TIMEOUT_MS = 20_000;
@@ -76,6 +79,7 @@ export function createOpenAiResponder(options: OpenAiResponderOptions = {}): Res
         keyOwner: tenantKey ? 'tenant' : 'platform',
       });
       const contactRef = contactReference(tenant.id, contact.key);
+      const turnAt = options.now?.() ?? new Date();
 
       const newConversation = () =>
         withOpenAiRetry(
@@ -94,7 +98,8 @@ export function createOpenAiResponder(options: OpenAiResponderOptions = {}): Res
           model: tenant.assistant.model,
           instructions: tenant.assistant.instructions,
           conversation: conversationId,
-          input: request.text,
+          // The turn mark dates the turn's items, so the purge can delete them once past retention.
+          input: [turnMark(turnAt), { type: 'message', role: 'user', content: request.text }],
           max_output_tokens: options.maxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS,
           // Short FAQ answers need little thought; low effort keeps latency and tokens down.
           ...(isReasoningModel(tenant.assistant.model) ? { reasoning: { effort: 'low' as const } } : {}),

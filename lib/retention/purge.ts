@@ -2,17 +2,23 @@ import { randomUUID } from 'node:crypto';
 import { ConflictError, NotFoundError } from '../errors.ts';
 import { logger } from '../logger.ts';
 import { noTelemetry, type Telemetry } from '../observability/telemetry.ts';
+import { OpenAiUnavailableError } from '../openai/retry.ts';
 import type { SecretBox } from '../secrets/secret-box.ts';
 import type { ApiKeyRepository } from '../tenants/api-key-repository.ts';
 import type { Client } from '../tenants/client.ts';
 import type { ClientRepository } from '../tenants/client-repository.ts';
 import type { MediaStore } from './media-store.ts';
+import { OpenAiRunState, openAiKeyFor, pruneContactConversation } from './openai-retention.ts';
+import { addTo, Budget } from './purge-budget.ts';
+import { emptyReport, type PurgeReport, reportRun } from './purge-report.ts';
 import type { PurgeRunRecord, RetentionStore } from './retention-store.ts';
 
 /**
  * The retention purge and the right to erasure. DynamoDB TTL alone is not enough (it can lag by
  * days and reaches neither OpenAI nor S3), so a scheduled run deletes, for every tenant, what is
- * older than its retention; and, for clients deleted more than 30 days ago, everything they left.
+ * older than its retention (an idle contact's OpenAI conversation whole, an active one's items past
+ * the retention: openai-retention.ts); and, for clients deleted more than 30 days ago, everything
+ * they left.
  *
  * Idempotent and safe when runs overlap: every deletion counts only when it deleted something, and
  * OpenAI's 404 means "already gone". Bounded: a run stops after `maxDeletes` deletions or its time
@@ -29,8 +35,23 @@ export interface PurgeDeps {
   secrets: SecretBox;
   openai: {
     /** true when deleted, false when OpenAI says it does not exist. */
-    deleteConversation(apiKey: string, conversationId: string): Promise<boolean>;
+    deleteConversation(
+      apiKey: string,
+      conversationId: string,
+      keyOwner?: 'tenant' | 'platform',
+    ): Promise<boolean>;
     deleteVectorStore(apiKey: string, vectorStoreId: string, fileId?: string): Promise<boolean>;
+    /**
+     * Deletes an active contact's conversation items added before `before`, at most `limit`
+     * (lib/openai/conversation-retention.ts; buildPurgeDependencies always gives it).
+     */
+    pruneConversation?(args: {
+      apiKey: string;
+      owner: 'tenant' | 'platform';
+      conversationId: string;
+      before: Date;
+      limit: number;
+    }): Promise<{ deleted: number; more: boolean }>;
   };
   platformOpenAiKey(): Promise<string | undefined>;
   media?: MediaStore;
@@ -51,96 +72,7 @@ export interface PurgeRequest {
   timeBudgetMs?: number;
 }
 
-export interface PurgeReport {
-  messages_deleted: number;
-  conversations_deleted: number;
-  openai_conversations_deleted: number;
-  idempotency_records_deleted: number;
-  media_objects_deleted: number;
-  vector_stores_deleted: number;
-  clients_erased: number;
-  tenants_scanned: number;
-  errors: number;
-  complete: boolean;
-}
-
-/** The counters of a report that count deletions (a client erased counts as one). */
-const DELETION_COUNTERS = [
-  'messages_deleted',
-  'conversations_deleted',
-  'openai_conversations_deleted',
-  'idempotency_records_deleted',
-  'media_objects_deleted',
-  'vector_stores_deleted',
-  'clients_erased',
-] as const satisfies ReadonlyArray<keyof PurgeReport>;
-
-/** Everything a run deleted, all kinds together. */
-export function deletionsIn(report: PurgeReport): number {
-  return DELETION_COUNTERS.reduce((sum, counter) => sum + report[counter], 0);
-}
-
-/** A run counts once it finished (completed or partial); what it deleted counts even if it failed. */
-function reportRun(telemetry: Telemetry, report: PurgeReport, finished: boolean) {
-  if (finished) telemetry.count('PurgeRuns');
-  const deleted = deletionsIn(report);
-  if (deleted > 0) telemetry.count('PurgeItemsDeleted', deleted);
-}
-
-const emptyReport = (): PurgeReport => ({
-  messages_deleted: 0,
-  conversations_deleted: 0,
-  openai_conversations_deleted: 0,
-  idempotency_records_deleted: 0,
-  media_objects_deleted: 0,
-  vector_stores_deleted: 0,
-  clients_erased: 0,
-  tenants_scanned: 0,
-  errors: 0,
-  complete: true,
-});
-
-class Budget {
-  private readonly deadline: number;
-  constructor(
-    private remaining: number,
-    timeMs: number,
-  ) {
-    this.deadline = Date.now() + timeMs;
-  }
-  get left(): number {
-    return Date.now() >= this.deadline ? 0 : this.remaining;
-  }
-  spend(count: number) {
-    this.remaining -= count;
-  }
-
-  /**
-   * Repeats a bounded deletion step until it reports nothing more, or the budget runs out (false).
-   * Each step gets at most `chunk` (and never more than what is left) and adds what it deleted.
-   */
-  async drain(
-    chunk: number,
-    step: (limit: number) => Promise<{ deleted: number; more: boolean }>,
-    add: (deleted: number) => void,
-  ): Promise<boolean> {
-    for (;;) {
-      const limit = this.left;
-      if (limit <= 0) return false;
-      const { deleted, more } = await step(Math.min(limit, chunk));
-      this.spend(deleted);
-      add(deleted);
-      // Nothing deleted means no progress (e.g. an overlapping run took those items): stop here.
-      if (!more || deleted === 0) return true;
-    }
-  }
-}
-
-const addTo =
-  <K extends keyof PurgeReport>(report: PurgeReport, key: K) =>
-  (deleted: number) => {
-    (report[key] as number) += deleted;
-  };
+export { deletionsIn, type PurgeReport } from './purge-report.ts';
 
 /** Deletes a contact's messages received before `beforeIso` (all when undefined), within the budget. */
 const drainMessages = (
@@ -198,8 +130,8 @@ async function eraseContactData(
     // OpenAI first: if it fails, the contact (which holds the conversation id) stays for the next run.
     const conversationId = taken.contact.openai_conversation_id;
     if (conversationId) {
-      const apiKey = await openAiKeyFor(client, deps);
-      if (apiKey && (await deps.openai.deleteConversation(apiKey, conversationId)))
+      const key = await openAiKeyFor(client, deps);
+      if (key && (await deps.openai.deleteConversation(key.apiKey, conversationId, key.owner)))
         report.openai_conversations_deleted++;
     }
     const finished = await drainMessages(client.id, contactKey, idleBeforeIso, deps, report, budget);
@@ -221,12 +153,6 @@ async function eraseContactData(
   return 'active';
 }
 
-async function openAiKeyFor(client: Client, deps: PurgeDeps): Promise<string | undefined> {
-  if (client.openai_api_key_enc)
-    return deps.secrets.decrypt(client.openai_api_key_enc, { tenantId: client.id });
-  return deps.platformOpenAiKey();
-}
-
 /**
  * One tenant's retention. Resolves false when the budget ran out; `skipped` counts contacts left for
  * a later run (an error, or another run holding them).
@@ -239,12 +165,22 @@ async function purgeTenant(
   report: PurgeReport,
   budget: Budget,
   skipped: { count: number } = { count: 0 },
+  openAi = new OpenAiRunState(),
 ) {
   const cutoffIso = cutoff.toISOString();
+  // OpenAI cannot delete an idle contact's conversation in this run: its messages go now, the
+  // contact (which holds the conversation id) at the next run.
+  const keepForNextRun = (contactKey: string) => {
+    skipped.count++;
+    return drainMessages(client.id, contactKey, cutoffIso, deps, report, budget);
+  };
   for await (const contact of deps.store.contacts(client.id)) {
     if (budget.left <= 0) return false;
+    const idle = contact.last_activity_at < cutoffIso;
     try {
-      if (contact.last_activity_at < cutoffIso) {
+      if (idle && contact.openai_conversation_id && !(await openAi.reaches(client, deps))) {
+        if (!(await keepForNextRun(contact.contact_key))) return false;
+      } else if (idle) {
         const outcome = await eraseContactData(
           client,
           contact.contact_key,
@@ -257,16 +193,23 @@ async function purgeTenant(
         if (outcome === 'budget') return false;
         if (outcome === 'busy') skipped.count++;
       } else {
-        const finished = await drainMessages(client.id, contact.contact_key, cutoffIso, deps, report, budget);
+        const finished =
+          (await drainMessages(client.id, contact.contact_key, cutoffIso, deps, report, budget)) &&
+          (await pruneContactConversation(client, contact, cutoff, deps, report, budget, openAi));
         if (!finished) return false;
       }
     } catch (error) {
       report.errors++;
-      skipped.count++;
       logger.warn('purge of a contact failed; the next run retries it', {
         tenantId: client.id,
         error: String(error),
       });
+      if (!(error instanceof OpenAiUnavailableError) || !idle) {
+        skipped.count++;
+        continue;
+      }
+      await openAi.noteFailure(client, deps, error);
+      if (!(await keepForNextRun(contact.contact_key).catch(() => true))) return false;
     }
   }
   const now = deps.now?.() ?? new Date();
@@ -303,10 +246,10 @@ async function eraseClient(
   );
   if (!leftoversDone) return false;
   if (client.assistant.vector_store_id) {
-    const apiKey = await openAiKeyFor(client, deps);
-    if (apiKey) {
+    const key = await openAiKeyFor(client, deps);
+    if (key) {
       const deleted = await deps.openai.deleteVectorStore(
-        apiKey,
+        key.apiKey,
         client.assistant.vector_store_id,
         client.assistant.vector_store_file_id,
       );
@@ -346,6 +289,7 @@ export async function runPurge(
     } else {
       clients = await deps.clients.list({ activeOnly: false });
     }
+    const openAi = new OpenAiRunState();
     const graceCutoff = new Date(now.getTime() - DELETED_CLIENT_GRACE_DAYS * 24 * 3600_000).toISOString();
     for (const client of clients) {
       if (budget.left <= 0) {
@@ -358,7 +302,7 @@ export async function runPurge(
       const finished =
         !client.active && client.deactivated_at && client.deactivated_at < graceCutoff
           ? await eraseClient(client, run.run_id, deps, report, budget)
-          : await purgeTenant(client, cutoff, run.run_id, deps, report, budget);
+          : await purgeTenant(client, cutoff, run.run_id, deps, report, budget, { count: 0 }, openAi);
       if (!finished) report.complete = false;
     }
     run.status = report.complete ? 'completed' : 'partial';

@@ -9,6 +9,7 @@ import { ConversationStore } from '../conversation/conversation-store.ts';
 import { withFallback } from '../conversation/fallback-responder.ts';
 import { MessageClaims } from '../conversation/message-claims.ts';
 import type { WhatsAppSender } from '../conversation/ports.ts';
+import { pruneConversationItems } from '../openai/conversation-retention.ts';
 import { createOpenAiResponder, deleteConversation } from '../openai/openai-responder.ts';
 import { createFaqVectorStore, deleteFaqVectorStore } from '../openai/vector-store.ts';
 import type { FaqVectorStores } from '../provisioning/provision-assistant.ts';
@@ -144,8 +145,24 @@ export function buildPurgeDependencies(base: Dependencies): PurgeDeps {
     platformOpenAiKey: () => readPlatformSecret('OPENAI_API_KEY'),
     apiKeys: new ApiKeyRepository(base.dynamo, base.config.TABLE_NAME),
     openai: {
-      deleteConversation: (apiKey, conversationId) =>
-        deleteConversation({ apiKey, conversationId, ...(baseURL ? { baseURL } : {}) }),
+      deleteConversation: (apiKey, conversationId, keyOwner) =>
+        deleteConversation({
+          apiKey,
+          conversationId,
+          ...(keyOwner ? { keyOwner } : {}),
+          ...(baseURL ? { baseURL } : {}),
+        }),
+      pruneConversation: ({ apiKey, owner, conversationId, before, limit }) =>
+        pruneConversationItems({
+          apiKey,
+          keyOwner: owner,
+          conversationId,
+          before,
+          limit,
+          // Listing and deleting items is quick: a hung call must not eat the run's time budget.
+          timeoutMs: 10_000,
+          ...(baseURL ? { baseURL } : {}),
+        }),
       deleteVectorStore: async (apiKey, vectorStoreId, fileId) => {
         const result = await deleteFaqVectorStore({
           apiKey,

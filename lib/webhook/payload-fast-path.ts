@@ -129,7 +129,7 @@ function fastChangeValue(raw: unknown): Loose | undefined {
   const phoneNumberId = metadata.phone_number_id;
   if (typeof phoneNumberId !== 'string' || !PHONE_NUMBER_ID.test(phoneNumberId)) return undefined;
   const parsed: Loose = { metadata: loose(metadata, {}) };
-  for (const key of ['contacts', 'messages', 'statuses', 'errors']) {
+  for (const key of ['contacts', 'messages', 'statuses', 'message_echoes', 'errors']) {
     if (!copyArrayIfPresent(parsed, raw, key)) return undefined;
   }
   return loose(raw, parsed);

@@ -25,6 +25,7 @@ z.config(en());
  * | messages[].id, statuses[].id (wamid)         | 1–512 printable ASCII         | item rejected (WARN)           |
  * | messages[].from, statuses[].recipient_id     | 1–64 printable ASCII          | item rejected (WARN)           |
  * | from_user_id, recipient_user_id              | 1–128 printable ASCII         | item rejected (WARN)           |
+ * | message_echoes[]: as messages; to, to_user_id | as from, from_user_id        | item rejected (WARN)           |
  * | messages[].type, statuses[].status           | 1–64 printable ASCII          | item rejected (WARN)           |
  * | timestamp (messages and statuses)            | 1–11 digits (epoch seconds)   | item rejected (WARN)           |
  * | statuses[].errors[].code                     | a safe integer                | item rejected (WARN)           |
@@ -33,7 +34,7 @@ z.config(en());
  * | contacts[].wa_id / user_id                   | as from / from_user_id        | that contact ignored (WARN)    |
  * | contacts[].profile of the wrong shape        | —                             | name dropped                   |
  * | value.contacts / value.errors not arrays     | —                             | ignored                        |
- * | value.messages / value.statuses not arrays   | —                             | change rejected (WARN)         |
+ * | value.messages / statuses / message_echoes not arrays | —                    | change rejected (WARN)         |
  * | metadata.phone_number_id                     | 1–64 digits                   | change rejected (WARN), no lookup |
  * | entry[] / changes[] of the wrong shape       | —                             | that entry / change rejected   |
  * | object, entry (the body itself)              | a string; ≤ 1000 entries      | 400 (not a webhook body)       |
@@ -125,6 +126,16 @@ export const inboundMessageSchema = z.looseObject({
   order: z.optional(z.looseObject({ text: z.optional(freeText(LIMITS.textBody)) })),
 });
 
+/**
+ * What a person of the business sent from the WhatsApp Business app of a coexistence number
+ * (`smb_message_echoes`): a message's shape, from the business (`from`) to the customer (`to`, and
+ * `to_user_id` when Meta scopes the customer's id), with no `contacts` beside it.
+ */
+export const messageEchoSchema = z.extend(inboundMessageSchema, {
+  to: z.optional(waId),
+  to_user_id: z.optional(userId),
+});
+
 export const statusSchema = z.looseObject({
   id: wamid,
   status: token,
@@ -150,6 +161,8 @@ export const changeValueSchema = z.looseObject({
   contacts: droppedIfInvalid(z.array(z.unknown())),
   messages: z.optional(z.array(z.unknown())),
   statuses: z.optional(z.array(z.unknown())),
+  /** Only in `smb_message_echoes` changes. */
+  message_echoes: z.optional(z.array(z.unknown())),
   errors: droppedIfInvalid(z.array(z.unknown())),
 });
 
@@ -163,5 +176,6 @@ export const webhookBodySchema = z.looseObject({
 });
 
 export type InboundMessage = z.infer<typeof inboundMessageSchema>;
+export type MessageEcho = z.infer<typeof messageEchoSchema>;
 export type StatusUpdate = z.infer<typeof statusSchema>;
 export type WebhookContact = z.infer<typeof contactSchema>;

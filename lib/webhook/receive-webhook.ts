@@ -9,6 +9,7 @@ import { TransientError, UnauthorizedError, ValidationError } from '../errors.ts
 import { logger } from '../logger.ts';
 import type { FifoMessage, SendOutcome } from '../queue/sqs-publisher.ts';
 import type { PhoneRoute } from '../tenants/client-repository.ts';
+import { echoContact, echoEvent, parseMessageEcho } from './message-echoes.ts';
 import {
   parseChange,
   parseChangeValue,
@@ -41,6 +42,8 @@ export interface ReceiveWebhookDeps {
 export interface WebhookReport {
   messages: number;
   statuses: number;
+  /** `smb_message_echoes`: what a person of the business sent from the WhatsApp Business app. */
+  echoes: number;
   enqueued: number;
   unknownNumbers: number;
   inactiveTenants: number;
@@ -76,8 +79,8 @@ export function readableText(message: InboundMessage): string | undefined {
 }
 
 /**
- * The webhook's whole job: verify the signature on the raw bytes, validate, route every message and
- * status of every entry and change to its tenant, and enqueue them. Nothing slow happens here.
+ * The webhook's whole job: verify the signature on the raw bytes, validate, route every message,
+ * status and message echo of every entry and change to its tenant, and enqueue them. Nothing slow happens here.
  * Every item stands alone: a bad one is rejected (WARN, invalidItems) and the rest go on.
  * Throws UnauthorizedError (401), ValidationError (400: not a webhook body at all) or
  * TransientError (5xx: Meta retries).
@@ -93,6 +96,7 @@ export async function receiveWebhook(
   const report: WebhookReport = {
     messages: 0,
     statuses: 0,
+    echoes: 0,
     enqueued: 0,
     unknownNumbers: 0,
     inactiveTenants: 0,
@@ -202,7 +206,10 @@ function reasonOf(error: z.core.$ZodError): string {
     .join('; ');
 }
 
-/** A `messages` change, validated as a whole but with its items still to validate one by one. */
+/**
+ * A `messages` (or `smb_message_echoes`) change, validated as a whole but with its items still to
+ * validate one by one.
+ */
 interface MessageChange {
   entry: number;
   change: number;
@@ -210,7 +217,11 @@ interface MessageChange {
   contacts: unknown[];
   messages: unknown[];
   statuses: unknown[];
+  echoes: unknown[];
 }
+
+/** The change fields whose items are routed; every other field is counted as ignored. */
+const ROUTED_FIELDS = new Set(['messages', 'smb_message_echoes']);
 
 /** The changes of every entry that carry messages or statuses; the rest are counted and logged. */
 function messageChanges(entries: unknown[], report: WebhookReport, log: Log): MessageChange[] {
@@ -229,7 +240,7 @@ function messageChanges(entries: unknown[], report: WebhookReport, log: Log): Me
   return found;
 }
 
-/** One change: counted, and returned when it is a `messages` change with items to route. */
+/** One change: counted, and returned when it is a routed change (messages, echoes) with items to route. */
 function readChange(
   rawChange: unknown,
   place: { entry: number; change: number },
@@ -241,7 +252,7 @@ function readChange(
     rejectItem(report, log, 'change', place, reasonOf(change.error));
     return undefined;
   }
-  if (change.data.field !== 'messages') {
+  if (!ROUTED_FIELDS.has(change.data.field)) {
     report.ignoredChanges++;
     return undefined;
   }
@@ -251,15 +262,17 @@ function readChange(
     return undefined;
   }
   const { metadata, contacts = [], messages = [], statuses = [], errors = [] } = value.data;
+  const echoes = value.data.message_echoes ?? [];
   const phoneNumberId = metadata.phone_number_id;
   if (errors.length > 0) {
     log('warn', 'webhook carried account errors', { phoneNumberId, codes: errorCodes(errors) });
   }
   report.messages += messages.length;
   report.statuses += statuses.length;
-  if (messages.length === 0 && statuses.length === 0) return undefined;
+  report.echoes += echoes.length;
+  if (messages.length === 0 && statuses.length === 0 && echoes.length === 0) return undefined;
   // Spelled out: spreading `place` here cost more than validating the change.
-  return { entry: place.entry, change: place.change, phoneNumberId, contacts, messages, statuses };
+  return { entry: place.entry, change: place.change, phoneNumberId, contacts, messages, statuses, echoes };
 }
 
 function errorCodes(errors: unknown[]): unknown[] {
@@ -282,7 +295,7 @@ async function resolveRoutes(
   }
 }
 
-/** The queue messages of one routed change: every valid message and status, the rest rejected. */
+/** The queue messages of one routed change: every valid message, status and echo, the rest rejected. */
 function changeEvents(
   change: MessageChange,
   tenantId: string,
@@ -309,6 +322,16 @@ function changeEvents(
       continue;
     }
     outgoing.push(statusEvent(parsed.data, change.phoneNumberId, tenantId, receivedAt));
+  }
+  for (const [index, raw] of change.echoes.entries()) {
+    const parsed = parseMessageEcho(raw);
+    const contact = parsed.success ? echoContact(parsed.data) : undefined;
+    if (!parsed.success || !contact) {
+      const reason = parsed.success ? 'no customer id (to, to_user_id)' : reasonOf(parsed.error);
+      rejectItem(report, log, 'message_echo', { ...placeOf(change), index }, reason);
+      continue;
+    }
+    outgoing.push(echoEvent(parsed.data, contact, change.phoneNumberId, tenantId, receivedAt));
   }
   return outgoing;
 }

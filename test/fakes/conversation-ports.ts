@@ -175,6 +175,8 @@ export class InMemoryConversations implements ConversationRecords {
   ) {
     const iso = at.toISOString();
     const previous = this.contacts.get(keyOf(tenantId, ref.key));
+    // Like the table's condition: a handoff that already lasts longer is kept.
+    if (previous?.handoff_until && previous.handoff_until >= handoff.until.toISOString()) return;
     this.contacts.set(keyOf(tenantId, ref.key), {
       first_seen_at: iso,
       bot_paused: false,
@@ -185,6 +187,14 @@ export class InMemoryConversations implements ConversationRecords {
       handoff_until: handoff.until.toISOString(),
       handoff_by: handoff.by,
     });
+  }
+
+  async getContact(tenantId: string, contactKey: string) {
+    return this.contact(tenantId, contactKey);
+  }
+
+  async sentByUs(tenantId: string, messageId: string) {
+    return this.outbound.has(keyOf(tenantId, messageId));
   }
 
   async putMessage(tenantId: string, contactKey: string, message: StoredMessage, _retentionHours: number) {

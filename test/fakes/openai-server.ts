@@ -19,6 +19,7 @@
  *
  * Served (everything under /v1):
  * - `POST /conversations`, `GET|POST|DELETE /conversations/{id}`, `GET /conversations/{id}/items`
+ *   (paged: `order` default desc, `limit` default 20, `after`), `GET|DELETE /conversations/{id}/items/{item}`
  * - `POST /responses`: a completed Response whose one assistant message says the queued reply, else
  *   `"[fake-openai] " + <the input text>`; with a `file_search` tool it also lists a
  *   `file_search_call` item. Input and output are appended to the conversation's items. 404 when the
@@ -269,6 +270,50 @@ function validateMetadata(metadata: unknown): Record<string, string> {
   return Object.fromEntries(entries) as Record<string, string>;
 }
 
+/**
+ * A conversation item as OpenAI lists it: message content as typed parts (`input_text` for what was
+ * sent, `output_text` for the model's), with `status`; other items as the response gave them.
+ */
+function itemView(item: FakeItem): Record<string, unknown> {
+  if (item.type !== 'message') return { ...item.raw, id: item.id, type: item.type };
+  const content = item.raw.content;
+  const parts = Array.isArray(content)
+    ? content
+    : [{ type: item.role === 'assistant' ? 'output_text' : 'input_text', text: item.text ?? '' }];
+  return { id: item.id, type: 'message', status: 'completed', role: item.role ?? 'user', content: parts };
+}
+
+/**
+ * One page of `GET /conversations/{id}/items`, as OpenAI pages it: `order` (default `desc`, newest
+ * first), `limit` (1 to 100, default 20), `after` (the id after which the page starts, in that
+ * order); `first_id`, `last_id` and `has_more` for the next page.
+ */
+function itemsPage(conversation: FakeConversation, query: Record<string, string>) {
+  const order = query.order ?? 'desc';
+  if (order !== 'asc' && order !== 'desc') {
+    throw new HttpError(400, `Invalid value for 'order': '${order}'.`, 'invalid_request_error', 'order');
+  }
+  const limit = query.limit === undefined ? 20 : Number(query.limit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 100) {
+    throw new HttpError(400, "Invalid 'limit': between 1 and 100.", 'invalid_request_error', 'limit');
+  }
+  const ordered = order === 'asc' ? [...conversation.items] : [...conversation.items].reverse();
+  let start = 0;
+  if (query.after !== undefined) {
+    const index = ordered.findIndex((item) => item.id === query.after);
+    if (index < 0) throw notFound('Item', query.after, 'after');
+    start = index + 1;
+  }
+  const data = ordered.slice(start, start + limit).map(itemView);
+  return {
+    object: 'list',
+    data,
+    first_id: data[0]?.id ?? null,
+    last_id: data.at(-1)?.id ?? null,
+    has_more: start + limit < ordered.length,
+  };
+}
+
 export async function startFakeOpenAi(options: { keys?: string[] } = {}): Promise<FakeOpenAi> {
   const initialKeys = options.keys?.length ? options.keys : [FAKE_OPENAI_KEY];
   const acceptedKeys = new Set(initialKeys);
@@ -513,6 +558,7 @@ export async function startFakeOpenAi(options: { keys?: string[] } = {}): Promis
     body: unknown,
     key: string,
     keySuffix: string,
+    query: Record<string, string> = {},
   ): Promise<{ status?: number; json?: unknown; text?: string }> {
     const json = (body ?? {}) as Record<string, unknown>;
     const parts = path.split('/').filter(Boolean); // ['v1', 'resource', ...]
@@ -566,16 +612,17 @@ export async function startFakeOpenAi(options: { keys?: string[] } = {}): Promis
       }
       if (id && sub === 'items' && !subId && method === 'GET') {
         const conversation = owned(conversations, id, key, 'Conversation');
-        const data = conversation.items.map((item) => ({ id: item.id, ...item.raw, type: item.type }));
-        return {
-          json: {
-            object: 'list',
-            data,
-            first_id: data[0]?.id ?? null,
-            last_id: data.at(-1)?.id ?? null,
-            has_more: false,
-          },
-        };
+        return { json: itemsPage(conversation, query) };
+      }
+      if (id && sub === 'items' && subId && (method === 'GET' || method === 'DELETE')) {
+        const conversation = owned(conversations, id, key, 'Conversation');
+        const index = conversation.items.findIndex((item) => item.id === subId);
+        const item = conversation.items[index];
+        if (!item) throw notFound('Item', subId);
+        if (method === 'GET') return { json: itemView(item) };
+        conversation.items.splice(index, 1);
+        // OpenAI answers an item's deletion with the conversation it was deleted from.
+        return { json: conversationView(conversation) };
       }
     }
 
@@ -849,7 +896,7 @@ export async function startFakeOpenAi(options: { keys?: string[] } = {}): Promis
     }
 
     try {
-      const result = await route(method, path, record.body, key, key.slice(-6));
+      const result = await route(method, path, record.body, key, key.slice(-6), record.query);
       if (omitId && result.json && typeof result.json === 'object') {
         const { id: _omitted, ...withoutId } = result.json as Record<string, unknown>;
         result.json = withoutId;

@@ -86,14 +86,22 @@ describe('OpenAI responder (Responses + Conversations against the fake)', () => 
     const [responded] = fake.requestsTo('POST', '/v1/responses');
     expect(responded?.body).toMatchObject({
       conversation: reply.conversationId,
-      input: '¿Abrís el domingo?',
+      input: [
+        {
+          type: 'message',
+          role: 'developer',
+          content: expect.stringMatching(/^Time of this message \(UTC\): /),
+        },
+        { type: 'message', role: 'user', content: '¿Abrís el domingo?' },
+      ],
     });
   });
 
   it('given a contact with a conversation, when it writes again, then the conversation is reused', async () => {
-    const first = await responder().reply(request());
+    const now = () => new Date('2026-12-03T10:00:00.000Z');
+    const first = await responder({ now }).reply(request());
 
-    const second = await responder().reply(
+    const second = await responder({ now }).reply(
       request({
         contact: { key: 'wa:34600000001', conversationId: first.conversationId ?? '' },
         text: 'Gracias',
@@ -103,9 +111,12 @@ describe('OpenAI responder (Responses + Conversations against the fake)', () => 
     expect(second.conversationId).toBe(first.conversationId);
     expect(fake.requestsTo('POST', '/v1/conversations')).toHaveLength(1);
     const items = fake.conversations.get(first.conversationId ?? '')?.items ?? [];
+    // Each turn opens with its turn mark (conversation-retention.ts), then the customer's words.
     expect(items.map((item) => [item.role, item.text])).toEqual([
+      ['developer', 'Time of this message (UTC): 2026-12-03T10:00:00.000Z'],
       ['user', '¿Abrís el domingo?'],
       ['assistant', '[fake-openai] ¿Abrís el domingo?'],
+      ['developer', 'Time of this message (UTC): 2026-12-03T10:00:00.000Z'],
       ['user', 'Gracias'],
       ['assistant', '[fake-openai] Gracias'],
     ]);

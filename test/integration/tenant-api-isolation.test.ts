@@ -260,6 +260,40 @@ describe("given tenant A's key and tenant B's ids", () => {
     await expectBUntouched();
   });
 
+  it("when A takes over or releases B's contact, then 404; a contact both have is handed off for A only", async () => {
+    for (const method of ['POST', 'DELETE']) {
+      for (const contact of [b.contact, `${b.id}#CONTACT#${b.contact}`]) {
+        const res = await call(method, `/tenant/conversations/${encodeURIComponent(contact)}/handoff`, {
+          key: a.key,
+          query: { client_id: b.id },
+        });
+        expect({ method, contact, status: res.status }).toEqual({ method, contact, status: 404 });
+      }
+    }
+    const namingB = await call('POST', `/tenant/conversations/${b.contact}/handoff`, {
+      key: a.key,
+      body: { client_id: b.id },
+    });
+    expect(namingB.status).toBe(400);
+    const taken = await call('POST', `/tenant/conversations/${SHARED_CONTACT}/handoff`, {
+      key: a.key,
+      query: { client_id: b.id },
+    });
+    expect(taken.status).toBe(200);
+    expect(taken.body.handoff).toMatchObject({ by: 'tenant' });
+    expect((await conversations.getContact(a.id, SHARED_CONTACT))?.handoff_by).toBe('tenant');
+    expect((await conversations.getContact(b.id, SHARED_CONTACT))?.handoff_by).toBeUndefined();
+    await expectBUntouched();
+
+    // B's own takeover of the same customer is B's, and A's release does not touch it.
+    await call('POST', `/tenant/conversations/${SHARED_CONTACT}/handoff`, { key: b.key });
+    bBefore = await stateOf(b);
+    const released = await call('DELETE', `/tenant/conversations/${SHARED_CONTACT}/handoff`, { key: a.key });
+    expect(released.body).toEqual({ contact: SHARED_CONTACT, handoff: null });
+    expect((await conversations.getContact(b.id, SHARED_CONTACT))?.handoff_by).toBe('tenant');
+    await expectBUntouched();
+  });
+
   it('when A calls a tenant route with B’s id in the path, then no route matches (404)', async () => {
     for (const path of [`/tenant/${b.id}`, `/tenant/${b.id}/api-keys`, `/tenant/${b.id}/conversations`]) {
       const res = await call('GET', path, { key: a.key });
@@ -356,6 +390,8 @@ describe("given tenant A's key and tenant B's ids", () => {
       'GET /tenant/conversations',
       'GET /tenant/conversations/{contact}/messages',
       'DELETE /tenant/conversations/{contact}',
+      'POST /tenant/conversations/{contact}/handoff',
+      'DELETE /tenant/conversations/{contact}/handoff',
       'GET /tenant/stats/daily',
       'GET /tenant/stats/chart.svg',
     ];

@@ -37,6 +37,8 @@ export function adminApiHarness(options: {
   onProvision?: (job: ProvisionJob) => void;
   /** QR mode on the harness's table (absent: the deployment has none, `channel: "qr"` is 409). */
   qr?: (aws: AwsClients, tableName: string) => Promise<QrModePort>;
+  /** The API's clock (statistics, handoffs); absent: the real one. */
+  now?: () => Date;
 }) {
   let ipSeq = 0;
   let sourceIp = '';
@@ -75,6 +77,7 @@ export function adminApiHarness(options: {
       },
       stats,
       operatorKey: options.operatorKey,
+      ...(options.now ? { now: options.now } : {}),
       ...tenantApiDeps({ dynamo: aws.dynamo, tableName, service, secrets }),
     }));
     built = { aws, tableName, handler, repository, conversations, stats, service };

@@ -76,6 +76,7 @@ const EXAMPLES = [
   'image',
   'interactive_button_reply',
   'status_failed_outside_window',
+  'smb_message_echo_text',
   'batch_two_entries_three_messages',
   'account_error',
 ];

@@ -2,6 +2,7 @@ import {
   encodeQueueEvent,
   messageGroupId,
   type OwnerMessageEvent,
+  ownerMessageGroupId,
   type QueueEvent,
 } from '../../conversation/inbound-event.ts';
 import type { FifoMessage } from '../../queue/sqs-publisher.ts';
@@ -54,13 +55,18 @@ export function customerMessageEvent(
 
 /** A message the owner typed on the phone to a customer: the bot steps back in that chat. */
 export function ownerMessageEvent(tenantId: string, message: EngineMessage, receivedAt: Date): FifoMessage {
-  const { fields, groupId, deduplicationId } = envelope(tenantId, message, receivedAt);
+  const { fields, deduplicationId } = envelope(tenantId, message, receivedAt);
   const event: OwnerMessageEvent = {
     ...fields,
     kind: 'owner_message',
     message: { id: message.id, timestamp: epochSeconds(message.at) },
   };
-  return { body: encodeQueueEvent(event), groupId, deduplicationId };
+  // Beside the customer's group: seen while an answer to that customer is in flight.
+  return {
+    body: encodeQueueEvent(event),
+    groupId: ownerMessageGroupId(tenantId, fields.contact.key),
+    deduplicationId,
+  };
 }
 
 /** The outcome of a `send` command, as Meta reports a wamid's (`sent`, or `failed`). */
