@@ -11,13 +11,14 @@ import { laPlazaFaqs } from '../support/fixtures.ts';
  * stack: the business sets how long its assistant waits for a burst and how long it keeps quiet
  * after a person wrote, and the template for replies outside the 24-hour window, on its landing
  * page (the API's reasons next to the fields); it takes a chat over and hands it back, and sees a
- * chat whose customer asked for a person flagged; the operator sets the same settings in the
+ * chat whose customer asked for a person (in so many words) flagged; the operator sets the same settings in the
  * console's client form and takes over and hands back a chat there too.
  */
 
 const OPERATOR_KEY = 'web-conversations-operator-key';
 const PHONE_ID = '771000401';
 const CUSTOMER = '34611999401';
+const ASKS_FOR_PERSON = '34611999402';
 
 // Evaluated in the page by playwright: this file is compiled without the DOM's types.
 declare const document: any;
@@ -28,6 +29,7 @@ let context: BrowserContext;
 let page: Page;
 let clientId: string;
 let apiKey: string;
+let anaContact: string;
 
 async function call(key: string, method: string, path: string, body?: unknown) {
   const res = await fetch(`${stack.url}${path}`, {
@@ -69,6 +71,12 @@ async function customerWrites(from: string, name: string, text: string) {
   return contact;
 }
 
+/** The time of day a page in es-ES shows for an instant (the browser runs in UTC, see below). */
+const hhmm = (iso: string) =>
+  new Intl.DateTimeFormat('es-ES', { hour: '2-digit', minute: '2-digit', timeZone: 'UTC' }).format(
+    new Date(iso),
+  );
+
 async function expectNoSeriousViolations() {
   const violations = await seriousA11yViolations(page);
   expect(violations, JSON.stringify(violations, null, 2)).toEqual([]);
@@ -108,7 +116,7 @@ beforeAll(async () => {
   const key = await operator('POST', `/clients/${clientId}/api-keys`);
   expect(key.status).toBe(201);
   apiKey = key.body.api_key;
-  await customerWrites(CUSTOMER, 'Ana', laPlazaFaqs[0]!.q);
+  anaContact = await customerWrites(CUSTOMER, 'Ana', laPlazaFaqs[0]!.q);
 
   context = await browser.browser.newContext({
     viewport: { width: 900, height: 900 },
@@ -324,6 +332,98 @@ describe('the operator console: the settings in the client form', () => {
     expect([edited.reply_delay_seconds, edited.handoff_minutes]).toEqual([0, 30]);
     await page.locator('#details-facts').waitFor();
     expect(await page.textContent('#details-facts')).toContain('0 s');
+  });
+});
+
+describe('handed-off chats in the conversation lists', () => {
+  const listed = async (contact: string) =>
+    (await tenant('GET', '/tenant/conversations')).body.conversations.find(
+      (c: { contact: string }) => c.contact === contact,
+    );
+
+  it('the business takes a chat over on its landing page: badged until it hands it back', async () => {
+    await openLanding();
+    const item = page.locator(`#conversation-list .conversation-item[data-contact="${anaContact}"]`);
+    await item.waitFor();
+    expect(await item.getAttribute('data-handoff')).toBe('');
+    expect(await item.locator('.handoff-badge').count()).toBe(0);
+
+    await item.getByRole('button', { name: 'Tomar el control de la conversación con Ana' }).click();
+    await page.locator(`.conversation-item[data-contact="${anaContact}"][data-handoff="tenant"]`).waitFor();
+    const { handoff } = await listed(anaContact);
+    expect(handoff.by).toBe('tenant');
+    const badge = (await item.locator('.handoff-badge').textContent()) ?? '';
+    expect(badge).toMatch(/^Atendido por una persona hasta /);
+    expect(badge).toContain(hhmm(handoff.until));
+    expect(await page.textContent('#conversations-status')).toMatch(/^Atiendes tú la conversación con Ana/);
+    // The focus stays on the chat's button, which now hands it back.
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Devolver al bot');
+    await expectNoSeriousViolations();
+    await page.locator('#conversation-list').screenshot({ path: screenshotPath('landing-handoff.png') });
+
+    await item.getByRole('button', { name: 'Devolver al bot la conversación con Ana' }).click();
+    await page.locator(`.conversation-item[data-contact="${anaContact}"][data-handoff=""]`).waitFor();
+    expect(await item.locator('.handoff-badge').count()).toBe(0);
+    expect(await page.textContent('#conversations-status')).toMatch(/^El asistente vuelve a contestar/);
+    expect((await listed(anaContact)).handoff).toBeNull();
+  });
+
+  it('flags a chat whose customer asked for a person in so many words', async () => {
+    // The customer's own words hand the chat off (the assistant tells them a person will answer).
+    const contact = await customerWrites(ASKS_FOR_PERSON, 'Luis', 'Quiero hablar con una persona');
+    const { handoff } = await eventually(async () => {
+      const item = await listed(contact);
+      return item?.handoff?.by === 'customer_request' ? item : undefined;
+    });
+
+    await openLanding();
+    const item = page.locator(`#conversation-list .conversation-item[data-contact="${contact}"]`);
+    await item.waitFor();
+    expect(await item.getAttribute('data-handoff')).toBe('customer_request');
+    const badge = item.locator('.handoff-badge');
+    expect(await badge.textContent()).toBe(
+      `El cliente pidió hablar con una persona (hasta ${hhmm(handoff.until)})`,
+    );
+    expect(await badge.getAttribute('class')).toContain('requested');
+    expect(await item.getByRole('button', { name: 'Devolver al bot la conversación con Luis' }).count()).toBe(
+      1,
+    );
+    await expectNoSeriousViolations();
+  });
+
+  it('the operator takes a chat over in the console and hands it back', async () => {
+    await page.goto(`${stack.url}/console`);
+    await page.waitForSelector('#sign-in:not([hidden]), #workspace:not([hidden])');
+    if (await page.isVisible('#sign-in')) {
+      await page.fill('#operator-key', OPERATOR_KEY);
+      await page.click('#sign-in-form button[type=submit]');
+    }
+    await page.waitForSelector('#workspace:not([hidden])');
+    const row = page.locator('#clients-body tr', { hasText: 'Restaurante La Plaza' });
+    await row.getByRole('button', { name: 'Gestionar Restaurante La Plaza' }).click();
+    await page.waitForSelector('#details:not([hidden])');
+    await page.click('#load-conversations');
+    const item = page.locator(`#conversations-list li[data-contact="${anaContact}"]`);
+    await item.waitFor();
+    expect(await item.getAttribute('data-handoff')).toBe('');
+    // The customer who asked for a person is flagged here too.
+    const luis = page.locator('#conversations-list li[data-handoff="customer_request"] .handoff-badge');
+    expect(await luis.textContent()).toMatch(/^El cliente pidió hablar con una persona/);
+
+    await item.getByRole('button', { name: /^Tomar el control de la conversación con Ana/ }).click();
+    await page
+      .locator(`#conversations-list li[data-contact="${anaContact}"][data-handoff="operator"]`)
+      .waitFor();
+    const { handoff } = await listed(anaContact);
+    expect(handoff.by).toBe('operator');
+    expect(await item.locator('.handoff-badge').textContent()).toContain(hhmm(handoff.until));
+    expect(await page.textContent('#action-result')).toMatch(/la atiende ahora una persona/);
+    await expectNoSeriousViolations();
+
+    await item.getByRole('button', { name: /^Devolver al bot la conversación con Ana/ }).click();
+    await page.locator(`#conversations-list li[data-contact="${anaContact}"][data-handoff=""]`).waitFor();
+    expect(await item.locator('.handoff-badge').count()).toBe(0);
+    expect((await listed(anaContact)).handoff).toBeNull();
   });
 });
 
