@@ -554,7 +554,7 @@
       ['handoff-minutes', 'handoff_minutes'],
     ]) {
       const value = numberValue($(id));
-      if (value !== tenant[name]) changes[name] = value;
+      if (name in tenant && value !== tenant[name]) changes[name] = value;
     }
     patchTenant(event.currentTarget, $('settings-status'), changes);
   });
