@@ -5,9 +5,8 @@ import { queueEventSchema } from '../lib/conversation/inbound-event.ts';
 import { logger } from '../lib/logger.ts';
 import { EmfTelemetry } from '../lib/observability/emf-telemetry.ts';
 import type { FlushableTelemetry } from '../lib/observability/telemetry.ts';
-import { buildDependencies, buildResponder, buildSender, once } from '../lib/runtime/dependencies.ts';
-import { readPlatformSecret } from '../lib/secrets/platform-secrets.ts';
-import { DynamoStatsStore } from '../lib/stats/dynamo-stats-store.ts';
+import { buildAnswerDependencies } from '../lib/runtime/answer-dependencies.ts';
+import { once } from '../lib/runtime/dependencies.ts';
 
 /**
  * SQS FIFO consumer: answers each queued message exactly once. A failed record fails the rest of
@@ -60,17 +59,7 @@ export function createAssistantHandler(
   };
 }
 
-const productionDeps = once(async (): Promise<AnswerDeps> => {
-  const base = buildDependencies();
-  return {
-    ...base,
-    sender: buildSender(base.config),
-    responder: await buildResponder(base.config),
-    platformWhatsAppToken: () => readPlatformSecret('WHATSAPP_ACCESS_TOKEN'),
-    retentionHours: base.config.RETENTION_HOURS,
-    stats: new DynamoStatsStore(base.dynamo, base.config.TABLE_NAME),
-  };
-});
+const productionDeps = once(buildAnswerDependencies);
 
 /** Once per process, like the clients: values are buffered per record and flushed after it. */
 const telemetry = new EmfTelemetry('assistant');

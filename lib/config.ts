@@ -32,6 +32,8 @@ const envSchema = z.object({
   TABLE_NAME: optionalNonEmpty,
   INBOUND_QUEUE_URL: optionalNonEmpty,
   PROVISION_QUEUE_URL: optionalNonEmpty,
+  /** The standard queue of reply-burst wake-ups: set, the assistant debounces bursts (reply-burst.ts). */
+  REPLY_BURST_QUEUE_URL: optionalNonEmpty,
   GRAPH_API_BASE_URL: z._default(url, 'https://graph.facebook.com'),
   GRAPH_API_VERSION: z._default(z.string().check(z.regex(/^v\d+\.\d+$/)), 'v26.0'),
   OPENAI_BASE_URL: optionalUrl,

@@ -27,6 +27,11 @@ export interface QueueSpec {
   maxReceiveCount: number;
   /** Environment variable through which functions learn the queue's URL. */
   urlEnv: string;
+  /**
+   * Producers delay single messages (`DelaySeconds` per message, up to this many seconds): only a
+   * standard queue can, and its consumer must not expect order.
+   */
+  perMessageDelaySeconds?: number;
 }
 
 export type PlatformSecret =
@@ -91,6 +96,18 @@ export const queues = {
     visibilityTimeoutSeconds: 300,
     maxReceiveCount: 5,
     urlEnv: 'PROVISION_QUEUE_URL',
+  },
+  /** Wake-ups of reply bursts (the debounce), each delayed by its tenant's reply_delay_seconds. */
+  replyBurst: {
+    name: 'reply-burst',
+    fifo: false,
+    // Above the consumer's timeout and the claim lease (120 s), like the inbound queue: a wake-up
+    // whose worker died comes back once its burst's claim can be taken over.
+    visibilityTimeoutSeconds: 180,
+    maxReceiveCount: 8,
+    urlEnv: 'REPLY_BURST_QUEUE_URL',
+    // reply_delay_seconds is at most 30 (and the cap 20): far below SQS's 900.
+    perMessageDelaySeconds: 30,
   },
 } as const satisfies Record<string, QueueSpec>;
 
@@ -202,6 +219,8 @@ export const functions = {
     entry: 'assistant',
     description: 'Answers queued customer messages exactly once',
     consumes: 'inbound',
+    // A message that joins its contact's reply burst schedules the burst's wake-up.
+    sendsTo: ['replyBurst'],
     table: 'read-write',
     secrets: ['WHATSAPP_ACCESS_TOKEN', 'OPENAI_API_KEY'],
     tenantSecrets: 'decrypt',
@@ -214,6 +233,22 @@ export const functions = {
     // case (~50 s) leaves room for one only; a bigger batch would spend the later records' receives
     // (and dead-letter them) without answering. Parallelism comes from message groups instead:
     // up to maxConcurrency conversations at once.
+    batchSize: 1,
+    maxConcurrency: 50,
+  },
+  replyBurst: {
+    entry: 'reply-burst',
+    description: "Answers each customer's burst of messages once, after the tenant's reply delay",
+    consumes: 'replyBurst',
+    // Messages that joined a burst while it was answered get a wake-up of their own.
+    sendsTo: ['replyBurst'],
+    table: 'read-write',
+    secrets: ['WHATSAPP_ACCESS_TOKEN', 'OPENAI_API_KEY'],
+    tenantSecrets: 'decrypt',
+    qr: 'send',
+    // As the assistant: OpenAI's worst case, then Graph sends with retries; one wake-up at a time.
+    timeoutSeconds: 90,
+    memoryMb: 1024,
     batchSize: 1,
     maxConcurrency: 50,
   },

@@ -156,6 +156,7 @@ export const localIsolates: Record<FunctionName, IsolateSettings> = {
   web: { isolates: 1, invocationsPerIsolate: 16 },
   // One isolate spent 9 ms of CPU per answer, two 12-13 ms, for the same drain (DynamoDB Local bounds it).
   assistant: { isolates: 1, invocationsPerIsolate: 4 },
+  replyBurst: { isolates: 1, invocationsPerIsolate: 4 },
   provisioner: { isolates: 1, invocationsPerIsolate: 2 },
   purge: { isolates: 1, invocationsPerIsolate: 1 },
 };

@@ -1,6 +1,7 @@
 import type { Telemetry } from '../observability/telemetry.ts';
 import type { SecretBox } from '../secrets/secret-box.ts';
 import type { ConversationStats } from '../stats/conversation-stats.ts';
+import type { ReplyBursts } from './burst-ports.ts';
 import type { InboundMessageEvent } from './inbound-event.ts';
 import { type AnsweredOutcome, outcomeSinks, type ReportedOutcome, reportOutcome } from './outcomes.ts';
 import type {
@@ -32,6 +33,11 @@ export interface AnswerDeps {
   telemetry?: Telemetry;
   /** The per-tenant 24 h statistics (GET /admin/stats); default: none. */
   stats?: ConversationStats;
+  /**
+   * The durable debounce (reply-burst.ts): with it, a tenant's `reply_delay_seconds` collects a
+   * burst and answers it once; without it every message is answered on its own.
+   */
+  bursts?: ReplyBursts;
   now?: () => Date;
 }
 
@@ -52,7 +58,9 @@ export type AnswerOutcome =
   /** A person took the chat between planning and sending: the rest of the reply was not sent. */
   | 'handed_off'
   /** An `smb_message_echoes` echo of a message we sent ourselves: no handoff. */
-  | 'own_echo';
+  | 'own_echo'
+  /** Joined its contact's reply burst: the burst's wake-up answers it (reply-burst.ts). */
+  | 'collected';
 
 export const clockOf = (deps: AnswerDeps) => deps.now ?? (() => new Date());
 

@@ -13,6 +13,7 @@ import {
 import type { InboundMessageEvent, OwnerMessageEvent, QueueEvent, StatusEvent } from './inbound-event.ts';
 import { planOnce } from './plan-replies.ts';
 import { type Contact, LostClaimError, SendFailure } from './ports.ts';
+import { collectIntoBurst, joinsBurst } from './reply-burst.ts';
 import { sendPlan, settleSendFailure } from './send-replies.ts';
 
 export type { AnswerDeps, AnswerOutcome } from './answer-attempt.ts';
@@ -132,6 +133,8 @@ async function answerClaimed(attempt: Attempt, claim: Claimed): Promise<AnswerOu
   }
   try {
     const accessToken = token.value ?? '';
+    if (joinsBurst(attempt, claim, client, contact))
+      return await collectIntoBurst(attempt, client, accessToken);
     const plan = await planOnce(attempt, claim, client, contact, accessToken);
     if (plan.length === 0) return await attempt.finish('no_reply');
     return await attempt.finish(await sendPlan(attempt, plan, claim.sent, accessToken, retentionHours));
@@ -180,7 +183,7 @@ async function recordInbound({ event, deps, now }: Attempt, retentionHours: numb
 }
 
 /** Why nothing may be sent for this client right now, if anything. */
-function sendingBlocked(client: Client, now: Date): AnswerOutcome | undefined {
+export function sendingBlocked(client: Client, now: Date): AnswerOutcome | undefined {
   if (client.credentials_status === 'invalid') return 'credentials_invalid';
   if (client.sending_paused_until && client.sending_paused_until > now.toISOString()) return 'sending_paused';
   return undefined;
@@ -191,7 +194,7 @@ function sendingBlocked(client: Client, now: Date): AnswerOutcome | undefined {
  * of the one in use (null: the platform token), so a token_invalid verdict flags the tenant only
  * while that token is still the stored one.
  */
-async function accessTokenOf(client: Client, deps: AnswerDeps) {
+export async function accessTokenOf(client: Client, deps: AnswerDeps) {
   // A QR tenant sends through its linked session (the runner): no Cloud API token.
   if (client.channel === 'qr') return { value: '', ciphertext: null };
   const ciphertext = client.whatsapp_access_token_enc ?? null;

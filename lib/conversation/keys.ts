@@ -104,3 +104,15 @@ export const claimKeys = {
   /** Every claim of a tenant. */
   claims: (tenantId: string): KeyPrefix => ({ pk: tenantPartition(tenantId), skPrefix: CLAIM }),
 };
+
+const BURST = 'BURST#';
+
+export const burstKeys = {
+  /** A contact's reply burst (reply-burst.ts): in the tenant's partition, like the claims. */
+  burst: (tenantId: string, contactKey: string) => ({
+    pk: tenantPartition(tenantId),
+    sk: `${BURST}${contactKey}`,
+  }),
+  /** Every reply burst of a tenant. */
+  bursts: (tenantId: string): KeyPrefix => ({ pk: tenantPartition(tenantId), skPrefix: BURST }),
+};

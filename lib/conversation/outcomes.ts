@@ -31,7 +31,12 @@ export type ReportedOutcome =
   /** A redelivery of a message already handled, recognised by its claim. */
   | { type: 'duplicate_suppressed'; tenantId: string }
   | { type: 'status_recorded'; tenantId: string }
-  | HandledOutcome;
+  /** A customer message that joined its contact's reply burst instead of being answered alone. */
+  | { type: 'message_collected'; tenantId: string }
+  /** A burst wake-up dropped: the burst moved on (a later message) or was answered already. */
+  | { type: 'wakeup_dropped'; tenantId: string }
+  | HandledOutcome
+  | BurstHandledOutcome;
 
 /**
  * A customer message whose handling ended (its claim completed): once per message. `answered` is
@@ -42,6 +47,19 @@ export interface HandledOutcome {
   type: 'message_handled';
   tenantId: string;
   receivedAt: Date;
+  answered?: AnsweredOutcome;
+}
+
+/**
+ * A reply burst whose handling ended (its claim completed): once per burst. Its messages are
+ * counted in one by one (`message_handled`); the burst carries the answer, when there was one.
+ */
+export interface BurstHandledOutcome {
+  type: 'burst_handled';
+  tenantId: string;
+  /** When the burst's first message was received. */
+  receivedAt: Date;
+  replied: boolean;
   answered?: AnsweredOutcome;
 }
 
@@ -84,6 +102,15 @@ export function metricsSink(telemetry: Telemetry): OutcomeSink {
         case 'status_recorded':
           telemetry.count('StatusesRecorded');
           return;
+        case 'message_collected':
+          telemetry.count('MessagesCollected');
+          return;
+        case 'wakeup_dropped':
+          telemetry.count('StaleWakeupsDropped');
+          return;
+        case 'burst_handled':
+          if (outcome.replied) telemetry.count('BurstsAnswered');
+          return;
         case 'message_handled':
           return; // counted by the per-tenant statistics
       }
@@ -98,11 +125,13 @@ export function metricsSink(telemetry: Telemetry): OutcomeSink {
 export function statsSink(stats: ConversationStats): OutcomeSink {
   return {
     async record(outcome) {
-      if (outcome.type !== 'message_handled') return;
+      if (outcome.type !== 'message_handled' && outcome.type !== 'burst_handled') return;
       const { answered } = outcome;
+      // A burst's messages were counted in as they were handled; the burst adds its answer only.
+      if (outcome.type === 'burst_handled' && !answered) return;
       await stats.record(outcome.tenantId, {
         at: outcome.receivedAt,
-        messagesIn: 1,
+        ...(outcome.type === 'message_handled' ? { messagesIn: 1 } : {}),
         ...(answered
           ? {
               answered: answered.responder,

@@ -16,7 +16,14 @@ import {
 } from './ports.ts';
 
 /** Message types that never get an automatic reply (they are still recorded). */
-const SILENT_TYPES = new Set(['reaction', 'system', 'unsupported', 'ephemeral', 'request_welcome', 'errors']);
+export const SILENT_TYPES = new Set([
+  'reaction',
+  'system',
+  'unsupported',
+  'ephemeral',
+  'request_welcome',
+  'errors',
+]);
 
 /**
  * The replies to send: the plan on the claim when a previous attempt stored one (a retry resumes it
@@ -111,7 +118,7 @@ async function planReplies(
 }
 
 /** Blue ticks and the typing indicator while the reply is prepared; never worth failing over. */
-async function markReadWhileTyping(event: InboundMessageEvent, deps: AnswerDeps, accessToken: string) {
+export async function markReadWhileTyping(event: InboundMessageEvent, deps: AnswerDeps, accessToken: string) {
   await deps.sender
     .markRead({
       phoneNumberId: event.phone_number_id,

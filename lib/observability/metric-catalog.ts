@@ -36,7 +36,7 @@ type Unit = 'Count' | 'Milliseconds';
 
 interface MetricDefinition {
   /** The function (Powertools service name) that emits it. */
-  service: 'webhook' | 'assistant' | 'provisioner' | 'purge' | 'qr-runner';
+  service: 'webhook' | 'assistant' | 'reply-burst' | 'provisioner' | 'purge' | 'qr-runner';
   unit: Unit;
   dimension?: 'responder' | 'kind';
   description: string;
@@ -90,6 +90,21 @@ export const metricCatalog = {
     description: 'Redelivered messages recognised by their claim and not answered again',
   },
   StatusesRecorded: { service: 'assistant', unit: 'Count', description: 'Delivery statuses recorded' },
+  MessagesCollected: {
+    service: 'assistant',
+    unit: 'Count',
+    description: "Customer messages that joined their contact's reply burst (reply_delay_seconds > 0)",
+  },
+  BurstsAnswered: {
+    service: 'reply-burst',
+    unit: 'Count',
+    description: 'Reply bursts answered with one reply by the wake-up consumer',
+  },
+  StaleWakeupsDropped: {
+    service: 'reply-burst',
+    unit: 'Count',
+    description: 'Burst wake-ups dropped because a later message moved the burst on, or it was answered',
+  },
   AssistantsProvisioned: { service: 'provisioner', unit: 'Count', description: 'Assistant versions built' },
   ProvisioningFailures: {
     service: 'provisioner',

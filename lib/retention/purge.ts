@@ -144,6 +144,9 @@ async function eraseContactData(
     throw error;
   }
   if (await deps.store.deleteContact(client.id, contactKey, runId, idleBeforeIso)) {
+    // Its reply burst (messages waiting for an answer) goes with it: only once the contact is gone,
+    // so a customer who wrote meanwhile keeps the burst their new message is waiting in.
+    await deps.store.deleteBurst(client.id, contactKey);
     report.conversations_deleted++;
     budget.spend(1);
     return 'done';
@@ -219,6 +222,12 @@ async function purgeTenant(
     addTo(report, 'idempotency_records_deleted'),
   );
   if (!claimsDone) return false;
+  const burstsDone = await budget.drain(
+    200,
+    (limit) => deps.store.deleteExpiredBursts(client.id, Math.floor(now.getTime() / 1000), limit),
+    addTo(report, 'idempotency_records_deleted'),
+  );
+  if (!burstsDone) return false;
   return drainMedia(client.id, cutoff, deps, report, budget);
 }
 

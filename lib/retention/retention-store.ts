@@ -7,9 +7,11 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import {
+  burstKeys,
   claimKeys,
   contactAliasKeys,
   contactKeys,
+  type KeyPrefix,
   messageKeys,
   queryByPartition,
   queryByPrefix,
@@ -216,22 +218,40 @@ export class RetentionStore {
   }
 
   /** Deletes idempotency claims whose TTL has passed (DynamoDB's TTL may lag by days). */
-  async deleteExpiredClaims(
-    tenantId: string,
+  deleteExpiredClaims(tenantId: string, nowEpochSeconds: number, limit: number) {
+    return this.deleteExpired(claimKeys.claims(tenantId), nowEpochSeconds, limit);
+  }
+
+  /**
+   * Deletes reply bursts (conversation/reply-burst.ts) whose TTL has passed: they hold the text of
+   * messages waiting for an answer, kept no longer than the messages themselves.
+   */
+  deleteExpiredBursts(tenantId: string, nowEpochSeconds: number, limit: number) {
+    return this.deleteExpired(burstKeys.bursts(tenantId), nowEpochSeconds, limit);
+  }
+
+  /** Deletes a contact's reply burst (with the contact: erasure, or an idle contact's purge). */
+  async deleteBurst(tenantId: string, contactKey: string): Promise<boolean> {
+    return (await this.deleteItem(burstKeys.burst(tenantId, contactKey))) !== undefined;
+  }
+
+  /** Deletes the items under `list` whose `expires_at` has passed, up to `limit`. */
+  private async deleteExpired(
+    list: KeyPrefix,
     nowEpochSeconds: number,
     limit: number,
   ): Promise<{ deleted: number; more: boolean }> {
-    // Pages through every claim (the filter applies after each page's limit), stopping once `limit`
+    // Pages through every item (the filter applies after each page's limit), stopping once `limit`
     // were deleted: a first page of live claims must not hide the expired ones behind it.
     let deleted = 0;
     let more = false;
     const condition = { expression: 'expires_at < :now', values: { ':now': nowEpochSeconds } };
-    const claims = queryByPrefix(claimKeys.claims(tenantId));
+    const items = queryByPrefix(list);
     const pages = queryPages(this.db, {
       TableName: this.tableName,
-      ...claims,
+      ...items,
       FilterExpression: 'expires_at < :now',
-      ExpressionAttributeValues: { ...claims.ExpressionAttributeValues, ':now': nowEpochSeconds },
+      ExpressionAttributeValues: { ...items.ExpressionAttributeValues, ':now': nowEpochSeconds },
       ProjectionExpression: 'pk, sk',
       Limit: 500,
     });

@@ -183,6 +183,22 @@ describe('a tenant on OpenAI', () => {
     ]);
   });
 
+  it('given a burst of three messages, then one answer to the whole burst after the reply delay (the default 3 s)', async () => {
+    const tenant = await createTenant();
+    expect(tenant.reply_delay_seconds).toBe(3);
+    await eventually(async () =>
+      (await api('GET', `/clients/${tenant.id}`)).body.assistant_status === 'ready' ? true : undefined,
+    );
+    const burst = ['hola', 'una pregunta', '¿abrís el domingo?'];
+    const first = await customerWrites(tenant.phone_number_id, burst[0]!);
+    await customerWrites(tenant.phone_number_id, burst[1]!, first.from);
+    const last = await customerWrites(tenant.phone_number_id, burst[2]!, first.from);
+    const reply = await eventually(() => repliesTo(first.from)[0]);
+    expect(reply.text).toBe(`[fake-openai] ${burst.join('\n')}`);
+    expect(reply.context?.message_id).toBe(last.messageId);
+    expect(repliesTo(first.from)).toHaveLength(1);
+  });
+
   it.each([
     ['429 on every attempt', { status: 429 }],
     ['500 on every attempt', { status: 500 }],

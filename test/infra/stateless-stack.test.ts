@@ -202,6 +202,32 @@ describe('IAM: exactly the actions each function needs', () => {
     `);
   });
 
+  it('pins the reply-burst consumer: as the assistant (it answers the same way)', () => {
+    expect(roleActions(template, roleId('replyBurst'))).toMatchInlineSnapshot(`
+      [
+        "dynamodb:ConditionCheckItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:Query",
+        "dynamodb:UpdateItem",
+        "kms:Decrypt",
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+        "secretsmanager:DescribeSecret",
+        "secretsmanager:GetSecretValue",
+        "sqs:ChangeMessageVisibility",
+        "sqs:DeleteMessage",
+        "sqs:GetQueueAttributes",
+        "sqs:GetQueueUrl",
+        "sqs:ReceiveMessage",
+        "sqs:SendMessage",
+        "xray:PutTelemetryRecords",
+        "xray:PutTraceSegments",
+      ]
+    `);
+  });
+
   it('pins the provisioner', () => {
     expect(roleActions(template, roleId('provisioner'))).toMatchInlineSnapshot(`
       [
@@ -227,8 +253,30 @@ describe('IAM: exactly the actions each function needs', () => {
     `);
   });
 
+  it('gives the debounce its queue: the assistant and the reply-burst consumer send wake-ups, only the consumer receives them', () => {
+    const replyBurst = app.stateful.stack.queues.replyBurst!;
+    const queueId = logicalId(app.stateful.stack, replyBurst.queue);
+    const sqsStatements = (name: string, action: string) =>
+      JSON.stringify(
+        roleStatements(template, roleId(name)).filter((s) => [s.Action].flat().includes(action)),
+      );
+    for (const name of ['assistant', 'replyBurst'])
+      expect(sqsStatements(name, 'sqs:SendMessage')).toContain(queueId);
+    expect(sqsStatements('replyBurst', 'sqs:ReceiveMessage')).toContain(queueId);
+    expect(sqsStatements('assistant', 'sqs:ReceiveMessage')).not.toContain(queueId);
+    for (const name of ['webhook', 'adminApi', 'web', 'provisioner', 'purge']) {
+      expect(JSON.stringify(roleStatements(template, roleId(name)))).not.toContain(queueId);
+    }
+    // A standard queue (per-message delays), its URL given to the senders.
+    expect(props(app.stateful.template.toJSON().Resources[queueId]).FifoQueue).toBeUndefined();
+    for (const name of ['assistant', 'replyBurst']) {
+      const variables = (fnProps(name).Environment as { Variables: Record<string, unknown> }).Variables;
+      expect(variables.REPLY_BURST_QUEUE_URL).toBeDefined();
+    }
+  });
+
   it('pins every topology function (a new function gets its own snapshot here)', () => {
-    const pinned = ['webhook', 'adminApi', 'web', 'assistant', 'provisioner', 'purge'];
+    const pinned = ['webhook', 'adminApi', 'web', 'assistant', 'replyBurst', 'provisioner', 'purge'];
     expect(topologyFunctions.map(([name]) => name).sort()).toEqual(pinned.sort());
   });
 

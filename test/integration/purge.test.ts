@@ -4,7 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createPurgeHandler } from '../../functions/purge.ts';
 import type { AwsClients } from '../../lib/aws-clients.ts';
 import { ConversationStore } from '../../lib/conversation/conversation-store.ts';
-import { claimKeys } from '../../lib/conversation/keys.ts';
+import { burstKeys, claimKeys } from '../../lib/conversation/keys.ts';
 import { InMemoryTelemetry } from '../../lib/observability/telemetry.ts';
 import { createOpenAiClient } from '../../lib/openai/openai-client.ts';
 import { deleteConversation } from '../../lib/openai/openai-responder.ts';
@@ -282,6 +282,26 @@ describe('the retention purge', () => {
     expect(run.report.idempotency_records_deleted).toBe(1);
   });
 
+  it('deletes reply bursts past their TTL with the claims and keeps live ones', async () => {
+    const past = Math.floor(Date.now() / 1000) - 60;
+    const future = Math.floor(Date.now() / 1000) + 3600;
+    for (const [key, expires] of [
+      ['34600000031', past],
+      ['34600000032', future],
+    ] as const) {
+      await aws.dynamo.send(
+        new PutCommand({
+          TableName: tableName,
+          Item: { ...burstKeys.burst(tenant.id, key), seq: 1, pending: [], expires_at: expires },
+        }),
+      );
+    }
+    const run = await runPurge({ trigger: 'schedule', clientId: tenant.id }, deps);
+    expect(run.report.idempotency_records_deleted).toBe(1);
+    expect(await burstItem(tenant, '34600000031')).toBeUndefined();
+    expect(await burstItem(tenant, '34600000032')).toBeDefined();
+  });
+
   it('deletes stored media past the retention, only under the tenant\u2019s prefix', async () => {
     for (const key of [`${tenant.id}/a.jpg`, `${tenant.id}/b.ogg`, `${other.id}/c.jpg`]) {
       await aws.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'x' }));
@@ -358,7 +378,36 @@ describe('erasure of one contact', () => {
     expect(await messageCount(other, '34600000008')).toBe(1);
     await expect(eraseContact(tenant.id, '34600000008', deps)).rejects.toMatchObject({ status: 404 });
   });
+
+  it('erases the contact\u2019s reply burst (messages waiting for an answer) and no one else\u2019s', async () => {
+    for (const [client, key] of [
+      [tenant, '34600000018'],
+      [tenant, '34600000019'],
+      [other, '34600000018'],
+    ] as const) {
+      await seedContact(client, key, { lastActivityHours: 1, messageAges: [1] });
+      await aws.dynamo.send(
+        new PutCommand({
+          TableName: tableName,
+          Item: {
+            ...burstKeys.burst(client.id, key),
+            seq: 1,
+            pending: [{ id: `wamid.${key}.0`, text: 'm0' }],
+            expires_at: Math.floor(Date.now() / 1000) + 3600,
+          },
+        }),
+      );
+    }
+    await eraseContact(tenant.id, '34600000018', deps);
+    expect(await burstItem(tenant, '34600000018')).toBeUndefined();
+    expect(await burstItem(tenant, '34600000019')).toBeDefined();
+    expect(await burstItem(other, '34600000018')).toBeDefined();
+  });
 });
+
+const burstItem = async (client: Client, key: string) =>
+  (await aws.dynamo.send(new GetCommand({ TableName: tableName, Key: burstKeys.burst(client.id, key) })))
+    .Item;
 
 describe('the purge under load and races', () => {
   it('given many live claims before the expired ones, then it still finds them and goes on to the next tenant', async () => {

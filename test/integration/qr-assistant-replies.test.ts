@@ -3,11 +3,14 @@ import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { AwsClients } from '../../lib/aws-clients.ts';
 import { type AnswerDeps, handleQueueEvent } from '../../lib/conversation/answer-message.ts';
+import type { BurstWakeup } from '../../lib/conversation/burst-ports.ts';
+import { BurstStore } from '../../lib/conversation/burst-store.ts';
 import { ConversationStore } from '../../lib/conversation/conversation-store.ts';
 import { withFallback } from '../../lib/conversation/fallback-responder.ts';
 import type { InboundMessageEvent, OwnerMessageEvent } from '../../lib/conversation/inbound-event.ts';
 import { MessageClaims } from '../../lib/conversation/message-claims.ts';
 import type { WhatsAppSender } from '../../lib/conversation/ports.ts';
+import { answerBurst } from '../../lib/conversation/reply-burst.ts';
 import { SqsQrCommandQueue } from '../../lib/qr/command-queue.ts';
 import { qrCommandSchema } from '../../lib/qr/commands.ts';
 import { QrCommandSender, routeByChannel } from '../../lib/qr/qr-sender.ts';
@@ -180,6 +183,34 @@ describe('the assistant answering a QR tenant', () => {
     expect(graphCalls.slice(before)).toContain(tenant.phone_number_id);
     for (const url of queueUrls)
       expect((await drain(url)).filter((c) => c.tenant_id === tenant.id)).toEqual([]);
+  });
+});
+
+describe('a QR tenant and the debounce', () => {
+  it('given a burst of three messages from a QR session, then one send command answers the whole burst', async () => {
+    const tenant = await createTenant('qr');
+    const queueUrl = queueUrls[Number(shardOf(tenant.id, SHARDS))]!;
+    const scheduled: BurstWakeup[] = [];
+    const withBursts: AnswerDeps = {
+      ...deps,
+      bursts: {
+        store: new BurstStore(aws.dynamo, tableName),
+        wakeups: { schedule: async (wakeup) => void scheduled.push(wakeup) },
+        contacts: conversations,
+      },
+    };
+    const events = ['hola', 'una pregunta', '¿cuál es vuestro horario?'].map((text) =>
+      customerMessage(tenant, '34600888111', text),
+    );
+    for (const event of events) expect(await handleQueueEvent(event, withBursts)).toBe('collected');
+    expect(await drain(queueUrl)).toEqual([]);
+
+    expect(await answerBurst(scheduled[0]!, withBursts)).toBe('stale');
+    expect(await answerBurst(scheduled[2]!, withBursts)).toBe('replied');
+    const commands = await drain(queueUrl);
+    expect(commands).toHaveLength(1);
+    expect(commands[0]).toMatchObject({ kind: 'send', to: '34600888111', reply_to: events[2]!.message.id });
+    expect(commands[0]?.kind === 'send' && commands[0].text).toMatch(/lunes a viernes/);
   });
 });
 

@@ -166,6 +166,14 @@ function productRows(): IWidget[][] {
         width: 8,
       }),
     ],
+    [
+      new GraphWidget({
+        title: 'Debounce: messages collected into bursts, bursts answered, stale wake-ups',
+        left: [productMetric('MessagesCollected'), productMetric('BurstsAnswered')],
+        right: [productMetric('StaleWakeupsDropped')],
+        width: 8,
+      }),
+    ],
   ];
 }
 

@@ -23,6 +23,10 @@ export class QueueWithDlq extends Construct {
     super(scope, id);
     const { spec } = props;
     this.spec = spec;
+    // Per-message delays: SQS refuses them on FIFO queues and above 15 minutes.
+    if (spec.perMessageDelaySeconds !== undefined && (spec.fifo || spec.perMessageDelaySeconds > 900)) {
+      throw new Error(`queue ${spec.name}: per-message delays need a standard queue and at most 900 s`);
+    }
     const removalPolicy = props.retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
     const common = {
       encryption: QueueEncryption.SQS_MANAGED,

@@ -1,0 +1,125 @@
+import { describe, expect, it } from 'vitest';
+import { createAssistantHandler } from '../../functions/assistant.ts';
+import { createReplyBurstHandler } from '../../functions/reply-burst.ts';
+import type { BurstWakeup } from '../../lib/conversation/burst-ports.ts';
+import type { InboundMessageEvent } from '../../lib/conversation/inbound-event.ts';
+import { REPLY_BURST_CAP_SECONDS } from '../../lib/conversation/reply-burst.ts';
+import {
+  asked,
+  conversations,
+  createPlaza,
+  depsWith,
+  inbound,
+  messageEvent,
+  nextContact,
+  plaza,
+  recordOf,
+  repliesTo,
+  useBurstHarness,
+  wakeQueue,
+} from '../support/reply-burst-harness.ts';
+
+/**
+ * What a burst holds (bot commands, photos) and the cap on a customer who keeps writing; wake-ups
+ * are recorded and played by hand, on a fake clock where time matters.
+ */
+
+useBurstHarness();
+
+describe('what a burst holds', () => {
+  /** Deps whose wake-ups are recorded, to be played by hand. */
+  function recording() {
+    const scheduled: BurstWakeup[] = [];
+    const deps = depsWith({ wakeups: { schedule: async (wakeup) => void scheduled.push(wakeup) } });
+    return {
+      scheduled,
+      assistant: createAssistantHandler(async () => deps),
+      wake: createReplyBurstHandler(async () => deps),
+    };
+  }
+
+  it('given "pausar bot" after a greeting, then the command is answered at once and the burst stays silent', async () => {
+    const from = nextContact();
+    const { scheduled, assistant, wake } = recording();
+    await assistant(recordOf(messageEvent(plaza, from, 'hola', `wamid.cmd.${from}.0`), inbound.arn));
+    await assistant(recordOf(messageEvent(plaza, from, 'pausar bot', `wamid.cmd.${from}.1`), inbound.arn));
+    expect(repliesTo(plaza.phone_number_id, from).map((r) => r.text)).toEqual([
+      expect.stringContaining('He pausado'),
+    ]);
+    expect(scheduled).toHaveLength(1);
+    await wake(recordOf(scheduled[0], wakeQueue.arn));
+    expect(repliesTo(plaza.phone_number_id, from)).toHaveLength(1);
+    expect(asked).toEqual([]);
+  });
+
+  it('given a burst of photos without captions, then one "text only" reply; with a caption, the caption is the question', async () => {
+    const from = nextContact();
+    await conversations.touchInbound(plaza.id, { key: from, wa_id: from }, new Date(), 24);
+    await conversations.updateContact(plaza.id, from, { welcomed_at: new Date().toISOString() });
+    const { scheduled, assistant, wake } = recording();
+    const photo = (n: number, caption?: string): InboundMessageEvent => {
+      const event = messageEvent(plaza, from, '', `wamid.photo.${from}.${n}`);
+      event.message = { id: event.message.id, type: 'image', timestamp: 1795560000 };
+      if (caption) event.message.text = caption;
+      return event;
+    };
+    await assistant(recordOf(photo(0), inbound.arn));
+    await assistant(recordOf(photo(1), inbound.arn));
+    await wake(recordOf(scheduled.at(-1), wakeQueue.arn));
+    expect(repliesTo(plaza.phone_number_id, from).map((r) => r.text)).toEqual([
+      expect.stringContaining('solo puedo leer mensajes de texto'),
+    ]);
+    await assistant(recordOf(photo(2), inbound.arn));
+    await assistant(recordOf(photo(3, '¿tenéis menú del día?'), inbound.arn));
+    await wake(recordOf(scheduled.at(-1), wakeQueue.arn));
+    expect(asked).toEqual(['¿tenéis menú del día?']);
+    expect(repliesTo(plaza.phone_number_id, from)).toHaveLength(2);
+  });
+});
+
+describe('the cap on a busy customer', () => {
+  it(`given a customer who writes every 2 s, then the answer comes ${REPLY_BURST_CAP_SECONDS} s after the first message and later messages start a new burst`, async () => {
+    const tenant = await createPlaza(3);
+    const from = nextContact();
+    const start = Date.parse('2026-12-03T10:00:00Z');
+    let now = start;
+    const due: Array<{ wakeup: BurstWakeup; at: number }> = [];
+    const answeredAt: number[] = [];
+    const deps = depsWith({
+      now: () => new Date(now),
+      wakeups: { schedule: async (wakeup, delay) => void due.push({ wakeup, at: now + delay * 1000 }) },
+    });
+    const responder = deps.responder;
+    deps.responder = {
+      reply: (request) => {
+        answeredAt.push(now);
+        return responder.reply(request);
+      },
+    };
+    const assistant = createAssistantHandler(async () => deps);
+    const wake = createReplyBurstHandler(async () => deps);
+    /** Plays the wake-ups due by `now`, in the order they fall due, as the delayed queue would. */
+    const playDue = async () => {
+      due.sort((a, b) => a.at - b.at);
+      while (due[0] && due[0].at <= now) await wake(recordOf(due.shift()!.wakeup, wakeQueue.arn));
+    };
+
+    for (let k = 0; k <= 12; k++) {
+      now = start + k * 2000;
+      await playDue();
+      await assistant(
+        recordOf(messageEvent(tenant, from, `mensaje ${k}`, `wamid.cap.${from}.${k}`), inbound.arn),
+      );
+    }
+    while (due.length > 0) {
+      now = Math.max(now, due[0]!.at);
+      await playDue();
+    }
+
+    const burst = (from: number, to: number) =>
+      Array.from({ length: to - from + 1 }, (_, i) => `mensaje ${from + i}`).join('\n');
+    expect(asked).toEqual([burst(0, 9), burst(10, 12)]);
+    expect(answeredAt[0]).toBe(start + REPLY_BURST_CAP_SECONDS * 1000);
+    expect(answeredAt[1]).toBe(start + 24_000 + 3000);
+  });
+});
