@@ -16,11 +16,13 @@ import {
   buildDependencies,
   buildPurgeDependencies,
   buildQrModePort,
+  buildTemplateCatalog,
   once,
 } from '../lib/runtime/dependencies.ts';
 import { readPlatformSecret, requirePlatformSecret } from '../lib/secrets/platform-secrets.ts';
 import { DynamoStatsStore } from '../lib/stats/dynamo-stats-store.ts';
 import { useCursorSecret } from '../lib/storage/table.ts';
+import { TenantTemplates } from '../lib/templates/tenant-templates.ts';
 import { ApiKeyRepository } from '../lib/tenants/api-key-repository.ts';
 import { ClientService } from '../lib/tenants/client-service.ts';
 import { testClientConnection } from '../lib/tenants/connection-test.ts';
@@ -80,6 +82,11 @@ const staticDeps = once(async (): Promise<Omit<AdminApiDeps, 'operatorKey'>> => 
   const base = buildDependencies(['PROVISION_QUEUE_URL']);
   const { config } = base;
   const sqs = createSqsClient(config);
+  const templates = new TenantTemplates({
+    catalog: buildTemplateCatalog(base),
+    secrets: base.secrets,
+    platformAccessToken: () => readPlatformSecret('WHATSAPP_ACCESS_TOKEN'),
+  });
   const service = new ClientService({
     clients: base.clients,
     secrets: base.secrets,
@@ -90,12 +97,14 @@ const staticDeps = once(async (): Promise<Omit<AdminApiDeps, 'operatorKey'>> => 
     },
     // QR mode when the deployment has command queues (QR_COMMAND_QUEUE_URLS); else 409 for it.
     ...buildQrModePort(base, sqs),
+    windowTemplates: templates,
   });
   const apiKeys = new ApiKeyRepository(base.dynamo, config.TABLE_NAME);
   const sender = senderSettings(config);
   return {
     service,
     apiKeys,
+    templates,
     conversations: base.conversations,
     stats: new DynamoStatsStore(base.dynamo, config.TABLE_NAME),
     purge: buildPurgeDependencies(base),

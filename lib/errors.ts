@@ -95,6 +95,20 @@ export class TransientError extends AppError {
   }
 }
 
+/**
+ * A service we depend on outside AWS (Meta's Graph API) failed or did not answer. Unlike other 5xx
+ * its message is shown: it is ours, written for the caller (never Meta's raw answer or a token).
+ */
+export class BadGatewayError extends AppError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(502, 'bad_gateway', message, options);
+  }
+
+  override get expose(): boolean {
+    return true;
+  }
+}
+
 /** A caller's value as it may appear in an error message: ids and contacts may be of any length. */
 export function clipped(value: string, max = 64): string {
   return value.length > max ? `${value.slice(0, max)}…` : value;

@@ -10,6 +10,7 @@
  * stable import path.
  */
 
+export { DEMO_TEMPLATES, type SimulatedTemplate } from './simulator/graph-templates.ts';
 export {
   buildInboundPayload,
   buildStatusPayload,

@@ -1,9 +1,11 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { activeHandoff } from '../conversation/handoff.ts';
+import { isWindowClosed } from '../conversation/service-window.ts';
 import { clipped, NotFoundError } from '../errors.ts';
 import { json, parseQuery } from '../http/http-response.ts';
 import { logger } from '../logger.ts';
 import { eraseContact } from '../retention/purge.ts';
+import { type TemplatesResponse, templatesQuerySchema } from '../templates/template-schemas.ts';
 import { type Client, type QrLink, toClientView } from '../tenants/client.ts';
 import { paginationQuerySchema } from '../tenants/client-schemas.ts';
 import { connectionTestRecord } from '../tenants/connection-test.ts';
@@ -38,7 +40,8 @@ export const listConversations: ClientRoute = async (event, client, { conversati
       first_seen_at: c.first_seen_at,
       last_activity_at: c.last_activity_at,
       bot_paused: c.bot_paused,
-      window_closed: c.window_closed_at !== undefined,
+      // Only free-form replies are bound by it, and only on the Cloud API (not QR sessions).
+      window_closed: client.channel !== 'qr' && isWindowClosed(c, at),
       handoff: activeHandoff(c, at),
     })),
     next_cursor: result.next_cursor,
@@ -90,4 +93,25 @@ export const testConnection: ClientRoute = async (_event, client, { testConnecti
   const result = await testConnection(client);
   await service.recordConnectionTest(client.id, connectionTestRecord(result, new Date()));
   return json(200, result);
+};
+
+/** The approved templates of the client's WABA (cached a few minutes; `?refresh=true` reads Meta now). */
+export const listTemplates: ClientRoute = async (event, client, { templates }) => {
+  const { refresh } = parseQuery(event, templatesQuerySchema);
+  if (!templates) throw new Error('the message templates reader is not configured');
+  const listed = await templates.list(client, { refresh });
+  const body: TemplatesResponse = {
+    waba_id: listed.waba_id,
+    templates: listed.templates.map((t) => ({
+      name: t.name,
+      language: t.language,
+      status: t.status,
+      category: t.category ?? null,
+      body_parameters: t.body_parameters,
+    })),
+    fetched_at: listed.fetched_at,
+    cached: listed.cached,
+    window_template: client.window_template ?? null,
+  };
+  return json(200, body);
 };

@@ -2,6 +2,7 @@ import type { ConversationStore } from '../conversation/conversation-store.ts';
 import type { FlushableTelemetry } from '../observability/telemetry.ts';
 import type { PurgeDeps } from '../retention/purge.ts';
 import type { StatsReader } from '../stats/dynamo-stats-store.ts';
+import type { TenantTemplates } from '../templates/tenant-templates.ts';
 import type { ApiKeyRepository } from '../tenants/api-key-repository.ts';
 import type { Client } from '../tenants/client.ts';
 import type { ClientService } from '../tenants/client-service.ts';
@@ -26,6 +27,8 @@ export interface AdminApiDeps {
   /** Runs a client's connection test (Graph and OpenAI reads). */
   testConnection(client: Client): Promise<ConnectionCheckResult>;
   authFailures: FailedAuthCounter;
+  /** The clients' message templates (GET …/templates); production always has it. */
+  templates?: Pick<TenantTemplates, 'list'>;
   /** Browser sessions of the web pages (a cookie instead of a bearer key). */
   sessions: SessionStore;
   /** The deployment's public URL: landing links in the views. */

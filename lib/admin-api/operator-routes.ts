@@ -19,6 +19,7 @@ import {
   listConversations,
   listKeys,
   listMessages,
+  listTemplates,
   qrStart,
   qrUnlink,
   revokeKey,
@@ -100,6 +101,7 @@ export const operatorRoutes: Record<string, OperatorRoute> = {
   'GET /clients/{id}/api-keys': onClient(listKeys),
   'DELETE /clients/{id}/api-keys/{key_id}': onClient(revokeKey),
   'POST /clients/{id}/test-connection': onClient(testConnection),
+  'GET /clients/{id}/templates': onClient(listTemplates),
   'POST /clients/{id}/qr/start': onClient(qrStart),
   'POST /clients/{id}/qr/unlink': onClient(qrUnlink),
   'POST /clients/{id}/invitation': onClient(async (_event, client, deps) => {

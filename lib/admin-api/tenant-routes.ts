@@ -16,6 +16,7 @@ import {
   listConversations,
   listKeys,
   listMessages,
+  listTemplates,
   qrStart,
   qrUnlink,
   revokeKey,
@@ -65,6 +66,7 @@ export const tenantRoutes: Record<string, ClientRoute> = {
   'DELETE /tenant/conversations/{contact}': eraseConversation,
   'POST /tenant/conversations/{contact}/handoff': takeOverConversation('tenant'),
   'DELETE /tenant/conversations/{contact}/handoff': releaseConversation,
+  'GET /tenant/templates': listTemplates,
 };
 
 /** Routes anyone may call: what they act on is proven by what the body carries. */

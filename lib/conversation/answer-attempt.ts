@@ -10,8 +10,10 @@ import type {
   ClientDirectory,
   ConversationRecords,
   Responder,
+  TemplateDirectory,
   WhatsAppSender,
 } from './ports.ts';
+import type { WindowContext } from './service-window.ts';
 
 export interface AnswerDeps {
   clients: ClientDirectory;
@@ -38,6 +40,11 @@ export interface AnswerDeps {
    * burst and answers it once; without it every message is answered on its own.
    */
   bursts?: ReplyBursts;
+  /**
+   * The tenants' approved templates (to fill a window template's parameters); without it a
+   * template is assumed to take one body parameter.
+   */
+  templates?: TemplateDirectory;
   now?: () => Date;
 }
 
@@ -73,6 +80,8 @@ export interface Attempt {
   deps: AnswerDeps;
   owner: string;
   now: () => Date;
+  /** The client and contact once recorded: whether replies must go out as a template (service-window.ts). */
+  window?: WindowContext;
   /** Set when this attempt's responder composed the answer (for the per-tenant statistics). */
   answered?: AnsweredOutcome;
   finish(outcome: AnswerOutcome): Promise<AnswerOutcome>;

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { TransientError } from '../errors.ts';
-import { logger } from '../logger.ts';
-import { type Client, DEFAULT_HANDOFF_MINUTES } from '../tenants/client.ts';
+import { DEFAULT_HANDOFF_MINUTES } from '../tenants/client.ts';
 import {
   type AnswerDeps,
   type AnswerOutcome,
@@ -11,10 +10,10 @@ import {
   report,
 } from './answer-attempt.ts';
 import type { InboundMessageEvent, OwnerMessageEvent, QueueEvent, StatusEvent } from './inbound-event.ts';
-import { planOnce } from './plan-replies.ts';
-import { type Contact, LostClaimError, SendFailure } from './ports.ts';
+import { billedMessage } from './message-billing.ts';
+import { type Contact, LostClaimError } from './ports.ts';
 import { collectIntoBurst, joinsBurst } from './reply-burst.ts';
-import { sendPlan, settleSendFailure } from './send-replies.ts';
+import { replyToContact } from './reply-to-contact.ts';
 
 export type { AnswerDeps, AnswerOutcome } from './answer-attempt.ts';
 
@@ -48,8 +47,13 @@ async function recordOwnerMessage(event: OwnerMessageEvent, deps: AnswerDeps): P
 async function recordStatus(event: StatusEvent, deps: AnswerDeps): Promise<AnswerOutcome> {
   const { tenant_id: tenantId, status } = event;
   const contactKey =
-    (await deps.conversations.applyStatus(tenantId, status.message_id, status.status, status.error_codes)) ??
-    event.contact_key;
+    (await deps.conversations.applyStatus(
+      tenantId,
+      status.message_id,
+      status.status,
+      status.error_codes,
+      status.pricing,
+    )) ?? event.contact_key;
   const windowClosed =
     status.status === 'failed' &&
     status.error_codes.some((code) => deps.sender.deliveryFailureKind(code) === 'window_closed');
@@ -58,6 +62,8 @@ async function recordStatus(event: StatusEvent, deps: AnswerDeps): Promise<Answe
       window_closed_at: clockOf(deps)().toISOString(),
     });
   }
+  const billed = billedMessage(event);
+  if (billed) await report(deps, billed);
   await report(deps, { type: 'status_recorded', tenantId });
   return 'status_recorded';
 }
@@ -124,26 +130,9 @@ async function answerClaimed(attempt: Attempt, claim: Claimed): Promise<AnswerOu
   );
   if (ref !== event.contact) attempt.event = { ...event, contact: ref };
   const contact = await recordInbound(attempt, retentionHours);
-  const blocked = sendingBlocked(client, attempt.now());
-  if (blocked) return attempt.finish(blocked);
-  const token = await accessTokenOf(client, deps);
-  if (!token.value && client.channel !== 'qr') {
-    logger.error('no WhatsApp access token for tenant', { tenantId: client.id });
-    return attempt.finish('no_access_token');
-  }
-  try {
-    const accessToken = token.value ?? '';
-    if (joinsBurst(attempt, claim, client, contact))
-      return await collectIntoBurst(attempt, client, accessToken);
-    const plan = await planOnce(attempt, claim, client, contact, accessToken);
-    if (plan.length === 0) return await attempt.finish('no_reply');
-    return await attempt.finish(await sendPlan(attempt, plan, claim.sent, accessToken, retentionHours));
-  } catch (error) {
-    if (!(error instanceof SendFailure)) throw error;
-    const outcome = await settleSendFailure(error, attempt, token.ciphertext);
-    if (!outcome) throw error;
-    return attempt.finish(outcome);
-  }
+  return replyToContact(attempt, claim, client, contact, (accessToken) =>
+    joinsBurst(attempt, claim, client, contact) ? collectIntoBurst(attempt, client, accessToken) : undefined,
+  );
 }
 
 /** The client does not (or no longer) serve this number: the webhook's route cache may be stale. */
@@ -164,7 +153,14 @@ async function rerouteOrDrop(attempt: Attempt): Promise<AnswerOutcome> {
 /** Stores the customer's message (for the operator), whether or not it gets an answer. */
 async function recordInbound({ event, deps, now }: Attempt, retentionHours: number): Promise<Contact> {
   const tenantId = event.tenant_id;
-  const contact = await deps.conversations.touchInbound(tenantId, event.contact, now(), retentionHours);
+  const wroteAt = new Date(event.message.timestamp * 1000);
+  const contact = await deps.conversations.touchInbound(
+    tenantId,
+    event.contact,
+    now(),
+    retentionHours,
+    wroteAt,
+  );
   await deps.conversations.putMessage(
     tenantId,
     event.contact.key,
@@ -180,26 +176,4 @@ async function recordInbound({ event, deps, now }: Attempt, retentionHours: numb
     retentionHours,
   );
   return contact;
-}
-
-/** Why nothing may be sent for this client right now, if anything. */
-export function sendingBlocked(client: Client, now: Date): AnswerOutcome | undefined {
-  if (client.credentials_status === 'invalid') return 'credentials_invalid';
-  if (client.sending_paused_until && client.sending_paused_until > now.toISOString()) return 'sending_paused';
-  return undefined;
-}
-
-/**
- * The token to send with: the tenant's own, else the platform's. `ciphertext` is the stored form
- * of the one in use (null: the platform token), so a token_invalid verdict flags the tenant only
- * while that token is still the stored one.
- */
-export async function accessTokenOf(client: Client, deps: AnswerDeps) {
-  // A QR tenant sends through its linked session (the runner): no Cloud API token.
-  if (client.channel === 'qr') return { value: '', ciphertext: null };
-  const ciphertext = client.whatsapp_access_token_enc ?? null;
-  const value = ciphertext
-    ? await deps.secrets.decrypt(ciphertext, { tenantId: client.id })
-    : await deps.platformWhatsAppToken();
-  return { value, ciphertext };
 }

@@ -10,7 +10,14 @@ import { decodeCursor, encodeCursor, expiresAfterHours, isConditionFailure } fro
 import { resolveContact } from './contact-identity.ts';
 import type { ContactRef } from './inbound-event.ts';
 import { contactKeys, type KeyPrefix, messageKeys, queryByPrefix } from './keys.ts';
-import type { Contact, ContactChanges, ConversationRecords, HandoffBy, StoredMessage } from './ports.ts';
+import type {
+  Contact,
+  ContactChanges,
+  ConversationRecords,
+  HandoffBy,
+  MessagePricing,
+  StoredMessage,
+} from './ports.ts';
 
 /** Contacts outlive their messages by this much so the purge, not TTL, erases them. */
 export const CONTACT_TTL_MARGIN_HOURS = 72;
@@ -25,6 +32,7 @@ const CONTACT_FIELDS = [
   'first_seen_at',
   'last_activity_at',
   'last_inbound_at',
+  'last_customer_message_at',
   'bot_paused',
   'welcomed_at',
   'openai_conversation_id',
@@ -67,9 +75,21 @@ export class ConversationStore implements ConversationRecords {
     );
   }
 
-  /** Records inbound activity of a contact (creating it on first contact) and returns its state. */
-  async touchInbound(tenantId: string, ref: ContactRef, at: Date, retentionHours: number): Promise<Contact> {
+  /**
+   * Records inbound activity of a contact (creating it on first contact) and returns its state.
+   * `last_customer_message_at` keeps the latest `wroteAt` ever seen (service-window.ts): DynamoDB has
+   * no max(), so the touch sets it only where there is none, and a second, conditional write moves
+   * it forward when this message is newer (nearly always: it is the customer's latest).
+   */
+  async touchInbound(
+    tenantId: string,
+    ref: ContactRef,
+    at: Date,
+    retentionHours: number,
+    wroteAt?: Date,
+  ): Promise<Contact> {
     const iso = at.toISOString();
+    const wrote = wroteAt?.toISOString();
     const values: Record<string, unknown> = {
       ':key': ref.key,
       ':at': iso,
@@ -88,6 +108,10 @@ export class ConversationStore implements ConversationRecords {
       'expires_at = :expires',
       'item_type = :type',
     ];
+    if (wrote) {
+      sets.push('last_customer_message_at = if_not_exists(last_customer_message_at, :wrote)');
+      values[':wrote'] = wrote;
+    }
     const names: Record<string, string> = {};
     for (const field of ['wa_id', 'user_id', 'name'] as const) {
       if (ref[field]) {
@@ -100,13 +124,44 @@ export class ConversationStore implements ConversationRecords {
       new UpdateCommand({
         TableName: this.tableName,
         Key: contactKeys.contact(tenantId, ref.key),
-        UpdateExpression: `SET ${sets.join(', ')} REMOVE window_closed_at`,
+        // window_closed_at stays: a later customer message outdates it (service-window.ts), and a
+        // late redelivery of an older one must not reopen the window.
+        UpdateExpression: `SET ${sets.join(', ')}`,
         ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
         ExpressionAttributeValues: values,
         ReturnValues: 'ALL_NEW',
       }),
     );
-    return toContact(Attributes ?? {});
+    const contact = toContact(Attributes ?? {});
+    if (wrote && (contact.last_customer_message_at ?? '') < wrote) {
+      if (await this.moveCustomerMessageForward(tenantId, ref.key, wrote)) {
+        contact.last_customer_message_at = wrote;
+      }
+    }
+    return contact;
+  }
+
+  /** Sets `last_customer_message_at` to `wrote` unless a later one is stored (a parallel worker's). */
+  private async moveCustomerMessageForward(
+    tenantId: string,
+    contactKey: string,
+    wrote: string,
+  ): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: contactKeys.contact(tenantId, contactKey),
+          UpdateExpression: 'SET last_customer_message_at = :wrote',
+          ConditionExpression: 'attribute_exists(pk) AND last_customer_message_at < :wrote',
+          ExpressionAttributeValues: { ':wrote': wrote },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      return false;
+    }
   }
 
   async handOff(
@@ -249,12 +304,16 @@ export class ConversationStore implements ConversationRecords {
     }
   }
 
-  /** Applies a delivery status to an outbound message; statuses only move forward. */
+  /**
+   * Applies a delivery status to an outbound message; statuses only move forward. The first
+   * `pricing` Meta gives for the message is kept on it, whatever order the statuses arrive in.
+   */
   async applyStatus(
     tenantId: string,
     messageId: string,
     status: string,
     errorCodes: number[],
+    pricing?: MessagePricing,
   ): Promise<string | undefined> {
     const { Item } = await this.db.send(
       new GetCommand({ TableName: this.tableName, Key: messageKeys.outboundPointer(tenantId, messageId) }),
@@ -277,7 +336,24 @@ export class ConversationStore implements ConversationRecords {
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
     }
+    if (pricing) await this.keepPricing(tenantId, contactKey, String(Item.message_sk), pricing);
     return contactKey;
+  }
+
+  private async keepPricing(tenantId: string, contactKey: string, sk: string, pricing: MessagePricing) {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: messageKeys.partition(tenantId, contactKey), sk },
+          UpdateExpression: 'SET pricing = :pricing',
+          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(pricing)',
+          ExpressionAttributeValues: { ':pricing': pricing },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
   }
 
   /** A contact's messages, newest first. */

@@ -76,6 +76,14 @@ function statusEvent() {
       status: nonEmpty(),
       timestamp: epochSeconds(),
       error_codes: z._default(z.array(z.number()), []),
+      /** What Meta bills for the message; absent from statuses without it and from older producers. */
+      pricing: z.optional(
+        z.object({
+          category: nonEmpty(),
+          type: z.optional(z.string()),
+          billable: z.optional(z.boolean()),
+        }),
+      ),
     }),
     received_at: z.string(),
   });

@@ -35,6 +35,8 @@ export type ReportedOutcome =
   | { type: 'message_collected'; tenantId: string }
   /** A burst wake-up dropped: the burst moved on (a later message) or was answered already. */
   | { type: 'wakeup_dropped'; tenantId: string }
+  /** A message Meta bills, from a status with `pricing` (counted once per message by the stats). */
+  | { type: 'message_billed'; tenantId: string; messageId: string; at: Date; category: string }
   | HandledOutcome
   | BurstHandledOutcome;
 
@@ -112,6 +114,7 @@ export function metricsSink(telemetry: Telemetry): OutcomeSink {
           if (outcome.replied) telemetry.count('BurstsAnswered');
           return;
         case 'message_handled':
+        case 'message_billed':
           return; // counted by the per-tenant statistics
       }
     },
@@ -125,6 +128,11 @@ export function metricsSink(telemetry: Telemetry): OutcomeSink {
 export function statsSink(stats: ConversationStats): OutcomeSink {
   return {
     async record(outcome) {
+      if (outcome.type === 'message_billed') {
+        const { messageId, at, category } = outcome;
+        await stats.recordBillable?.(outcome.tenantId, { messageId, at, category });
+        return;
+      }
       if (outcome.type !== 'message_handled' && outcome.type !== 'burst_handled') return;
       const { answered } = outcome;
       // A burst's messages were counted in as they were handled; the burst adds its answer only.

@@ -101,12 +101,25 @@ export interface MarkReadRequest {
   typing: boolean;
 }
 
+/** A template message: the only kind Meta delivers outside the 24-hour customer service window. */
+export interface SendTemplateRequest {
+  phoneNumberId: string;
+  accessToken: string;
+  to: Recipient;
+  name: string;
+  language: string;
+  /** The body's parameters, in order (`{{1}}`, `{{2}}`…); with names for a template of named ones. */
+  bodyParameters: Array<{ text: string; name?: string }>;
+}
+
 export interface WhatsAppSender {
   /**
    * Sends one text message (at most MAX_TEXT_LENGTH characters); resolves with the new message's
    * wamid. Rejects with a {@link SendFailure} once retrying within the call is no longer worth it.
    */
   sendText(request: SendTextRequest): Promise<{ messageId: string }>;
+  /** Sends one approved template message; resolves and rejects like {@link sendText}. */
+  sendTemplate(request: SendTemplateRequest): Promise<{ messageId: string }>;
   /** Marks a customer's message read; rejects with a {@link SendFailure}. */
   markRead(request: MarkReadRequest): Promise<void>;
   /**
@@ -176,6 +189,36 @@ export class SendFailure extends Error {
   }
 }
 
+// Message templates
+
+/** An approved template of a WhatsApp Business Account, as far as a reply needs it. */
+export interface ApprovedTemplate {
+  name: string;
+  language: string;
+  status: string;
+  category?: string;
+  /** How many parameters its body has (`{{1}}`…, or named ones). */
+  body_parameters: number;
+  /** The names of a template with named parameters (`{{first_name}}`), in order. */
+  parameter_names?: string[];
+  /** The body's fixed text (placeholders included): Meta counts it towards 1024 characters. */
+  body_text?: string;
+}
+
+/** The approved templates of the tenants' WABAs (lib/templates/template-catalog.ts in production). */
+export interface TemplateDirectory {
+  /**
+   * The approved template `name` (`language`) on the WABA, read with `accessToken` (cached); undefined
+   * when the WABA has no such approved template. Rejects when the WABA cannot be read.
+   */
+  findApproved(
+    tenantId: string,
+    wabaId: string,
+    accessToken: string,
+    template: { name: string; language: string },
+  ): Promise<ApprovedTemplate | undefined>;
+}
+
 // Tenants
 
 /** The tenants the use case answers for (lib/tenants/client-repository.ts in production). */
@@ -208,6 +251,11 @@ export interface Contact {
   first_seen_at: string;
   last_activity_at: string;
   last_inbound_at?: string;
+  /**
+   * When the customer last wrote, by Meta's timestamp of their message (the latest ever seen): the
+   * 24-hour customer service window runs from it (service-window.ts).
+   */
+  last_customer_message_at?: string;
   bot_paused: boolean;
   welcomed_at?: string;
   openai_conversation_id?: string;
@@ -249,6 +297,19 @@ export interface StoredMessage {
   error_codes?: number[];
   source?: string;
   in_reply_to?: string;
+  /** An outbound reply that was not sent (status `not_sent`): why, e.g. the 24-hour window. */
+  not_sent_reason?: string;
+  /** Outbound template messages: which template carried the reply (outside the 24-hour window). */
+  template?: { name: string; language: string };
+  /** What Meta bills for an outbound message, from its first status webhook that said. */
+  pricing?: MessagePricing;
+}
+
+/** The `pricing` of a status webhook: the ground truth for what Meta bills. */
+export interface MessagePricing {
+  category: string;
+  type?: string;
+  billable?: boolean;
 }
 
 /** Contacts and their messages (lib/conversation/conversation-store.ts in production). */
@@ -258,8 +319,18 @@ export interface ConversationRecords {
    * (wa_id, user_id) named a contact before, and those ids recorded as naming it (contact-identity.ts).
    */
   resolveContact(tenantId: string, ref: ContactRef, at: Date, retentionHours: number): Promise<ContactRef>;
-  /** Records inbound activity of a contact (creating it on first contact) and returns its state. */
-  touchInbound(tenantId: string, ref: ContactRef, at: Date, retentionHours: number): Promise<Contact>;
+  /**
+   * Records inbound activity of a contact (creating it on first contact) and returns its state.
+   * `wroteAt` is when the customer wrote it, per Meta: `last_customer_message_at` keeps the latest
+   * ever seen, so a late redelivery never moves the 24-hour window.
+   */
+  touchInbound(
+    tenantId: string,
+    ref: ContactRef,
+    at: Date,
+    retentionHours: number,
+    wroteAt?: Date,
+  ): Promise<Contact>;
   /** A contact as stored now (the handoff is re-read through it right before each send). */
   getContact(tenantId: string, contactKey: string): Promise<Contact | undefined>;
   /** Whether we sent the message with this id (its outbound pointer is stored): an echo of it is ours. */
@@ -282,6 +353,7 @@ export interface ConversationRecords {
     messageId: string,
     status: string,
     errorCodes: number[],
+    pricing?: MessagePricing,
   ): Promise<string | undefined>;
   /**
    * Hands the chat to a person until `until` (creating the contact when the person wrote first):

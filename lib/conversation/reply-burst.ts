@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { TransientError } from '../errors.ts';
-import { logger } from '../logger.ts';
 import { type Client, DEFAULT_REPLY_DELAY_SECONDS } from '../tenants/client.ts';
 import {
   type AnswerDeps,
@@ -10,13 +9,12 @@ import {
   clockOf,
   report,
 } from './answer-attempt.ts';
-import { accessTokenOf, sendingBlocked } from './answer-message.ts';
 import type { BurstWakeup, PendingMessage, ReplyBurst, ReplyBursts } from './burst-ports.ts';
 import { parseBotCommand } from './canned-replies.ts';
 import type { InboundMessageEvent } from './inbound-event.ts';
-import { markReadWhileTyping, planOnce, SILENT_TYPES } from './plan-replies.ts';
-import { type ClaimStore, type Contact, LostClaimError, SendFailure } from './ports.ts';
-import { sendPlan, settleSendFailure } from './send-replies.ts';
+import { markReadWhileTyping, SILENT_TYPES } from './plan-replies.ts';
+import { type ClaimStore, type Contact, LostClaimError } from './ports.ts';
+import { replyToContact } from './reply-to-contact.ts';
 
 /**
  * The durable debounce: a customer who writes "hola" / "una pregunta" / "¿abrís el domingo?" within
@@ -182,27 +180,9 @@ async function answerTakenBurst(attempt: Attempt, claim: Claimed, bursts: ReplyB
   if (!client?.active || client.phone_number_id !== event.phone_number_id) {
     return attempt.finish('tenant_inactive');
   }
-  const blocked = sendingBlocked(client, attempt.now());
-  if (blocked) return attempt.finish(blocked);
   const contact = await bursts.contacts.getContact(event.tenant_id, event.contact.key);
   if (!contact) return attempt.finish('no_reply'); // erased meanwhile
-  const token = await accessTokenOf(client, deps);
-  if (!token.value && client.channel !== 'qr') {
-    logger.error('no WhatsApp access token for tenant', { tenantId: client.id });
-    return attempt.finish('no_access_token');
-  }
-  try {
-    const accessToken = token.value ?? '';
-    const plan = await planOnce(attempt, claim, client, contact, accessToken);
-    if (plan.length === 0) return await attempt.finish('no_reply');
-    await sendPlan(attempt, plan, claim.sent, accessToken, client.retention_hours ?? deps.retentionHours);
-    return await attempt.finish('replied');
-  } catch (error) {
-    if (!(error instanceof SendFailure)) throw error;
-    const outcome = await settleSendFailure(error, attempt, token.ciphertext);
-    if (!outcome) throw error;
-    return attempt.finish(outcome);
-  }
+  return replyToContact(attempt, claim, client, contact);
 }
 
 /**

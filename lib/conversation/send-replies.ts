@@ -3,6 +3,12 @@ import { type AnswerOutcome, type Attempt, report } from './answer-attempt.ts';
 import { takenOverBeforeSend } from './handoff.ts';
 import type { InboundMessageEvent } from './inbound-event.ts';
 import { type Recipient, SendFailure } from './ports.ts';
+import {
+  needsTemplate,
+  recordWindowClosed,
+  refusedForWindow,
+  sendTemplateInstead,
+} from './service-window.ts';
 
 /**
  * Sends the planned parts from `firstUnsent` on, recording each on the claim as it goes out.
@@ -24,8 +30,22 @@ export async function sendPlan(
       return 'handed_off';
     }
     const text = plan[index]!;
+    const { window } = attempt;
+    // Outside the 24-hour window (Cloud API): the rest of the plan goes out once, as a template.
+    if (window && needsTemplate(attempt, window)) {
+      await sendTemplateInstead(attempt, window, plan, index, accessToken, retentionHours);
+      return 'replied';
+    }
     const sentAt = now().toISOString(); // before the send, so it sorts before anything it causes
-    const sent = await sendPart(attempt, index, text, accessToken);
+    let sent: Awaited<ReturnType<typeof sendPart>>;
+    try {
+      sent = await sendPart(attempt, index, text, accessToken);
+    } catch (error) {
+      if (!window || !refusedForWindow(window, error)) throw error;
+      await recordWindowClosed(attempt, window);
+      await sendTemplateInstead(attempt, window, plan, index, accessToken, retentionHours);
+      return 'replied';
+    }
     await deps.claims.markSent(tenantId, messageId, owner, index + 1, now().getTime());
     await deps.conversations.putMessage(
       tenantId,
@@ -75,7 +95,7 @@ async function sendPart(
 }
 
 /** Replies go to the business-scoped user id when Meta gave one, else to the phone (wa_id). */
-function recipientOf(event: InboundMessageEvent): Recipient {
+export function recipientOf(event: InboundMessageEvent): Recipient {
   return {
     ...(event.contact.user_id ? { user_id: event.contact.user_id } : {}),
     ...(event.contact.wa_id ? { wa_id: event.contact.wa_id } : {}),

@@ -12,6 +12,7 @@ import {
 import { allRoutes } from '../topology.ts';
 import { handoffRouteDocs } from './handoff-route-docs.ts';
 import { statsRouteDocs } from './stats-route-docs.ts';
+import { templateRouteDocs } from './template-route-docs.ts';
 import { type RouteDoc, tenantRouteDocs } from './tenant-route-docs.ts';
 import { webRouteDocs } from './web-route-docs.ts';
 
@@ -57,7 +58,7 @@ export const routeDocs: Record<string, RouteDoc> = {
       'Changes some fields. `channel: "qr"` (deployments with QR mode) moves the client to QR mode: its Cloud API number is kept for a switch back, it routes as `qr:<id>`, its shard runner is told to start the session; `channel: "cloud_api"` brings the kept number back (or the `phone_number_id` given with it), stops the session and deletes the stored one. Deactivating a QR-mode client stops its session. Changing `faqs`, `name`, `business_hours`, `language`, `openai_model` or `openai_api_key` rebuilds the assistant as a new version. `null` removes a stored secret. `active: true` reactivates a deleted client. A deleted client stays editable after another client took its number; only moving to a number or reactivating claims one.',
     body: updateClientSchema,
     responses:
-      '200 the client; 400 with the reason (e.g. leaving QR mode without a known `phone_number_id`); 401; 404; 409 the number it claims belongs to an active client, QR mode unavailable on this deployment, or the client changed meanwhile (retry); 413; 415 not JSON',
+      "200 the client; 400 with the reason (e.g. leaving QR mode without a known `phone_number_id`, or a `window_template` that is not an approved template of the client's WABA, named); 401; 404; 409 the number it claims belongs to an active client, QR mode unavailable on this deployment, the WABA's templates could not be read (token refused, wrong WABA id, missing permission), or the client changed meanwhile (retry); 413; 415 not JSON; 502 the Graph API did not answer while checking the `window_template`",
   },
   'DELETE /clients/{id}': {
     summary:
@@ -104,6 +105,7 @@ export const routeDocs: Record<string, RouteDoc> = {
   },
   ...tenantRouteDocs,
   ...handoffRouteDocs,
+  ...templateRouteDocs,
   ...statsRouteDocs,
   ...webRouteDocs,
 };

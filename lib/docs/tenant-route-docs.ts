@@ -80,7 +80,7 @@ export const tenantRouteDocs: Record<string, RouteDoc> = {
       'What a business changes itself. Changing `faqs`, `name`, `business_hours`, `language`, `openai_model` or `openai_api_key` rebuilds the assistant as a new version. Secrets are write-only (`null` removes one). `active`, `phone_number`, `phone_number_id`, `email` and `max_retention_hours` are the operator\'s (400 naming them); `retention_hours` at most the client\'s `max_retention_hours`. `channel: "qr"` switches to QR mode (the number is linked by scanning the QR of `GET /tenant/qr`; no Cloud API token needed); it is 409 on a deployment without QR mode. `channel: "cloud_api"` switches back to the Cloud API number the client had (the operator gives one if it never had one), stops the session and deletes the stored one.',
     body: tenantUpdateSchema,
     responses:
-      '200 the client; 400 with the reason; 401; 403; 409 QR mode unavailable, or changed meanwhile (retry); 413; 415',
+      '200 the client; 400 with the reason (a `window_template` not approved on the WABA is `window_template "<name>" (<language>) is not an approved template on WABA <id>`; one without `waba_id` is 400 too); 401; 403; 409 QR mode unavailable, the WABA\'s templates could not be read (token refused, wrong WABA id, missing permission), or changed meanwhile (retry); 413; 415; 502 the Graph API did not answer while checking the `window_template`',
   },
   'GET /tenant/qr': {
     summary:

@@ -1,5 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type { MarkReadRequest, SendTextRequest, WhatsAppSender } from '../conversation/ports.ts';
+import type {
+  MarkReadRequest,
+  SendTemplateRequest,
+  SendTextRequest,
+  WhatsAppSender,
+} from '../conversation/ports.ts';
 import { SendFailure } from '../conversation/ports.ts';
 import { DEFAULT_COMMAND_TTL_MS, type QrCommandQueue } from './commands.ts';
 import { shardOf, tenantOfQrPhoneNumberId } from './shards.ts';
@@ -54,6 +59,17 @@ export class QrCommandSender implements WhatsAppSender {
     return { messageId: id };
   }
 
+  /**
+   * A linked account is not subject to Meta's 24-hour customer service window, and templates are a
+   * Cloud API thing: the use case never asks a QR tenant for one (service-window.ts), so this refuses.
+   */
+  async sendTemplate(_request: SendTemplateRequest): Promise<{ messageId: string }> {
+    throw new SendFailure('a QR session sends no templates', {
+      kind: 'permanent',
+      detail: 'templates are not sent through a QR session',
+    });
+  }
+
   /** A QR session marks messages read when it answers them: nothing to ask. */
   async markRead(_request: MarkReadRequest): Promise<void> {}
 
@@ -68,6 +84,7 @@ export function routeByChannel(cloudApi: WhatsAppSender, qr: WhatsAppSender): Wh
   const pick = (phoneNumberId: string) => (tenantOfQrPhoneNumberId(phoneNumberId) ? qr : cloudApi);
   return {
     sendText: (request) => pick(request.phoneNumberId).sendText(request),
+    sendTemplate: (request) => pick(request.phoneNumberId).sendTemplate(request),
     markRead: (request) => pick(request.phoneNumberId).markRead(request),
     deliveryFailureKind: (code) => cloudApi.deliveryFailureKind(code),
   };

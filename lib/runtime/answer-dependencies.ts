@@ -5,7 +5,13 @@ import { BurstStore } from '../conversation/burst-store.ts';
 import { SqsBurstWakeups } from '../conversation/burst-wakeup-queue.ts';
 import { readPlatformSecret } from '../secrets/platform-secrets.ts';
 import { DynamoStatsStore } from '../stats/dynamo-stats-store.ts';
-import { buildDependencies, buildResponder, buildSender, type Dependencies } from './dependencies.ts';
+import {
+  buildDependencies,
+  buildResponder,
+  buildSender,
+  buildTemplateCatalog,
+  type Dependencies,
+} from './dependencies.ts';
 
 /**
  * The conversation use case's dependencies, shared by the inbound consumer (functions/assistant.ts)
@@ -21,6 +27,7 @@ export async function buildAnswerDependencies(): Promise<AnswerDeps> {
     platformWhatsAppToken: () => readPlatformSecret('WHATSAPP_ACCESS_TOKEN'),
     retentionHours: base.config.RETENTION_HOURS,
     stats: new DynamoStatsStore(base.dynamo, base.config.TABLE_NAME),
+    templates: buildTemplateCatalog(base),
     ...(bursts ? { bursts } : {}),
   };
 }

@@ -23,6 +23,7 @@ import type { PurgeDeps } from '../retention/purge.ts';
 import { RetentionStore } from '../retention/retention-store.ts';
 import { readPlatformSecret } from '../secrets/platform-secrets.ts';
 import { createKmsSecretBox, createLocalSecretBox, type SecretBox } from '../secrets/secret-box.ts';
+import { TemplateCatalog } from '../templates/template-catalog.ts';
 import { ApiKeyRepository } from '../tenants/api-key-repository.ts';
 import { ClientRepository } from '../tenants/client-repository.ts';
 import type { QrModePort } from '../tenants/client-service.ts';
@@ -123,6 +124,16 @@ export function buildQrModePort(base: Dependencies, sqs: SQSClient): { qr?: QrMo
         : {}),
     },
   };
+}
+
+/** The approved message templates of the tenants' WABAs, cached in the table (template-catalog.ts). */
+export function buildTemplateCatalog(base: Pick<Dependencies, 'config' | 'dynamo'>): TemplateCatalog {
+  return new TemplateCatalog({
+    db: base.dynamo,
+    tableName: base.config.TABLE_NAME,
+    graphBaseUrl: base.config.GRAPH_API_BASE_URL,
+    graphVersion: base.config.GRAPH_API_VERSION,
+  });
 }
 
 export function buildVectorStores(config: AppConfig): FaqVectorStores {

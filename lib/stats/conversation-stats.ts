@@ -24,9 +24,47 @@ export interface MessageTally {
   outputTokens?: number;
 }
 
+/** A message Meta bills, as its first status with `pricing` said. */
+export interface BillableMessage {
+  /** The wamid: each is counted once, whatever number of statuses carry its pricing. */
+  messageId: string;
+  /** The status's time: picks the UTC day it is counted in. */
+  at: Date;
+  /** Meta's pricing category (marketing, utility, authentication, service…). */
+  category: string;
+}
+
 export interface ConversationStats {
   /** Adds a message's counts to its tenant's current statistics (atomically; safe in parallel). */
   record(tenantId: string, tally: MessageTally): Promise<void>;
+  /** Counts a billable message in its day, once per message id (a store without daily items: absent). */
+  recordBillable?(tenantId: string, message: BillableMessage): Promise<void>;
+}
+
+/** The daily counter of a billing category: `billable_<category>`, an unknown spelling as `other`. */
+export function billableCounter(category: string): string {
+  const clean = category.toLowerCase();
+  return `${BILLABLE_PREFIX}${/^[a-z_]{1,40}$/.test(clean) ? clean : 'other'}`;
+}
+
+export const BILLABLE_PREFIX = 'billable_';
+
+/** The billable messages per category of a stored day. */
+export function billableOf(item: Record<string, unknown>): Record<string, number> {
+  const byCategory: Record<string, number> = {};
+  for (const [name, value] of Object.entries(item)) {
+    if (name.startsWith(BILLABLE_PREFIX) && typeof value === 'number' && Number.isFinite(value)) {
+      byCategory[name.slice(BILLABLE_PREFIX.length)] = value;
+    }
+  }
+  return byCategory;
+}
+
+/** Two days' (or sums') billable counts added up. */
+export function addBillable(a: Record<string, number>, b: Record<string, number>): Record<string, number> {
+  const sum = { ...a };
+  for (const [category, count] of Object.entries(b)) sum[category] = (sum[category] ?? 0) + count;
+  return sum;
 }
 
 /** The counters an hour keeps; `answered` is the sum of the `answered_<responder>` ones. */
@@ -149,6 +187,13 @@ export function bestEffort(stats: ConversationStats): ConversationStats {
         logger.warn('conversation statistics not recorded', { tenantId, error: String(error) });
       }
     },
+    async recordBillable(tenantId, message) {
+      try {
+        await stats.recordBillable?.(tenantId, message);
+      } catch (error) {
+        logger.warn('billable message not counted', { tenantId, error: String(error) });
+      }
+    },
   };
 }
 
@@ -158,6 +203,14 @@ export const noStats: ConversationStats = { record: async () => undefined };
 /** Keeps every tally in memory: tests of the use case read `tallies`. */
 export class InMemoryConversationStats implements ConversationStats {
   readonly tallies: Array<{ tenantId: string; tally: MessageTally }> = [];
+  /** Billable messages counted, once per message id like the real store. */
+  readonly billable: Array<{ tenantId: string; message: BillableMessage }> = [];
+
+  async recordBillable(tenantId: string, message: BillableMessage): Promise<void> {
+    if (this.billable.some((b) => b.tenantId === tenantId && b.message.messageId === message.messageId))
+      return;
+    this.billable.push({ tenantId, message });
+  }
 
   async record(tenantId: string, tally: MessageTally): Promise<void> {
     incrementsOf(tally); // refuses the same bad tallies the real store refuses

@@ -1,6 +1,6 @@
 import { RESPONDERS } from '../observability/metric-catalog.ts';
 import type { Client } from '../tenants/client.ts';
-import { addCounters, noCounters, type TenantCounters } from './conversation-stats.ts';
+import { addBillable, addCounters, noCounters, type TenantCounters } from './conversation-stats.ts';
 import { type DayWindow, daysIn, dayWindow } from './day-buckets.ts';
 import type { DailyStatsReader, DayCounters } from './dynamo-stats-store.ts';
 import type { DailyStatsReport, DailySummary, DayStats, TenantDailyStats } from './stats-schemas.ts';
@@ -13,12 +13,18 @@ import type { DailyStatsReport, DailySummary, DayStats, TenantDailyStats } from 
 
 const rounded = (value: number) => Math.round(value * 10_000) / 10_000;
 
-function dayView({ day, counters }: DayCounters): DayStats {
+const billableView = (byCategory: Record<string, number> = {}) => ({
+  total: Object.values(byCategory).reduce((sum, count) => sum + count, 0),
+  by_category: { ...byCategory },
+});
+
+function dayView({ day, counters, billable }: DayCounters): DayStats {
   return {
     date: day,
     messages_in: counters.messages_in,
     answered: counters.answered,
     by_responder: { ...counters.by_responder },
+    billable: billableView(billable),
   };
 }
 
@@ -36,6 +42,7 @@ export function dailySummary(series: readonly DayCounters[]): DailySummary {
     answered: sum.answered,
     by_responder: { ...sum.by_responder },
     answer_shares: shareOf(sum),
+    billable: billableView(series.reduce((total, day) => addBillable(total, day.billable ?? {}), {})),
     daily: series.map(dayView),
   };
 }
@@ -48,6 +55,7 @@ const sumSeries = (window: DayWindow, all: ReadonlyArray<readonly DayCounters[]>
       (total, series) => addCounters(total, series[index]?.counters ?? noCounters()),
       noCounters(),
     ),
+    billable: all.reduce((total, series) => addBillable(total, series[index]?.billable ?? {}), {}),
   }));
 
 const windowView = (window: DayWindow) => ({

@@ -1,9 +1,17 @@
-import { type DynamoDBDocumentClient, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  PutCommand,
+  UpdateCommand,
+  type UpdateCommandInput,
+} from '@aws-sdk/lib-dynamodb';
 import { queryByRange } from '../conversation/keys.ts';
 import { expiresAfterHours, isConditionFailure, queryPages, tableDesign } from '../storage/table.ts';
 import { forEachConcurrently } from '../webhook/for-each-concurrently.ts';
 import {
   addCounters,
+  type BillableMessage,
+  billableCounter,
+  billableOf,
   type ConversationStats,
   countersOfHour,
   type Increments,
@@ -33,6 +41,8 @@ export interface StatsReader {
 export interface DayCounters {
   day: DayId;
   counters: TenantCounters;
+  /** Messages Meta bills, per pricing category (absent: none). */
+  billable?: Record<string, number>;
 }
 
 export interface DailyStatsReader {
@@ -52,6 +62,12 @@ export const STATS_RETENTION_HOURS = 48;
 
 /** Days a day's item is kept after the day began: the 14 days the charts show, and two to spare. */
 export const DAY_STATS_RETENTION_DAYS = 16;
+
+/**
+ * How long a counted message's mark is kept: Meta retries a webhook for up to 7 days, and a
+ * status redelivered after its mark is gone would be counted again.
+ */
+export const PRICED_MARK_DAYS = 8;
 
 /** Tenants read at once by the operator's report: one small query each, kind to the table's capacity. */
 const READ_CONCURRENCY = 8;
@@ -81,6 +97,48 @@ export class DynamoStatsStore implements ConversationStats, StatsReader, DailySt
       this.recordHour(tenantId, tally, increments),
       this.db.send(new UpdateCommand(this.dayUpdate(tenantId, dayOf(tally.at), increments))),
     ]);
+  }
+
+  /**
+   * Counts a billable message once: a conditional Put of the message's mark, then `ADD` to its
+   * day's `billable_<category>`. A status seen again (sent, delivered, read, or a redelivery) finds
+   * the mark and counts nothing; a crash between the two writes loses that count, never doubles it.
+   */
+  async recordBillable(tenantId: string, message: BillableMessage): Promise<void> {
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            ...statsKeys.priced(tenantId, message.messageId),
+            item_type: 'priced_message',
+            [tableDesign.ttlAttribute]: expiresAfterHours(PRICED_MARK_DAYS * 24, message.at),
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+    } catch (error) {
+      if (isConditionFailure(error)) return; // counted already
+      throw error;
+    }
+    const day = dayOf(message.at);
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: statsKeys.day(tenantId, day),
+        UpdateExpression: 'SET #type = :type, #expires = :expires ADD #counter :one',
+        ExpressionAttributeNames: {
+          '#type': 'item_type',
+          '#expires': tableDesign.ttlAttribute,
+          '#counter': billableCounter(message.category),
+        },
+        ExpressionAttributeValues: {
+          ':type': DAY_ITEM_TYPE,
+          ':expires': expiresAfterHours(DAY_STATS_RETENTION_DAYS * 24, startOfDay(day)),
+          ':one': 1,
+        },
+      }),
+    );
   }
 
   private async recordHour(tenantId: string, tally: MessageTally, increments: Increments): Promise<void> {
@@ -178,7 +236,7 @@ export class DynamoStatsStore implements ConversationStats, StatsReader, DailySt
 
   /** One query over the tenant's days (at most 14 small items). */
   private async readDays(tenantId: string, window: DayWindow): Promise<DayCounters[]> {
-    const byDay = new Map<DayId, TenantCounters>();
+    const byDay = new Map<DayId, { counters: TenantCounters; billable: Record<string, number> }>();
     const pages = queryPages(this.db, {
       TableName: this.tableName,
       ...queryByRange(statsKeys.days(tenantId, window.first, window.last)),
@@ -186,9 +244,12 @@ export class DynamoStatsStore implements ConversationStats, StatsReader, DailySt
     for await (const page of pages) {
       for (const item of page.Items ?? []) {
         const day = statsKeys.dayOfKey(String(item.sk));
-        if (day) byDay.set(day, countersOfHour(item));
+        if (day) byDay.set(day, { counters: countersOfHour(item), billable: billableOf(item) });
       }
     }
-    return daysIn(window).map((day) => ({ day, counters: byDay.get(day) ?? noCounters() }));
+    return daysIn(window).map((day) => {
+      const stored = byDay.get(day);
+      return { day, counters: stored?.counters ?? noCounters(), billable: stored?.billable ?? {} };
+    });
   }
 }

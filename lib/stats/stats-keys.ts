@@ -15,6 +15,7 @@ const tenantPartition = (tenantId: string) => clientKeys.profile(tenantId).pk;
 const STATS = 'STATS#';
 /** Days sort apart from hours: `STATSDAY#…` is never inside a `STATS#<hour>` range, nor the reverse. */
 const STATS_DAY = 'STATSDAY#';
+const PRICED = 'PRICED#';
 
 export const statsKeys = {
   hour: (tenantId: string, hour: HourId) => ({ pk: tenantPartition(tenantId), sk: `${STATS}${hour}` }),
@@ -30,6 +31,11 @@ export const statsKeys = {
     pk: tenantPartition(tenantId),
     from: `${STATS_DAY}${first}`,
     to: `${STATS_DAY}${last}`,
+  }),
+  /** Marks a message whose billing was counted (once per wamid, however many statuses say it). */
+  priced: (tenantId: string, messageId: string) => ({
+    pk: tenantPartition(tenantId),
+    sk: `${PRICED}${messageId}`,
   }),
   /** The day a daily bucket's sort key names. */
   dayOfKey: (sk: string): DayId | undefined =>

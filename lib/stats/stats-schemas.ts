@@ -103,12 +103,26 @@ export const tenantChartQuerySchema = z.object({ days: daysParam, lang: langPara
 const share = (what: string) =>
   z.number().min(0).max(1).describe(`${what} / answered, rounded to 4 decimals`);
 
+/** What Meta bills: the messages whose status webhooks said `billable`, per `pricing.category`. */
+const billableSchema = (what: string) =>
+  z
+    .object({
+      total: count(`Billable messages ${what} (the sum of by_category)`),
+      by_category: z
+        .record(z.string(), z.number().int().min(0))
+        .describe(
+          "Per Meta's pricing category (`marketing`, `utility`, `authentication`, `service`…; an unknown spelling as `other`), counted once per message on the day of its first status that carried pricing",
+        ),
+    })
+    .strict();
+
 export const dayStatsSchema = z
   .object({
     date: z.iso.date().describe('The UTC day'),
     messages_in: count('Customer messages received that day'),
     answered: count('Messages a responder answered that day (the sum of by_responder)'),
     by_responder: z.object(byResponderShape).strict(),
+    billable: billableSchema('that day'),
   })
   .strict();
 
@@ -126,6 +140,7 @@ const dailySummaryShape = {
     .strict()
     .nullable()
     .describe('Who answered, as shares of the answers; null when nothing was answered'),
+  billable: billableSchema('over the days'),
   daily: z.array(dayStatsSchema).describe('One entry per UTC day, oldest first, zeros included'),
 };
 

@@ -7,6 +7,7 @@ import type { StoredQrStatus } from '../qr/qr-status-store.ts';
 import type { SessionSnapshotStore } from '../qr/session-snapshot-store.ts';
 import { qrPhoneNumberId, shardOf } from '../qr/shards.ts';
 import type { SecretBox } from '../secrets/secret-box.ts';
+import { requireApprovedWindowTemplate, type WindowTemplateCheck } from '../templates/tenant-templates.ts';
 import {
   type AssistantRecord,
   type Channel,
@@ -73,6 +74,11 @@ export interface ClientServiceDeps {
   now?: () => Date;
   /** QR mode (absent: the deployment has no QR runner, and `channel: "qr"` is 409). */
   qr?: QrModePort;
+  /**
+   * Checks a `window_template` against the approved templates of the client's WABA when it is set
+   * (absent: setting one is 409, it cannot be checked).
+   */
+  windowTemplates?: WindowTemplateCheck;
 }
 
 /**
@@ -167,6 +173,9 @@ export class ClientService {
     }
     if (input.openai_api_key) {
       client.openai_api_key_enc = await this.deps.secrets.encrypt(input.openai_api_key, { tenantId: id });
+    }
+    if (client.window_template) {
+      await requireApprovedWindowTemplate(this.deps.windowTemplates, client, client.window_template);
     }
     const usesOpenAi = await this.usesOpenAi(client);
     client.assistant = this.buildAssistant(client, 1, usesOpenAi);
@@ -314,6 +323,7 @@ export class ClientService {
       else next.deactivated_at = next.updated_at;
     }
     this.applyChannel(previous, next, changes);
+    await this.checkWindowTemplate(previous, next, changes);
     // The assistant is rebuilt (new version) when anything it is made of changes.
     const rebuild =
       changes.faqs !== undefined ||
@@ -328,6 +338,20 @@ export class ClientService {
     await this.afterQrChange(previous, next);
     if (rebuild && usesOpenAi) return this.queueBuild(next);
     return next;
+  }
+
+  /**
+   * A `window_template` is checked against the WABA's approved templates when it is set, and when
+   * the WABA (or the token that reads it) changes under one that is kept; with the credentials of
+   * `next`, so a token given in the same change is the one used.
+   */
+  private async checkWindowTemplate(previous: Client, next: Client, changes: UpdateClientInput) {
+    const template = next.window_template;
+    if (!template) return;
+    const setNow = changes.window_template !== undefined && changes.window_template !== null;
+    const wabaMoved = changes.waba_id !== undefined && changes.waba_id !== previous.waba_id;
+    if (!setNow && !wabaMoved) return;
+    await requireApprovedWindowTemplate(this.deps.windowTemplates, next, template);
   }
 
   /**

@@ -94,6 +94,13 @@ function fastStatus(raw: unknown): Loose | undefined {
   ) {
     return undefined;
   }
+  // A pricing that is not plainly valid is left to zod, which drops it.
+  const { pricing } = raw;
+  if (pricing !== undefined) {
+    if (!isObject(pricing) || !isAsciiId(pricing.category, LIMITS.token)) return undefined;
+    if (!isOptionalAsciiId(pricing.type, LIMITS.token)) return undefined;
+    if (pricing.billable !== undefined && typeof pricing.billable !== 'boolean') return undefined;
+  }
   return loose(raw, { timestamp: Number(timestamp) });
 }
 

@@ -29,6 +29,7 @@ z.config(en());
  * | messages[].type, statuses[].status           | 1–64 printable ASCII          | item rejected (WARN)           |
  * | timestamp (messages and statuses)            | 1–11 digits (epoch seconds)   | item rejected (WARN)           |
  * | statuses[].errors[].code                     | a safe integer                | item rejected (WARN)           |
+ * | statuses[].pricing (category, type, billable)| ASCII tokens, a boolean       | pricing dropped, status kept   |
  * | a text field of the wrong type               | —                             | item rejected (WARN)           |
  * | messages[].context.id                        | as a wamid                    | context dropped, message kept  |
  * | contacts[].wa_id / user_id                   | as from / from_user_id        | that contact ignored (WARN)    |
@@ -136,6 +137,17 @@ export const messageEchoSchema = z.extend(inboundMessageSchema, {
   to_user_id: z.optional(userId),
 });
 
+/**
+ * What Meta bills for the message (`category`: marketing, utility, authentication, service…;
+ * `type`: regular, free_customer_service, free_entry_point…). Only counted: one we cannot read is
+ * dropped, the status is kept.
+ */
+export const pricingSchema = z.looseObject({
+  category: token,
+  type: z.optional(token),
+  billable: z.optional(z.boolean()),
+});
+
 export const statusSchema = z.looseObject({
   id: wamid,
   status: token,
@@ -143,6 +155,7 @@ export const statusSchema = z.looseObject({
   recipient_id: z.optional(waId),
   recipient_user_id: z.optional(userId),
   errors: z.optional(z.array(z.looseObject({ code: z.number().check(z.int()) }))),
+  pricing: droppedIfInvalid(pricingSchema),
 });
 
 export const contactSchema = z.looseObject({

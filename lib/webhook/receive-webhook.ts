@@ -388,6 +388,7 @@ function statusEvent(
       status: status.status,
       timestamp: status.timestamp,
       error_codes: (status.errors ?? []).map((e) => e.code),
+      ...(status.pricing ? { pricing: pricingOf(status.pricing) } : {}),
     },
     received_at: receivedAt,
   };
@@ -395,6 +396,15 @@ function statusEvent(
     body: encodeQueueEvent(event),
     groupId: messageGroupId(tenantId, contactKey ?? 'statuses'),
     deduplicationId: `status:${status.id}:${status.status}`,
+  };
+}
+
+/** The pricing fields the consumer reads (Meta's `pricing_model` and the rest stay behind). */
+function pricingOf(pricing: { category: string; type?: string | undefined; billable?: boolean | undefined }) {
+  return {
+    category: pricing.category,
+    ...(pricing.type !== undefined ? { type: pricing.type } : {}),
+    ...(pricing.billable !== undefined ? { billable: pricing.billable } : {}),
   };
 }
 

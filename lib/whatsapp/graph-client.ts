@@ -8,10 +8,11 @@ import {
   type WhatsAppSender,
 } from '../conversation/ports.ts';
 import { logger } from '../logger.ts';
+import { buildTemplateMessageBody } from './message-templates.ts';
 
 /**
- * The WhatsApp Cloud API client (Graph API `/{phone_number_id}/messages`): sends texts and marks
- * messages read, with the typing indicator. It translates Meta's verdicts (error codes, HTTP
+ * The WhatsApp Cloud API client (Graph API `/{phone_number_id}/messages`): sends texts and templates,
+ * marks messages read, with the typing indicator. It translates Meta's verdicts (error codes, HTTP
  * statuses, network failures) into the sender port's {@link SendFailureKind}s, retries what a later
  * attempt can fix (throughput limits, 5xx, network errors, the pair rate limit) with exponential
  * backoff and jitter, and otherwise throws a {@link GraphApiError}: a SendFailure with Graph's
@@ -244,22 +245,30 @@ export function createGraphClient(options: GraphClientOptions = {}): GraphClient
     deliveryFailureKind: kindOfGraphCode,
     async sendText(request) {
       const body = buildTextMessageBody(request);
-      const response = await post('send', request.phoneNumberId, request.accessToken, body);
-      const messages = response.messages;
-      const first = Array.isArray(messages) ? (messages[0] as { id?: unknown } | undefined) : undefined;
-      if (typeof first?.id !== 'string' || !first.id) {
-        // Meta accepted the request, so do not retry (that could send the text twice).
-        throw new GraphApiError('Graph API send returned no message id', {
-          httpStatus: 200,
-          kind: 'permanent',
-        });
-      }
-      return { messageId: first.id };
+      return messageIdOf(await post('send', request.phoneNumberId, request.accessToken, body));
+    },
+    async sendTemplate(request) {
+      const body = buildTemplateMessageBody(request, recipientFields(request.to));
+      return messageIdOf(await post('send', request.phoneNumberId, request.accessToken, body));
     },
     async markRead(request) {
       await post('read', request.phoneNumberId, request.accessToken, buildMarkReadBody(request));
     },
   };
+}
+
+/** The wamid of an accepted send. */
+function messageIdOf(response: Record<string, unknown>): { messageId: string } {
+  const messages = response.messages;
+  const first = Array.isArray(messages) ? (messages[0] as { id?: unknown } | undefined) : undefined;
+  if (typeof first?.id !== 'string' || !first.id) {
+    // Meta accepted the request, so do not retry (that could send the message twice).
+    throw new GraphApiError('Graph API send returned no message id', {
+      httpStatus: 200,
+      kind: 'permanent',
+    });
+  }
+  return { messageId: first.id };
 }
 
 async function attemptOnce(

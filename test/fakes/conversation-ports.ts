@@ -10,11 +10,13 @@ import {
   type HandoffBy,
   LostClaimError,
   type MarkReadRequest,
+  type MessagePricing,
   type Responder,
   type ResponderReply,
   type ResponderRequest,
   SendFailure,
   type SendFailureKind,
+  type SendTemplateRequest,
   type SendTextRequest,
   type StoredMessage,
   type WhatsAppSender,
@@ -137,12 +139,15 @@ export class InMemoryConversations implements ConversationRecords {
     return key === ref.key ? ref : { ...ref, key };
   }
 
-  async touchInbound(tenantId: string, ref: ContactRef, at: Date, _retentionHours: number) {
+  async touchInbound(tenantId: string, ref: ContactRef, at: Date, _retentionHours: number, wroteAt?: Date) {
     const iso = at.toISOString();
-    const { window_closed_at: _closed, ...previous } = this.contacts.get(keyOf(tenantId, ref.key)) ?? {
-      first_seen_at: iso,
-      bot_paused: false,
-    };
+    const previous: Partial<Contact> & Pick<Contact, 'first_seen_at' | 'bot_paused'> = this.contacts.get(
+      keyOf(tenantId, ref.key),
+    ) ?? { first_seen_at: iso, bot_paused: false };
+    const wrote = wroteAt?.toISOString();
+    // The latest the customer ever wrote, like the table's conditional write.
+    const latest =
+      wrote && (previous.last_customer_message_at ?? '') < wrote ? wrote : previous.last_customer_message_at;
     const contact: Contact = {
       ...previous,
       contact_key: ref.key,
@@ -152,6 +157,7 @@ export class InMemoryConversations implements ConversationRecords {
       first_seen_at: previous.first_seen_at,
       last_activity_at: iso,
       last_inbound_at: iso,
+      ...(latest ? { last_customer_message_at: latest } : {}),
       bot_paused: previous.bot_paused,
     };
     this.contacts.set(keyOf(tenantId, ref.key), contact);
@@ -207,7 +213,13 @@ export class InMemoryConversations implements ConversationRecords {
     }
   }
 
-  async applyStatus(tenantId: string, messageId: string, status: string, errorCodes: number[]) {
+  async applyStatus(
+    tenantId: string,
+    messageId: string,
+    status: string,
+    errorCodes: number[],
+    pricing?: MessagePricing,
+  ) {
     const pointer = this.outbound.get(keyOf(tenantId, messageId));
     if (!pointer) return undefined;
     const message = this.messages.get(keyOf(tenantId, pointer.contactKey))?.get(pointer.messageKey);
@@ -215,6 +227,7 @@ export class InMemoryConversations implements ConversationRecords {
     if (message && (message.status === undefined || rank(message.status) < rank(status))) {
       Object.assign(message, { status, error_codes: errorCodes });
     }
+    if (message && pricing && !message.pricing) message.pricing = { ...pricing };
     return pointer.contactKey;
   }
 
@@ -272,7 +285,7 @@ export class InMemoryClients implements ClientDirectory {
  * What one send does before it is accepted: resolve to let it through, reject to fail it, never
  * settle to stand for a worker that died there.
  */
-export type SendStep = (request: SendTextRequest) => Promise<void>;
+export type SendStep = (request: SendTextRequest | SendTemplateRequest) => Promise<void>;
 
 /** A send that fails as `kind`, as the adapter would report it. */
 export const failsAs =
@@ -293,6 +306,8 @@ export const sendFailure = (kind: SendFailureKind) =>
  */
 export class RecordingSender implements WhatsAppSender {
   readonly sent: SendTextRequest[] = [];
+  /** Template sends, in order (they take the scripted steps too). */
+  readonly templates: SendTemplateRequest[] = [];
   readonly reads: MarkReadRequest[] = [];
   sendAttempts = 0;
   private readonly steps: SendStep[] = [];
@@ -317,6 +332,13 @@ export class RecordingSender implements WhatsAppSender {
     await this.steps.shift()?.(request);
     this.sent.push(request);
     return { messageId: `wamid.out.${this.sent.length}` };
+  }
+
+  async sendTemplate(request: SendTemplateRequest) {
+    this.sendAttempts++;
+    await this.steps.shift()?.(request);
+    this.templates.push(request);
+    return { messageId: `wamid.template.${this.templates.length}` };
   }
 
   async markRead(request: MarkReadRequest) {

@@ -375,7 +375,8 @@ describe('races the worker must survive', () => {
       message: {
         id: `wamid.REROUTE${from}`,
         type: 'text',
-        timestamp: 1795560000,
+        // Just now: an answer more than 24 h after the customer wrote would need a template.
+        timestamp: Math.floor(Date.now() / 1000),
         text: '¿Atendéis urgencias?',
       },
       received_at: new Date().toISOString(),

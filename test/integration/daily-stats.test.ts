@@ -174,6 +174,7 @@ describe('GET /admin/stats/daily', () => {
       messages_in: 0,
       answered: 0,
       by_responder: { openai: 0, faq: 0, fallback: 0, declined: 0 },
+      billable: { total: 0, by_category: {} },
     });
   });
 
@@ -241,5 +242,30 @@ describe('the charts', () => {
       query: { lang: 'es', v: '1' },
     });
     expect(spanish.raw).toContain('Todos los clientes');
+  });
+});
+
+describe('billable messages (from the pricing of status webhooks)', () => {
+  it('given statuses of the same message counted again, then each message once, per category, in both reports', async () => {
+    const today = at('2026-12-02T01:00:00.000Z');
+    await stats.recordBillable(ids.clinic, { messageId: 'wamid.bill.1', at: today, category: 'service' });
+    await stats.recordBillable(ids.clinic, { messageId: 'wamid.bill.1', at: today, category: 'service' });
+    await stats.recordBillable(ids.clinic, { messageId: 'wamid.bill.2', at: today, category: 'utility' });
+    await stats.recordBillable(ids.clinic, {
+      messageId: 'wamid.bill.3',
+      at: today,
+      category: 'Odd Category!',
+    });
+
+    const own = tenantDailyStatsSchema.parse((await call(keys.clinic, 'GET', '/tenant/stats/daily')).body);
+    expect(own.billable).toEqual({ total: 3, by_category: { service: 1, utility: 1, other: 1 } });
+    expect(own.daily.at(-1)?.billable.total).toBe(3);
+    expect(own.daily.at(-2)?.billable).toEqual({ total: 0, by_category: {} });
+
+    const report = dailyStatsReportSchema.parse(
+      (await call(OPERATOR_KEY, 'GET', '/admin/stats/daily', { query: { days: '2' } })).body,
+    );
+    expect(report.tenants.find((t) => t.client_id === ids.plaza)?.billable.total).toBe(0);
+    expect(report.totals.billable).toEqual({ total: 3, by_category: { service: 1, utility: 1, other: 1 } });
   });
 });

@@ -44,6 +44,10 @@ const cloudApi: WhatsAppSender = {
     graphCalls.push(request.phoneNumberId);
     return { messageId: `wamid.${graphCalls.length}` };
   },
+  async sendTemplate(request) {
+    graphCalls.push(request.phoneNumberId);
+    return { messageId: `wamid.${graphCalls.length}` };
+  },
   async markRead() {},
   deliveryFailureKind: () => undefined,
 };

@@ -52,6 +52,40 @@ describe('what a burst holds', () => {
     expect(asked).toEqual([]);
   });
 
+  it('given a person writes in the chat after the burst was collected, then the wake-up sends nothing', async () => {
+    const from = nextContact();
+    const { scheduled, assistant, wake } = recording();
+    await assistant(recordOf(messageEvent(plaza, from, 'hola', `wamid.owner.${from}.0`), inbound.arn));
+    await assistant(
+      recordOf(messageEvent(plaza, from, '¿tenéis menú del día?', `wamid.owner.${from}.1`), inbound.arn),
+    );
+    expect(scheduled.length).toBeGreaterThan(0);
+    // The owner answers from the phone before the burst's wake-up comes.
+    await conversations.handOff(
+      plaza.id,
+      { key: from, wa_id: from },
+      { until: new Date(Date.now() + 3_600_000), by: 'person' },
+      new Date(),
+      24,
+    );
+    for (const wakeup of scheduled) await wake(recordOf(wakeup, wakeQueue.arn));
+    expect(repliesTo(plaza.phone_number_id, from)).toEqual([]);
+  });
+
+  it('given a burst whose customer last wrote over 24 hours ago (a late redelivery), then it is not answered with free text', async () => {
+    const from = nextContact();
+    const { scheduled, assistant, wake } = recording();
+    const late = messageEvent(plaza, from, '¿tenéis menú del día?', `wamid.late.${from}.0`);
+    late.message.timestamp -= 25 * 3600;
+    await assistant(recordOf(late, inbound.arn));
+    expect(scheduled).toHaveLength(1);
+    await wake(recordOf(scheduled[0], wakeQueue.arn));
+    // The demo tenant has no window_template: nothing may go out, and the conversation says why.
+    expect(repliesTo(plaza.phone_number_id, from)).toEqual([]);
+    const { items } = await conversations.listMessages(plaza.id, from, { limit: 10 });
+    expect(items.find((message) => message.direction === 'outbound')).toMatchObject({ status: 'not_sent' });
+  });
+
   it('given a burst of photos without captions, then one "text only" reply; with a caption, the caption is the question', async () => {
     const from = nextContact();
     await conversations.touchInbound(plaza.id, { key: from, wa_id: from }, new Date(), 24);
@@ -59,7 +93,7 @@ describe('what a burst holds', () => {
     const { scheduled, assistant, wake } = recording();
     const photo = (n: number, caption?: string): InboundMessageEvent => {
       const event = messageEvent(plaza, from, '', `wamid.photo.${from}.${n}`);
-      event.message = { id: event.message.id, type: 'image', timestamp: 1795560000 };
+      event.message = { id: event.message.id, type: 'image', timestamp: event.message.timestamp };
       if (caption) event.message.text = caption;
       return event;
     };

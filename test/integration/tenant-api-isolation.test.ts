@@ -1,4 +1,5 @@
-import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type StandaloneSimulator, startStandaloneSimulator } from '../../infra/local/whatsapp-simulator.ts';
 import type { ConversationStore } from '../../lib/conversation/conversation-store.ts';
 import { shardOf } from '../../lib/qr/shards.ts';
 import type { DynamoStatsStore } from '../../lib/stats/dynamo-stats-store.ts';
@@ -19,8 +20,10 @@ const SHARED_CONTACT = '34600000099';
 let conversations: ConversationStore;
 let stats: DynamoStatsStore;
 let qr: QrModeFixture;
+let graph: StandaloneSimulator;
 const QR_SHARDS = 2;
 const api = adminApiHarness({
+  graphBaseUrl: () => graph.graphBaseUrl,
   operatorKey: OPERATOR_KEY,
   addressBlock: 3,
   secretKey: 'tenant-isolation-test-key',
@@ -90,7 +93,12 @@ const stateOf = async (tenant: Tenant) => ({
 let bBefore: Awaited<ReturnType<typeof stateOf>>;
 
 beforeAll(async () => {
+  graph = await startStandaloneSimulator({ appSecret: 'tenant-isolation-app-secret' });
   ({ conversations, stats } = await api.start());
+});
+
+afterAll(async () => {
+  await graph?.stop();
 });
 
 beforeEach(async () => {
@@ -376,6 +384,49 @@ describe("given tenant A's key and tenant B's ids", () => {
     await expectBUntouched();
   });
 
+  it("when A lists its templates (naming B or not) or sets B's template, then only A's WABA is read and B's is refused", async () => {
+    const template = (name: string) => ({
+      name,
+      language: 'es',
+      status: 'APPROVED' as const,
+      category: 'UTILITY' as const,
+      body: `${name}: {{1}}`,
+    });
+    for (const [tenant, name] of [
+      [a, 'plantilla_a'],
+      [b, 'plantilla_b'],
+    ] as const) {
+      const wabaId = tenant === a ? '102290000000001' : '102290000000002';
+      graph.simulator.setTemplates(wabaId, [template(name)]);
+      const patched = await asOperator('PATCH', `/clients/${tenant.id}`, {
+        body: {
+          waba_id: wabaId,
+          whatsapp_access_token: `EAAGisolationToken${tenant === a ? 'AAAA' : 'BBBB'}`,
+        },
+      });
+      expect(patched.status).toBe(200);
+    }
+    // B's list is cached first: A must still get its own.
+    expect((await call('GET', '/tenant/templates', { key: b.key })).body.templates).toHaveLength(1);
+    bBefore = await stateOf(b);
+
+    const own = await call('GET', '/tenant/templates', { key: a.key });
+    const naming = await call('GET', '/tenant/templates', { key: a.key, query: { client_id: b.id } });
+
+    expect(own.status).toBe(200);
+    expect(own.body.templates.map((t: { name: string }) => t.name)).toEqual(['plantilla_a']);
+    expect(mentionsB(own.body)).toEqual([]);
+    expect(naming.status).toBe(400);
+    const stolen = await call('PATCH', '/tenant', {
+      key: a.key,
+      body: { window_template: { name: 'plantilla_b', language: 'es' } },
+    });
+    expect(stolen.status).toBe(400);
+    expect(stolen.body.message).toMatch(/"plantilla_b" \(es\) is not an approved template/);
+    expect(graph.simulator.graphCalls.filter((c) => c.tokenSuffix === 'BBBB')).toHaveLength(1);
+    await expectBUntouched();
+  });
+
   it('then every tenant route is exercised by this file', () => {
     const exercised = [
       'GET /tenant',
@@ -394,6 +445,7 @@ describe("given tenant A's key and tenant B's ids", () => {
       'DELETE /tenant/conversations/{contact}/handoff',
       'GET /tenant/stats/daily',
       'GET /tenant/stats/chart.svg',
+      'GET /tenant/templates',
     ];
     const routes = functions.adminApi.routes
       .filter((route) => route.auth === 'tenant-key')

@@ -5,6 +5,8 @@ import { ConversationStore } from '../../lib/conversation/conversation-store.ts'
 import { RetentionStore } from '../../lib/retention/retention-store.ts';
 import { createLocalSecretBox } from '../../lib/secrets/secret-box.ts';
 import { DynamoStatsStore } from '../../lib/stats/dynamo-stats-store.ts';
+import { TemplateCatalog } from '../../lib/templates/template-catalog.ts';
+import { TenantTemplates } from '../../lib/templates/tenant-templates.ts';
 import { ClientRepository } from '../../lib/tenants/client-repository.ts';
 import { ClientService, type ProvisionJob, type QrModePort } from '../../lib/tenants/client-service.ts';
 import { apiEvent } from './api-events.ts';
@@ -39,6 +41,13 @@ export function adminApiHarness(options: {
   qr?: (aws: AwsClients, tableName: string) => Promise<QrModePort>;
   /** The API's clock (statistics, handoffs); absent: the real one. */
   now?: () => Date;
+  /**
+   * The Graph API the message templates are read from (a simulator's `graphBaseUrl`, known once it
+   * listens); absent: templates cannot be read (GET …/templates 500, setting a window_template 409).
+   */
+  graphBaseUrl?: () => string;
+  /** The platform's WhatsApp token, for tenants without their own. */
+  platformAccessToken?: string;
 }) {
   let ipSeq = 0;
   let sourceIp = '';
@@ -55,6 +64,19 @@ export function adminApiHarness(options: {
     const repository = new ClientRepository(aws.dynamo, tableName);
     const conversations = new ConversationStore(aws.dynamo, tableName);
     const stats = new DynamoStatsStore(aws.dynamo, tableName);
+    const templates = options.graphBaseUrl
+      ? new TenantTemplates({
+          catalog: new TemplateCatalog({
+            db: aws.dynamo,
+            tableName,
+            graphBaseUrl: options.graphBaseUrl(),
+            graphVersion: 'v26.0',
+            timeoutMs: 3_000,
+          }),
+          secrets,
+          platformAccessToken: async () => options.platformAccessToken,
+        })
+      : undefined;
     const service = new ClientService({
       clients: repository,
       secrets,
@@ -64,6 +86,7 @@ export function adminApiHarness(options: {
       platformHasOpenAi: async () => false,
       defaultModel: 'gpt-5-mini',
       ...(options.qr ? { qr: await options.qr(aws, tableName) } : {}),
+      ...(templates ? { windowTemplates: templates } : {}),
     });
     const handler = createAdminApiHandler(async () => ({
       service,
@@ -76,6 +99,7 @@ export function adminApiHarness(options: {
         platformOpenAiKey: async () => undefined,
       },
       stats,
+      ...(templates ? { templates } : {}),
       operatorKey: options.operatorKey,
       ...(options.now ? { now: options.now } : {}),
       ...tenantApiDeps({ dynamo: aws.dynamo, tableName, service, secrets }),

@@ -177,7 +177,8 @@ export function messageEvent(tenant: Client, from: string, text: string, id: str
     tenant_id: tenant.id,
     phone_number_id: tenant.phone_number_id,
     contact: { key: from, wa_id: from },
-    message: { id, type: 'text', timestamp: 1795560000, text },
+    // Written just now: inside the 24-hour window, which bursts obey like single messages.
+    message: { id, type: 'text', timestamp: Math.floor(Date.now() / 1000), text },
     received_at: new Date().toISOString(),
   };
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { type AnswerDeps, answerMessage, handleQueueEvent } from '../../lib/conversation/answer-message.ts';
 import { withFallback } from '../../lib/conversation/fallback-responder.ts';
 import type { InboundMessageEvent, StatusEvent } from '../../lib/conversation/inbound-event.ts';
+import { isWindowClosed } from '../../lib/conversation/service-window.ts';
 import { TransientError } from '../../lib/errors.ts';
 import { InMemoryTelemetry } from '../../lib/observability/telemetry.ts';
 import { createFaqResponder } from '../../lib/responders/faq-responder.ts';
@@ -320,10 +321,12 @@ describe('given the 24-hour customer service window is closed', () => {
     await world.welcomed();
     world.sender.script(failsAs('window_closed'));
     await world.answer(world.message('¿Hacéis reservas?'));
+    world.clock.advance(60_000);
 
     await world.answer(world.message('¿Sigue abierto?'));
 
-    expect(world.conversations.contact('cl_plaza', CUSTOMER)?.window_closed_at).toBeUndefined();
+    const contact = world.conversations.contact('cl_plaza', CUSTOMER);
+    expect(contact && isWindowClosed(contact, world.clock.now())).toBe(false);
     expect(world.sender.textsTo(CUSTOMER)).toEqual(['Respuesta: ¿Sigue abierto?']);
   });
 });

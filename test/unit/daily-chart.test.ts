@@ -59,7 +59,21 @@ describe('dailySummary', () => {
       messages_in: 5,
       answered: 4,
       by_responder: { openai: 2, faq: 1, fallback: 0, declined: 1 },
+      billable: { total: 0, by_category: {} },
     });
+  });
+
+  it('sums the billable messages per category over the days', () => {
+    const days = series(() => counters(0)).map((day, index) =>
+      index === 12
+        ? { ...day, billable: { service: 2, marketing: 1 } }
+        : index === 13
+          ? { ...day, billable: { service: 1 } }
+          : day,
+    );
+    const summary = dailySummary(days);
+    expect(summary.billable).toEqual({ total: 4, by_category: { service: 3, marketing: 1 } });
+    expect(summary.daily[13]?.billable).toEqual({ total: 1, by_category: { service: 1 } });
   });
 
   it('given no answers, then no shares (null, not a division by zero)', () => {

@@ -180,6 +180,22 @@ describe('POST /webhook routing and validation', () => {
     expect(failed?.kind === 'status' && failed.status.error_codes).toEqual([131047]);
   });
 
+  it('given statuses with pricing, then the category, type and billable are queued with them; a pricing we cannot read is dropped, the status kept', async () => {
+    const { handler, events } = setup();
+    const odd = metaExample('status_sent');
+    odd.entry[0].changes[0].value.statuses[0].id = 'wamid.ODD';
+    odd.entry[0].changes[0].value.statuses[0].pricing = { category: 42, billable: 'yes' };
+    for (const body of [metaExample('status_sent'), odd, metaExample('status_delivered')]) {
+      expect((await handler(post(metaJson(body)))).statusCode).toBe(200);
+    }
+    const statuses = events().flatMap((e) => (e.kind === 'status' ? [e.status] : []));
+    expect(statuses.map((s) => [s.message_id, s.pricing])).toEqual([
+      ['wamid.OUTGOING1', { category: 'service', type: 'regular', billable: true }],
+      ['wamid.ODD', undefined],
+      ['wamid.OUTGOING1', undefined],
+    ]);
+  });
+
   it('given every example message type, then each is enqueued with its readable text when it has one', async () => {
     const { handler, events } = setup();
     for (const name of [

@@ -1,20 +1,21 @@
 import type { GraphEndpoint } from './graph-api.ts';
 import { versionedPath } from './graph-api.ts';
 import { invalidParameter } from './graph-errors.ts';
+import { renderTemplateSend, type SimulatorTemplates } from './graph-templates.ts';
 import { BodyError, isRecord, readJson } from './http.ts';
 import { simulatedMessageId } from './inbound-payloads.ts';
 import type { SimulatorStore } from './store.ts';
 import type { SimulatedOutbound } from './types.ts';
 
 /**
- * `POST /{version}/{phone-number-id}/messages`: a text message to a customer (by `to` or by user id
- * `recipient`), or a read receipt with an optional typing indicator. Validated like Meta (error 100 on
+ * `POST /{version}/{phone-number-id}/messages`: a text or template message to a customer (by `to` or by
+ * user id `recipient`; templates checked by graph-templates.ts), or a read receipt with an optional typing indicator. Validated like Meta (error 100 on
  * a bad body), recorded in the store, answered in Meta's shape.
  */
 
 export const MAX_TEXT = 4096;
 
-export function createMessagesEndpoint(store: SimulatorStore): GraphEndpoint {
+export function createMessagesEndpoint(store: SimulatorStore, templates: SimulatorTemplates): GraphEndpoint {
   return async (request) => {
     const path = versionedPath(request.segments);
     if (request.method !== 'POST' || path?.edge !== 'messages') return false;
@@ -30,13 +31,14 @@ export function createMessagesEndpoint(store: SimulatorStore): GraphEndpoint {
     }
     call.operation = isRecord(body) && body.status === 'read' ? 'read' : 'send';
     if (request.injectFault()) return true;
-    request.answer(200, acceptMessagesCall(store, path.objectId, tokenSuffix, body));
+    request.answer(200, acceptMessagesCall(store, templates, path.objectId, tokenSuffix, body));
     return true;
   };
 }
 
 function acceptMessagesCall(
   store: SimulatorStore,
+  templates: SimulatorTemplates,
   phoneNumberId: string,
   tokenSuffix: string,
   body: unknown,
@@ -46,7 +48,7 @@ function acceptMessagesCall(
     throw invalidParameter('The parameter messaging_product is required and must be "whatsapp".');
   }
   if (body.status !== undefined) return acceptRead(store, phoneNumberId, tokenSuffix, body);
-  return acceptText(store, phoneNumberId, tokenSuffix, body);
+  return acceptText(store, templates, phoneNumberId, tokenSuffix, body);
 }
 
 function acceptRead(
@@ -75,6 +77,7 @@ function acceptRead(
 
 function acceptText(
   store: SimulatorStore,
+  templates: SimulatorTemplates,
   phoneNumberId: string,
   tokenSuffix: string,
   body: Record<string, unknown>,
@@ -85,8 +88,23 @@ function acceptText(
   if (body.recipient_type !== undefined && body.recipient_type !== 'individual') {
     throw invalidParameter('Param recipient_type must be "individual".');
   }
+  if (body.type === 'template') {
+    const template = body.template as Record<string, unknown>;
+    const { text } = renderTemplateSend(templates, template);
+    const parameters = bodyParametersOf(template);
+    const language = (template.language as { code: string }).code;
+    return recordSent(
+      store,
+      { phoneNumberId, tokenSuffix, to, recipient, text },
+      {
+        template: { name: String(template.name), language, parameters },
+      },
+    );
+  }
   if (body.type !== undefined && body.type !== 'text') {
-    throw invalidParameter(`The simulator accepts only text messages, not ${String(body.type)}.`);
+    throw invalidParameter(
+      `The simulator accepts only text and template messages, not ${String(body.type)}.`,
+    );
   }
   const text = body.text;
   if (!isRecord(text) || typeof text.body !== 'string' || text.body.length === 0) {
@@ -105,15 +123,37 @@ function acceptText(
     }
     context = { message_id: body.context.message_id };
   }
+  return recordSent(
+    store,
+    { phoneNumberId, tokenSuffix, to, recipient, text: text.body },
+    context ? { context } : {},
+  );
+}
+
+/** The body parameters' texts of a template send (already checked by renderTemplateSend). */
+function bodyParametersOf(template: Record<string, unknown>): string[] {
+  const components = Array.isArray(template.components) ? template.components : [];
+  const body = components.find((component) => isRecord(component) && component.type === 'body');
+  const parameters = isRecord(body) && Array.isArray(body.parameters) ? body.parameters : [];
+  return parameters.map((parameter) => String((parameter as { text: unknown }).text));
+}
+
+/** Records an accepted message and answers as Meta does. */
+function recordSent(
+  store: SimulatorStore,
+  sent: { phoneNumberId: string; tokenSuffix: string; to?: string; recipient?: string; text: string },
+  extra: Pick<SimulatedOutbound, 'context' | 'template'>,
+): Record<string, unknown> {
+  const { to, recipient } = sent;
   const message: SimulatedOutbound = {
     id: simulatedMessageId(),
-    phoneNumberId,
-    text: text.body,
-    tokenSuffix,
+    phoneNumberId: sent.phoneNumberId,
+    text: sent.text,
+    tokenSuffix: sent.tokenSuffix,
     at: new Date().toISOString(),
     ...(to ? { to } : {}),
     ...(recipient ? { recipient } : {}),
-    ...(context ? { context } : {}),
+    ...extra,
   };
   store.recordOutbound(message);
   // `to` wins when both are present, like Meta.

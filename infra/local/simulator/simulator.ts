@@ -5,6 +5,7 @@ import { createGraphApi, createGraphFaults } from './graph-api.ts';
 import { addMedia, createMediaDownloadEndpoint, createMediaLookupEndpoint } from './graph-media.ts';
 import { createMessagesEndpoint } from './graph-messages.ts';
 import { createGraphReadEndpoints } from './graph-read-endpoints.ts';
+import { createSimulatorTemplates, createTemplatesEndpoint } from './graph-templates.ts';
 import {
   buildInboundPayload,
   deliverToWebhook,
@@ -36,6 +37,7 @@ export function createWhatsAppSimulator(options: SimulatorOptions): WhatsAppSimu
   const apiToken = createSimulatorToken();
   const store = createSimulatorStore();
   const faults = createGraphFaults();
+  const templates = createSimulatorTemplates();
 
   async function sendAsCustomer(input: InboundMessageInput): Promise<{ status: number; messageId: string }> {
     const webhookUrl = simulator.webhookUrl;
@@ -68,7 +70,8 @@ export function createWhatsAppSimulator(options: SimulatorOptions): WhatsAppSimu
       faults,
       endpoints: [
         createMediaDownloadEndpoint(store),
-        createMessagesEndpoint(store),
+        createMessagesEndpoint(store, templates),
+        createTemplatesEndpoint(templates, graphPathPrefix),
         createGraphReadEndpoints({ ...options, store, faults }),
         createMediaLookupEndpoint(store, graphPathPrefix),
       ],
@@ -97,8 +100,10 @@ export function createWhatsAppSimulator(options: SimulatorOptions): WhatsAppSimu
     reset() {
       store.reset();
       faults.clear();
+      templates.reset();
     },
     waitForSent: (predicate, timeoutMs) => store.waitForSent(predicate, timeoutMs),
+    setTemplates: (wabaId, list) => templates.set(wabaId, list),
     addMedia: (media) => addMedia(store, media),
     buildInboundPayload,
     sendAsCustomer,

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { SimulatedTemplate } from './graph-templates.ts';
 import type { InboundMessageInput } from './inbound-payloads.ts';
 
 /**
@@ -38,8 +39,11 @@ export interface SimulatedOutbound {
   phoneNumberId: string;
   to?: string;
   recipient?: string;
+  /** The text; for a template, its body as the customer reads it (parameters filled in). */
   text: string;
   context?: { message_id: string };
+  /** A template message: which template, and its body parameters as sent. */
+  template?: { name: string; language: string; parameters: string[] };
   /** Last 4 characters of the bearer token used: enough to tell tenants apart, useless to an attacker. */
   tokenSuffix: string;
   at: string;
@@ -125,6 +129,8 @@ export interface WhatsAppSimulator {
     predicate: (message: SimulatedOutbound) => boolean,
     timeoutMs?: number,
   ): Promise<SimulatedOutbound>;
+  /** Gives a WABA its own message templates (every other WABA has the demo ones, graph-templates.ts). */
+  setTemplates(wabaId: string, templates: readonly SimulatedTemplate[]): void;
   /** Makes `GET {prefix}/{version}/{mediaId}` answer for this media; returns its id. */
   addMedia(media: { id?: string; mimeType: string; data: Buffer }): string;
   buildInboundPayload(input: InboundMessageInput): Record<string, unknown>;
