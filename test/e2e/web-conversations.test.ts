@@ -271,6 +271,42 @@ describe("the conversation settings on the business's landing page", () => {
     expect((await tenant('GET', '/tenant')).body.window_template).toBeNull();
     await page.unroute('**/tenant/templates');
   });
+  it("lists the WABA's own approved templates (GET /tenant/templates), and refuses one it does not approve next to its name", async () => {
+    // The real route: the simulator's WABA has two approved templates and one in review.
+    await openLanding();
+    await page.locator('#template-select').waitFor({ state: 'visible' });
+    expect(await page.locator('#template-select option').allTextContents()).toEqual([
+      'Ninguna',
+      'respuesta_pendiente · es',
+      'pending_reply · en',
+    ]);
+    expect(await page.textContent('#template-unavailable')).toBe('');
+
+    // Typed where the list is not there: a name the WABA does not approve is the API's 400.
+    await page.route('**/tenant/templates', (route) =>
+      route.fulfill({ status: 404, contentType: 'application/json', body: '{"message":"not found"}' }),
+    );
+    await page.reload();
+    await page.locator('#template-name').waitFor({ state: 'visible' });
+    await page.fill('#template-name', 'no_aprobada');
+    await page.fill('#template-language', 'es');
+    await page.click('#template-form button[type="submit"]');
+    const error = page.locator('#template-name + .field-error');
+    await error.waitFor();
+    expect(await error.textContent()).toMatch(/not an approved template/);
+    expect(await page.getAttribute('#template-name', 'aria-invalid')).toBe('true');
+    expect(await page.textContent('#template-status')).toMatch(/no_aprobada/);
+    expect((await tenant('GET', '/tenant')).body.window_template).toBeNull();
+    await page.unroute('**/tenant/templates');
+  });
+
+  it('says why the templates cannot be listed for a business without a WABA', async () => {
+    expect((await tenant('PATCH', '/tenant', { waba_id: null })).status).toBe(200);
+    await openLanding();
+    await page.locator('#template-name').waitFor({ state: 'visible' });
+    expect(await page.textContent('#template-unavailable')).toMatch(/no waba_id is set/);
+    expect((await tenant('PATCH', '/tenant', { waba_id: '100200300400' })).status).toBe(200);
+  });
 });
 
 describe('the operator console: the settings in the client form', () => {
