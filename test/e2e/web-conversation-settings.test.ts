@@ -1,150 +1,31 @@
-import type { BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { SIMULATOR_TOKEN_HEADER } from '../../infra/local/simulator-token.ts';
-import { type LocalStack, startLocalStack } from '../../infra/local/stack.ts';
-import { screenshotPath, seriousA11yViolations, startBrowser, type TestBrowser } from '../support/browser.ts';
-import { uniqueName } from '../support/emulators.ts';
-import { laPlazaFaqs } from '../support/fixtures.ts';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { screenshotPath } from '../support/browser.ts';
+import { conversationPages } from '../support/conversation-pages.ts';
 
 /**
- * The conversation behaviours of the pages, in a real browser (Debian's Chromium) against the local
- * stack: the business sets how long its assistant waits for a burst and how long it keeps quiet
- * after a person wrote, and the template for replies outside the 24-hour window, on its landing
- * page (the API's reasons next to the fields); it takes a chat over and hands it back, and sees a
- * chat whose customer asked for a person (in so many words) flagged; the operator sets the same settings in the
- * console's client form and takes over and hands back a chat there too.
+ * The conversation settings in the pages, in a real browser (Debian's Chromium) against the local
+ * stack: on its landing page the business sets how long its assistant waits for the rest of a burst
+ * and how long it keeps quiet after a person of the business wrote, and the approved template for
+ * replies outside the 24-hour window (chosen from GET /tenant/templates, else typed), with the API's
+ * reasons next to the fields; the operator sets the same settings in the console's client form.
  */
 
-const OPERATOR_KEY = 'web-conversations-operator-key';
-const PHONE_ID = '771000401';
-const CUSTOMER = '34611999401';
-const ASKS_FOR_PERSON = '34611999402';
+const pages = conversationPages({
+  prefix: 'websettings',
+  operatorKey: 'web-settings-operator-key',
+  phoneNumber: '+34666777401',
+  phoneNumberId: '771000401',
+  customer: '34611999401',
+});
+const { operator, tenant, openLanding, openConsole, statusOf, expectNoSeriousViolations } = pages;
+let page: Page;
+beforeAll(() => {
+  page = pages.page;
+});
 
 // Evaluated in the page by playwright: this file is compiled without the DOM's types.
 declare const document: any;
-
-let stack: LocalStack;
-let browser: TestBrowser;
-let context: BrowserContext;
-let page: Page;
-let clientId: string;
-let apiKey: string;
-let anaContact: string;
-
-async function call(key: string, method: string, path: string, body?: unknown) {
-  const res = await fetch(`${stack.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const raw = await res.text();
-  return { status: res.status, body: (raw ? JSON.parse(raw) : undefined) as any, raw };
-}
-const operator = (method: string, path: string, body?: unknown) => call(OPERATOR_KEY, method, path, body);
-const tenant = (method: string, path: string, body?: unknown) => call(apiKey, method, path, body);
-
-async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const start = Date.now();
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() - start > timeoutMs) throw new Error('timed out waiting');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-/** A customer writes on WhatsApp; the conversation's contact key, once it is listed. */
-async function customerWrites(from: string, name: string, text: string) {
-  const res = await fetch(`${stack.url}/simulator/api/messages`, {
-    method: 'POST',
-    headers: { [SIMULATOR_TOKEN_HEADER]: stack.simulator!.apiToken, 'content-type': 'application/json' },
-    body: JSON.stringify({ phone_number_id: PHONE_ID, from, name, text }),
-  });
-  const sent = (await res.json()) as any;
-  expect(sent.webhook_status, JSON.stringify(sent)).toBe(200);
-  // Its key is the business-scoped user id the simulator sends along with the wa_id.
-  const contact = await eventually(async () => {
-    const { body } = await operator('GET', `/clients/${clientId}/conversations`);
-    return body.conversations.find((c: { wa_id: string }) => c.wa_id === from)?.contact as string | undefined;
-  });
-  await stack.drained();
-  return contact;
-}
-
-/** The time of day a page in es-ES shows for an instant (the browser runs in UTC, see below). */
-const hhmm = (iso: string) =>
-  new Intl.DateTimeFormat('es-ES', { hour: '2-digit', minute: '2-digit', timeZone: 'UTC' }).format(
-    new Date(iso),
-  );
-
-async function expectNoSeriousViolations() {
-  const violations = await seriousA11yViolations(page);
-  expect(violations, JSON.stringify(violations, null, 2)).toEqual([]);
-}
-
-/** The page's own status line of a form, once it says something. */
-async function statusOf(id: string) {
-  await page.waitForFunction((el) => document.getElementById(el)?.textContent !== '', id);
-  return (await page.locator(`#${id}`).textContent()) ?? '';
-}
-
-beforeAll(async () => {
-  [stack, browser] = await Promise.all([
-    startLocalStack({
-      port: 0,
-      dynamoEndpoint: inject('dynamoEndpoint'),
-      sqsEndpoint: inject('sqsEndpoint'),
-      namePrefix: uniqueName('webconv'),
-      seedDemo: false,
-      retryDelaySeconds: 1,
-      env: { OPERATOR_API_KEY: OPERATOR_KEY, OPENAI_API_KEY: '' },
-    }),
-    startBrowser(),
-  ]);
-  const created = await operator('POST', '/clients', {
-    name: 'Restaurante La Plaza',
-    phone_number: '+34666777401',
-    phone_number_id: PHONE_ID,
-    faqs: laPlazaFaqs,
-    // Every message answered at once: the chats below are set up without waiting for a burst.
-    reply_delay_seconds: 0,
-    // The WhatsApp Business Account its templates are read from and checked against.
-    waba_id: '100200300400',
-  });
-  expect(created.status, created.raw).toBe(201);
-  clientId = created.body.id;
-  const key = await operator('POST', `/clients/${clientId}/api-keys`);
-  expect(key.status).toBe(201);
-  apiKey = key.body.api_key;
-  anaContact = await customerWrites(CUSTOMER, 'Ana', laPlazaFaqs[0]!.q);
-
-  context = await browser.browser.newContext({
-    viewport: { width: 900, height: 900 },
-    locale: 'es-ES',
-    timezoneId: 'UTC',
-  });
-  page = await context.newPage();
-  // Shorter than the test's own limit, so a wait that fails says which.
-  page.setDefaultTimeout(15_000);
-  page.on('dialog', (dialog) => dialog.accept());
-}, 60_000);
-
-afterAll(async () => {
-  await context?.close().catch(() => undefined);
-  await browser?.stop();
-  await stack?.stop();
-});
-
-/** The business's landing page, signed in with its key. */
-async function openLanding() {
-  await page.goto(`${stack.url}/client/${(await tenant('GET', '/tenant')).body.slug}`);
-  await page.waitForSelector('#landing[data-ready="true"]');
-  if (await page.isVisible('#sign-in')) {
-    await page.fill('#sign-in-key', apiKey);
-    await page.click('#sign-in-button');
-  }
-  await page.waitForSelector('#tenant-panel', { state: 'visible' });
-}
 
 describe("the conversation settings on the business's landing page", () => {
   it('shows the current settings, and saves only what changed: GET /tenant has it', async () => {
@@ -311,11 +192,7 @@ describe("the conversation settings on the business's landing page", () => {
 
 describe('the operator console: the settings in the client form', () => {
   it('creates a client with the settings, refuses an out-of-range one next to the field, and edits them', async () => {
-    await page.goto(`${stack.url}/console`);
-    await page.waitForSelector('#sign-in:not([hidden])');
-    await page.fill('#operator-key', OPERATOR_KEY);
-    await page.click('#sign-in-form button[type=submit]');
-    await page.waitForSelector('#workspace:not([hidden])');
+    await openConsole();
 
     await page.click('#new-client');
     await page.fill('#f-name', 'Floristería Luna');
@@ -371,108 +248,14 @@ describe('the operator console: the settings in the client form', () => {
   });
 });
 
-describe('handed-off chats in the conversation lists', () => {
-  const listed = async (contact: string) =>
-    (await tenant('GET', '/tenant/conversations')).body.conversations.find(
-      (c: { contact: string }) => c.contact === contact,
-    );
-
-  it('the business takes a chat over on its landing page: badged until it hands it back', async () => {
-    await openLanding();
-    const item = page.locator(`#conversation-list .conversation-item[data-contact="${anaContact}"]`);
-    await item.waitFor();
-    expect(await item.getAttribute('data-handoff')).toBe('');
-    expect(await item.locator('.handoff-badge').count()).toBe(0);
-
-    await item.getByRole('button', { name: 'Tomar el control de la conversación con Ana' }).click();
-    await page.locator(`.conversation-item[data-contact="${anaContact}"][data-handoff="tenant"]`).waitFor();
-    const { handoff } = await listed(anaContact);
-    expect(handoff.by).toBe('tenant');
-    const badge = (await item.locator('.handoff-badge').textContent()) ?? '';
-    expect(badge).toMatch(/^Atendido por una persona hasta /);
-    expect(badge).toContain(hhmm(handoff.until));
-    expect(await page.textContent('#conversations-status')).toMatch(/^Atiendes tú la conversación con Ana/);
-    // The focus stays on the chat's button, which now hands it back.
-    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Devolver al bot');
-    await expectNoSeriousViolations();
-    await page.locator('#conversation-list').screenshot({ path: screenshotPath('landing-handoff.png') });
-
-    await item.getByRole('button', { name: 'Devolver al bot la conversación con Ana' }).click();
-    await page.locator(`.conversation-item[data-contact="${anaContact}"][data-handoff=""]`).waitFor();
-    expect(await item.locator('.handoff-badge').count()).toBe(0);
-    expect(await page.textContent('#conversations-status')).toMatch(/^El asistente vuelve a contestar/);
-    expect((await listed(anaContact)).handoff).toBeNull();
-  });
-
-  it('flags a chat whose customer asked for a person in so many words', async () => {
-    // The customer's own words hand the chat off (the assistant tells them a person will answer).
-    const contact = await customerWrites(ASKS_FOR_PERSON, 'Luis', 'Quiero hablar con una persona');
-    const { handoff } = await eventually(async () => {
-      const item = await listed(contact);
-      return item?.handoff?.by === 'customer_request' ? item : undefined;
-    });
-
-    await openLanding();
-    const item = page.locator(`#conversation-list .conversation-item[data-contact="${contact}"]`);
-    await item.waitFor();
-    expect(await item.getAttribute('data-handoff')).toBe('customer_request');
-    const badge = item.locator('.handoff-badge');
-    expect(await badge.textContent()).toBe(
-      `El cliente pidió hablar con una persona (hasta ${hhmm(handoff.until)})`,
-    );
-    expect(await badge.getAttribute('class')).toContain('requested');
-    expect(await item.getByRole('button', { name: 'Devolver al bot la conversación con Luis' }).count()).toBe(
-      1,
-    );
-    await expectNoSeriousViolations();
-  });
-
-  it('the operator takes a chat over in the console and hands it back', async () => {
-    await page.goto(`${stack.url}/console`);
-    await page.waitForSelector('#sign-in:not([hidden]), #workspace:not([hidden])');
-    if (await page.isVisible('#sign-in')) {
-      await page.fill('#operator-key', OPERATOR_KEY);
-      await page.click('#sign-in-form button[type=submit]');
-    }
-    await page.waitForSelector('#workspace:not([hidden])');
-    const row = page.locator('#clients-body tr', { hasText: 'Restaurante La Plaza' });
-    await row.getByRole('button', { name: 'Gestionar Restaurante La Plaza' }).click();
-    await page.waitForSelector('#details:not([hidden])');
-    await page.click('#load-conversations');
-    const item = page.locator(`#conversations-list li[data-contact="${anaContact}"]`);
-    await item.waitFor();
-    expect(await item.getAttribute('data-handoff')).toBe('');
-    // The customer who asked for a person is flagged here too.
-    const luis = page.locator('#conversations-list li[data-handoff="customer_request"] .handoff-badge');
-    expect(await luis.textContent()).toMatch(/^El cliente pidió hablar con una persona/);
-
-    await item.getByRole('button', { name: /^Tomar el control de la conversación con Ana/ }).click();
-    await page
-      .locator(`#conversations-list li[data-contact="${anaContact}"][data-handoff="operator"]`)
-      .waitFor();
-    const { handoff } = await listed(anaContact);
-    expect(handoff.by).toBe('operator');
-    expect(await item.locator('.handoff-badge').textContent()).toContain(hhmm(handoff.until));
-    expect(await page.textContent('#action-result')).toMatch(/la atiende ahora una persona/);
-    await expectNoSeriousViolations();
-
-    await item.getByRole('button', { name: /^Devolver al bot la conversación con Ana/ }).click();
-    await page.locator(`#conversations-list li[data-contact="${anaContact}"][data-handoff=""]`).waitFor();
-    expect(await item.locator('.handoff-badge').count()).toBe(0);
-    expect((await listed(anaContact)).handoff).toBeNull();
-  });
-});
-
 describe('on a phone', () => {
-  it('fits a 375 px phone: the settings, the template and the badged list, nothing wider than the screen', async () => {
+  it('fits a 375 px phone: the settings and the template, nothing wider than the screen', async () => {
     await openLanding();
     await page.setViewportSize({ width: 375, height: 812 });
-    await page.locator('#conversation-list .conversation-item').first().waitFor();
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
     for (const [selector, name] of [
       ['#settings-form', 'landing-settings-mobile.png'],
       ['#template-form', 'landing-template-mobile.png'],
-      ['#conversation-list', 'landing-handoff-mobile.png'],
     ] as const) {
       const box = await page.locator(selector).boundingBox();
       expect(box!.x + box!.width, selector).toBeLessThanOrEqual(375);
