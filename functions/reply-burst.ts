@@ -1,11 +1,11 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { AnswerDeps } from '../lib/conversation/answer-message.ts';
 import { burstWakeupSchema } from '../lib/conversation/burst-wakeup-queue.ts';
 import { answerBurst } from '../lib/conversation/reply-burst.ts';
-import { logger } from '../lib/logger.ts';
 import { EmfTelemetry } from '../lib/observability/emf-telemetry.ts';
 import type { FlushableTelemetry } from '../lib/observability/telemetry.ts';
+import { queueRecordHandler } from '../lib/queue/queue-record.ts';
 import { buildAnswerDependencies } from '../lib/runtime/answer-dependencies.ts';
 import { once } from '../lib/runtime/dependencies.ts';
 
@@ -14,9 +14,6 @@ import { once } from '../lib/runtime/dependencies.ts';
  * dropped as stale. Order does not matter here (the burst record decides), so a failed record
  * fails only itself.
  */
-/** As the assistant's: OpenAI's worst case and a Graph send with its retries. */
-const MIN_TIME_FOR_A_RECORD_MS = 55_000;
-
 export function createReplyBurstHandler(
   deps: () => Promise<AnswerDeps>,
   options: { telemetry?: FlushableTelemetry } = {},
@@ -25,22 +22,15 @@ export function createReplyBurstHandler(
   return async (event: SQSEvent, context?: Context): Promise<SQSBatchResponse> => {
     const resolved = await deps();
     const answerDeps = telemetry ? { ...resolved, telemetry } : resolved;
-    const recordHandler = async (record: SQSRecord) => {
-      const remaining = context?.getRemainingTimeInMillis?.();
-      if (remaining !== undefined && remaining < MIN_TIME_FOR_A_RECORD_MS) {
-        throw new Error('not enough time left in this invocation; the wake-up goes back to the queue');
-      }
-      const parsed = burstWakeupSchema.safeParse(JSON.parse(record.body));
-      if (!parsed.success) {
-        throw new Error(`wake-up ${record.messageId} does not match the reply-burst contract`);
-      }
-      try {
-        const outcome = await answerBurst(parsed.data, answerDeps);
-        logger.info('burst wake-up handled', { tenantId: parsed.data.tenant_id, outcome });
-      } finally {
-        telemetry?.flush({ tenant_id: parsed.data.tenant_id });
-      }
-    };
+    const recordHandler = queueRecordHandler(
+      {
+        parse: (body) => burstWakeupSchema.safeParse(body),
+        contract: 'reply-burst',
+        handle: (wakeup) => answerBurst(wakeup, answerDeps),
+        handled: 'burst wake-up handled',
+      },
+      { context, telemetry },
+    );
     return processPartialResponse(event, recordHandler, new BatchProcessor(EventType.SQS), {
       ...(context ? { context } : {}),
       throwOnFullBatchFailure: false,

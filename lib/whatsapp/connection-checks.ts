@@ -1,5 +1,6 @@
 import { logger } from '../logger.ts';
 import { checkOpenAiKey, unreachable } from '../openai/key-check.ts';
+import { isRecord, parseJsonObject } from './graph-json.ts';
 
 /**
  * A tenant's "test connection": independent checks of its WhatsApp Cloud API credentials (and its own
@@ -176,7 +177,7 @@ function graphReader(deps: ConnectionCheckDeps): GraphGet {
     if (bearer !== undefined) headers.authorization = `Bearer ${bearer}`;
     // Network errors and timeouts propagate to runWithin, which words them without the URL.
     const response = await doFetch(url, { headers, signal });
-    const json = parseObject(await response.text());
+    const json = parseJsonObject(await response.text());
     if (response.ok && json) return { ok: true, body: json };
     const error = isRecord(json?.error) ? json.error : undefined;
     return {
@@ -367,18 +368,4 @@ function scrub(detail: string, secrets: string[]): string {
   let clean = detail;
   for (const secret of secrets) clean = clean.split(secret).join('[redacted]');
   return clean;
-}
-
-function parseObject(text: string): Record<string, unknown> | undefined {
-  if (!text) return undefined;
-  try {
-    const value: unknown = JSON.parse(text);
-    return isRecord(value) ? value : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -8,6 +8,7 @@ import {
   type WhatsAppSender,
 } from '../conversation/ports.ts';
 import { logger } from '../logger.ts';
+import { isRecord, parseJsonObject } from './graph-json.ts';
 import { buildTemplateMessageBody } from './message-templates.ts';
 
 /**
@@ -300,7 +301,7 @@ async function attemptOnce(
       attempts,
     });
   }
-  const json = parseJson(text);
+  const json = parseJsonObject(text);
   if (response.ok) return json ?? {};
 
   const graphError = isRecord(json?.error) ? json.error : undefined;
@@ -326,20 +327,6 @@ async function attemptOnce(
     ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
     attempts,
   });
-}
-
-function parseJson(text: string): Record<string, unknown> | undefined {
-  if (!text) return undefined;
-  try {
-    const value: unknown = JSON.parse(text);
-    return isRecord(value) ? value : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** Retry-After as seconds or an HTTP date, in milliseconds. */

@@ -1,5 +1,6 @@
 import type { ApprovedTemplate, SendTemplateRequest } from '../conversation/ports.ts';
 import { describeGraphError } from './connection-checks.ts';
+import { isRecord, parseJsonObject } from './graph-json.ts';
 
 /**
  * Message templates on the WhatsApp Cloud API: reading a WABA's templates
@@ -100,7 +101,7 @@ async function getPage(
       timedOut ? 'the Graph API did not answer in time' : 'the Graph API could not be reached',
     );
   }
-  const json = parseObject(text);
+  const json = parseJsonObject(text);
   if (response.ok && json) return json;
   const error = isRecord(json?.error) ? json.error : undefined;
   const code = typeof error?.code === 'number' ? error.code : undefined;
@@ -215,18 +216,4 @@ export function buildTemplateMessageBody(
       ...(parameters.length > 0 ? { components: [{ type: 'body', parameters }] } : {}),
     },
   };
-}
-
-function parseObject(text: string): Record<string, unknown> | undefined {
-  if (!text) return undefined;
-  try {
-    const value: unknown = JSON.parse(text);
-    return isRecord(value) ? value : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
