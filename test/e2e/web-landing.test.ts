@@ -304,14 +304,14 @@ describe("a business's landing page, in a browser", () => {
     // The conversation shows in the panel, with its messages.
     await eventually(async () => {
       await page.click('#refresh-conversations');
-      return (await page.locator('#conversation-list button').count()) > 0 ? true : undefined;
+      return (await page.locator('#conversation-list button.conversation').count()) > 0 ? true : undefined;
     });
-    await page.locator('#conversation-list button').first().click();
+    await page.locator('#conversation-list button.conversation').first().click();
     await page.waitForSelector('#messages', { state: 'visible' });
     await eventually(async () => {
       const texts = await page.locator('#message-list .message-text').allInnerTexts();
       if (texts.includes(NEW_WELCOME) && texts.includes('¿Abrís el domingo?')) return texts;
-      await page.locator('#conversation-list button').first().click();
+      await page.locator('#conversation-list button.conversation').first().click();
       return undefined;
     });
   });

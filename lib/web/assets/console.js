@@ -344,6 +344,17 @@
     'business_hours',
     'welcome_message',
   ];
+  /** The conversation settings: numbers, left out when empty (the API's defaults apply). */
+  const NUMBER_FIELDS = ['reply_delay_seconds', 'handoff_minutes'];
+
+  /** A number field as the API takes it: undefined when empty, null when not a number (the API says why). */
+  function numberValue(input) {
+    if (input.validity.badInput) return null;
+    const raw = input.value.trim();
+    if (raw === '') return undefined;
+    const value = Number(raw);
+    return Number.isFinite(value) ? value : null;
+  }
 
   function setFieldError(input, slot, message) {
     if (!slot) return;
@@ -438,7 +449,7 @@
     const form = $('client-form');
     form.reset();
     $('faq-rows').replaceChildren();
-    for (const name of FORM_FIELDS) {
+    for (const name of [...FORM_FIELDS, ...NUMBER_FIELDS]) {
       const input = $(`f-${name}`);
       input.value = client && client[name] !== null && client[name] !== undefined ? client[name] : '';
     }
@@ -474,6 +485,10 @@
         if (value && value !== before) body[name] = value;
       } else if (value) body[name] = value;
     }
+    for (const name of NUMBER_FIELDS) {
+      const value = numberValue($(`f-${name}`));
+      if (value !== undefined && (!editing || value !== editing[name])) body[name] = value;
+    }
     const bot = $('f-bot_enabled').checked;
     if (!editing || bot !== editing.bot_enabled) body.bot_enabled = bot;
     const faqs = readFaqs();
@@ -494,7 +509,11 @@
         slot = input && $(input.getAttribute('aria-describedby'));
       } else if (parts[0] === 'faqs') {
         slot = $('faqs-error');
-      } else if (FORM_FIELDS.includes(parts[0]) || parts[0] === 'bot_enabled') {
+      } else if (
+        FORM_FIELDS.includes(parts[0]) ||
+        NUMBER_FIELDS.includes(parts[0]) ||
+        parts[0] === 'bot_enabled'
+      ) {
         input = $(`f-${parts[0]}`);
         slot = $(`f-${parts[0]}-error`);
       }
@@ -599,6 +618,20 @@
         `${t.invitation[invitation.status] || invitation.status}${invitation.to ? ` (${invitation.to})` : ''}${invitation.reason ? `: ${invitation.reason}` : ''}`,
       ),
       ...(client.landing_url ? fact(t.landing, client.landing_url, client.landing_url) : []),
+      ...(client.reply_delay_seconds !== undefined
+        ? fact(t.replyDelayFact, fill(t.seconds, { n: client.reply_delay_seconds }))
+        : []),
+      ...(client.handoff_minutes !== undefined
+        ? fact(t.handoffFact, fill(t.minutes, { n: client.handoff_minutes }))
+        : []),
+      ...(client.window_template !== undefined
+        ? fact(
+            t.templateFact,
+            client.window_template
+              ? `${client.window_template.name} · ${client.window_template.language}`
+              : t.none,
+          )
+        : []),
     );
     const toggle = $('action-active');
     toggle.textContent = client.active ? t.deactivate : t.reactivate;
@@ -766,11 +799,29 @@
 
   $('load-conversations').addEventListener('click', loadConversations);
 
-  /** Who has the chat instead of the bot, and until when (empty while the bot has it). */
-  const handoffText = (handoff) =>
-    handoff
-      ? ` · ${t.handoffBy[handoff.by] || handoff.by} (${t.handoffUntil} ${formatTime(handoff.until)})`
-      : '';
+  /** A handoff's end: the time alone when it is today, else the date too. */
+  function formatUntil(iso) {
+    const date = new Date(iso);
+    if (Number.isNaN(date.getTime())) return String(iso);
+    if (date.toDateString() !== new Date().toDateString()) return formatTime(iso);
+    return date.toLocaleTimeString(lang === 'en' ? 'en-GB' : 'es-ES', { hour: '2-digit', minute: '2-digit' });
+  }
+
+  /** Who answers a chat: the bot (null), or a person of the business until a time. */
+  function handoffBadge(handoff) {
+    const time = handoff.until ? formatUntil(handoff.until) : null;
+    const requested = handoff.by === 'customer_request';
+    const text = requested
+      ? time
+        ? fill(t.handoffRequestedUntil, { time })
+        : t.handoffRequested
+      : time
+        ? fill(t.handoffPerson, { time })
+        : t.handoffPersonOpen;
+    const span = badge(text, requested ? 'warn handoff-badge requested' : 'warn handoff-badge');
+    span.dataset.handoffBy = handoff.by;
+    return span;
+  }
 
   async function loadConversations() {
     const list = $('conversations-list');
@@ -780,24 +831,37 @@
         const li = document.createElement('li');
         li.textContent = t.noConversations;
         list.replaceChildren(li);
-        return;
+        return true;
       }
       list.replaceChildren(
         ...conversations.map((conversation) => {
           const who = conversation.name
             ? `${conversation.name} (${conversation.contact})`
             : conversation.contact;
+          const handoff =
+            conversation.handoff && typeof conversation.handoff === 'object' ? conversation.handoff : null;
           const li = document.createElement('li');
+          li.dataset.contact = conversation.contact;
+          li.dataset.handoff = handoff ? handoff.by : '';
           const strong = document.createElement('strong');
           strong.textContent = who;
+          const toggle = button(
+            handoff ? t.release : t.takeOver,
+            fill(handoff ? t.releaseLabel : t.takeOverLabel, { name: who }),
+            'secondary handoff-toggle',
+            () => toggleHandoff(conversation.contact, who, handoff, toggle),
+          );
+          toggle.dataset.contact = conversation.contact;
           li.append(
             strong,
             document.createTextNode(
-              ` · ${t.lastActivity} ${formatTime(conversation.last_activity_at)}${conversation.bot_paused ? ` · ${t.botPaused}` : ''}${handoffText(conversation.handoff)} `,
+              ` · ${t.lastActivity} ${formatTime(conversation.last_activity_at)}${conversation.bot_paused ? ` · ${t.botPaused}` : ''} `,
             ),
+            ...(handoff ? [handoffBadge(handoff), document.createTextNode(' ')] : []),
             button(t.showMessages, fill(t.showMessagesLabel, { name: who }), 'secondary', () =>
               loadMessages(conversation.contact, who),
             ),
+            toggle,
             button(t.erase, fill(t.eraseLabel, { name: who }), 'danger', () =>
               erase(conversation.contact, who),
             ),
@@ -805,9 +869,29 @@
           return li;
         }),
       );
+      return true;
     } catch (error) {
       actionFailed(error);
+      return false;
     }
+  }
+
+  /** The operator takes a chat from the bot (for the client's handoff_minutes) or hands it back. */
+  async function toggleHandoff(contact, who, handoff, toggle) {
+    const path = clientPath(`/conversations/${encodeURIComponent(contact)}/handoff`);
+    toggle.disabled = true;
+    try {
+      await (handoff ? api('DELETE', path) : api('POST', path, {}));
+    } catch (error) {
+      toggle.disabled = false;
+      actionFailed(error);
+      return;
+    }
+    if (!(await loadConversations())) return;
+    actionResult(fill(handoff ? t.released : t.tookOver, { name: who }));
+    $('conversations-list')
+      .querySelector(`.handoff-toggle[data-contact="${CSS.escape(contact)}"]`)
+      ?.focus();
   }
 
   async function loadMessages(contact, who) {

@@ -117,13 +117,31 @@
     }
   }
 
+  /**
+   * The input a detail's path names: the one of that path, else of its nearest parent path
+   * (`window_template.name` on the template select), else the first of a child path
+   * (`window_template` on the typed template name).
+   */
+  function fieldFor(form, path) {
+    const parts = path.split('.');
+    for (let n = parts.length; n > 0; n--) {
+      const name = CSS.escape(parts.slice(0, n).join('.'));
+      const field = form.querySelector(`[data-field="${name}"]:not([disabled])`);
+      if (field && field.offsetParent !== null) return field;
+    }
+    for (const field of form.querySelectorAll(`[data-field^="${CSS.escape(`${path}.`)}"]`)) {
+      if (field.offsetParent !== null) return field;
+    }
+    return null;
+  }
+
   /** Shows an API error: its message in the form's status line, each detail next to its field. */
   function showError(form, statusNode, error) {
     if (form) clearFieldErrors(form);
     setMessage(statusNode, error.message, 'error');
     if (!form || !error.details) return;
     for (const detail of error.details) {
-      const field = form.querySelector(`[data-field="${CSS.escape(String(detail.field))}"]`);
+      const field = fieldFor(form, String(detail.field));
       if (!field) continue;
       const id = `err-${String(detail.field).replace(/[^\w-]/g, '-')}`;
       const note = el('p', { class: 'field-error error', id, text: detail.message });
@@ -336,6 +354,7 @@
 
   function clearPanel() {
     tenant = null;
+    approvedTemplates = null;
     for (const form of $('tenant-panel').querySelectorAll('form')) {
       form.reset();
       clearFieldErrors(form);
@@ -344,7 +363,13 @@
       $(id).replaceChildren();
     }
     for (const node of $('tenant-panel').querySelectorAll('.form-status')) setMessage(node, '');
-    for (const id of ['assistant-state', 'token-stored', 'openai-stored', 'messages-heading']) {
+    for (const id of [
+      'assistant-state',
+      'token-stored',
+      'openai-stored',
+      'messages-heading',
+      'template-unavailable',
+    ]) {
       $(id).textContent = '';
     }
     show($('messages'), false);
@@ -387,6 +412,7 @@
     show($('tenant-panel'), true);
     startQr();
     loadKeys();
+    loadTemplates();
     loadConversations();
     return true;
   }
@@ -473,10 +499,15 @@
     }
     language.value = t.language;
     $('bot-enabled').checked = t.bot_enabled;
+    $('reply-delay').value = String(t.reply_delay_seconds ?? '');
+    $('handoff-minutes').value = String(t.handoff_minutes ?? '');
+    renderTemplate(t.window_template ?? null);
     renderFaqs(t.faqs);
     $(t.channel === 'qr' ? 'channel-qr' : 'channel-cloud').checked = true;
     // Cloud API credentials mean nothing to a QR-mode tenant: shown again when it switches back.
     show($('cloud-form'), t.channel !== 'qr');
+    // So is the 24-hour window: a linked account is not held to it, and has no templates.
+    show($('template-form'), t.channel !== 'qr');
     $('whatsapp-token').value = '';
     $('token-stored').textContent = t.has_whatsapp_access_token ? W.secretStored : W.secretNotStored;
     show($('remove-token'), t.has_whatsapp_access_token);
@@ -518,7 +549,104 @@
     if (hours !== (tenant.business_hours ?? '')) changes.business_hours = hours;
     if ($('language').value !== tenant.language) changes.language = $('language').value;
     if ($('bot-enabled').checked !== tenant.bot_enabled) changes.bot_enabled = $('bot-enabled').checked;
+    for (const [id, name] of [
+      ['reply-delay', 'reply_delay_seconds'],
+      ['handoff-minutes', 'handoff_minutes'],
+    ]) {
+      const value = numberValue($(id));
+      if (name in tenant && value !== tenant[name]) changes[name] = value;
+    }
     patchTenant(event.currentTarget, $('settings-status'), changes);
+  });
+
+  /**
+   * A number field as the API takes it: the number typed, or null when empty or not a number, so
+   * the API's reason for refusing it shows next to the field (the form checks nothing itself).
+   */
+  function numberValue(input) {
+    const raw = input.value.trim();
+    if (raw === '' || input.validity.badInput) return null;
+    const value = Number(raw);
+    return Number.isFinite(value) ? value : null;
+  }
+
+  // The template for replies outside the 24-hour window: a choice among the tenant's approved
+  // templates when GET /tenant/templates lists them, else its name and language typed in (a
+  // deployment without that route, a WABA that cannot be read): the API checks either way.
+  let approvedTemplates = null;
+  const templateKey = (t) => (t ? `${t.name}|${t.language}` : '');
+
+  async function loadTemplates() {
+    setMessage($('template-unavailable'), '');
+    try {
+      const listed = await api('GET', '/tenant/templates');
+      const templates = Array.isArray(listed?.templates) ? listed.templates : null;
+      approvedTemplates = templates
+        ? templates.filter(
+            (t) =>
+              t &&
+              typeof t.name === 'string' &&
+              typeof t.language === 'string' &&
+              String(t.status ?? 'APPROVED').toUpperCase() === 'APPROVED',
+          )
+        : null;
+    } catch (error) {
+      approvedTemplates = null;
+      // Why the list cannot be read (no waba_id yet, a token Meta refuses), but not that this
+      // deployment has no such route, nor a session that ended (sign-in shows that).
+      if (error instanceof ApiError && ![0, 401, 404].includes(error.status)) {
+        setMessage($('template-unavailable'), error.message);
+      }
+    }
+    if (tenant) renderTemplate(tenant.window_template ?? null);
+  }
+
+  function renderTemplate(current) {
+    const choosing = Array.isArray(approvedTemplates);
+    show($('template-choice'), choosing);
+    show($('template-typed'), !choosing);
+    $('template-name').value = current?.name ?? '';
+    $('template-language').value = current?.language ?? '';
+    const select = $('template-select');
+    if (!choosing) {
+      select.replaceChildren();
+      return;
+    }
+    const options = [el('option', { value: '', text: W.templateNone })];
+    const listed = [...approvedTemplates];
+    // The template in use stays choosable even when the list no longer has it.
+    if (current && !listed.some((t) => templateKey(t) === templateKey(current))) listed.unshift(current);
+    for (const t of listed) {
+      options.push(el('option', { value: templateKey(t), text: `${t.name} · ${t.language}` }));
+    }
+    select.replaceChildren(...options);
+    select.value = templateKey(current);
+    const none = approvedTemplates.length === 0;
+    show($('template-none-approved'), none);
+    if (none) select.setAttribute('aria-describedby', 'template-none-approved');
+    else select.removeAttribute('aria-describedby');
+  }
+
+  /** The template the form names: null for none. */
+  function chosenTemplate() {
+    if (Array.isArray(approvedTemplates)) {
+      const value = $('template-select').value;
+      if (!value) return null;
+      const [name, language] = value.split('|');
+      return { name, language };
+    }
+    const name = $('template-name').value.trim();
+    const language = $('template-language').value.trim();
+    return name === '' && language === '' ? null : { name, language };
+  }
+
+  $('template-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    if (!tenant) return;
+    const chosen = chosenTemplate();
+    const changes =
+      templateKey(chosen) === templateKey(tenant.window_template ?? null) ? {} : { window_template: chosen };
+    patchTenant(event.currentTarget, $('template-status'), changes);
   });
 
   // FAQs: one fieldset per question, renumbered on every change.
@@ -612,7 +740,10 @@
     if (token) changes.whatsapp_access_token = token;
     const waba = $('waba-id').value.trim();
     if (waba !== (tenant.waba_id ?? '')) changes.waba_id = waba === '' ? null : waba;
-    patchTenant(event.currentTarget, $('cloud-status'), changes);
+    // The approved templates are the WABA's: listed again for another one.
+    patchTenant(event.currentTarget, $('cloud-status'), changes).then(() => {
+      if ('waba_id' in changes) loadTemplates();
+    });
   });
 
   $('remove-token').addEventListener('click', () =>
@@ -662,38 +793,101 @@
     patchTenant($('openai-form'), $('openai-status'), { openai_api_key: null }),
   );
 
-  // Conversations: the recent contacts, and one contact's messages on demand.
+  // Conversations: the recent contacts, each with who answers it (the bot, or a person of the
+  // business until a time), and one contact's messages on demand.
+  const fill = (template, values) =>
+    String(template).replace(/\{(\w+)\}/g, (_, key) =>
+      values[key] === undefined ? '' : String(values[key]),
+    );
+  const contactName = (c) => c.name || c.wa_id || c.contact;
+
+  /** A handoff's end: the time alone when it is today, else the date too. */
+  function formatUntil(iso) {
+    const date = new Date(iso);
+    if (Number.isNaN(date.getTime())) return String(iso);
+    const locale = LANG === 'en' ? 'en-GB' : 'es-ES';
+    if (date.toDateString() === new Date().toDateString()) {
+      return date.toLocaleTimeString(locale, { hour: '2-digit', minute: '2-digit' });
+    }
+    return formatTime(iso);
+  }
+
+  function handoffText(handoff) {
+    const time = handoff.until ? formatUntil(handoff.until) : null;
+    if (handoff.by === 'customer_request') {
+      return time ? fill(W.handoffRequestedUntil, { time }) : W.handoffRequested;
+    }
+    return time ? fill(W.handoffPerson, { time }) : W.handoffPersonOpen;
+  }
+
+  function conversationItem(c) {
+    const name = contactName(c);
+    const handoff = c.handoff && typeof c.handoff === 'object' ? c.handoff : null;
+    const open = el(
+      'button',
+      { type: 'button', class: 'secondary conversation', 'data-contact': c.contact },
+      el('span', { class: 'conversation-name', text: name }),
+      el('span', {
+        class: 'conversation-time',
+        text: ` · ${W.lastActivity}: ${formatTime(c.last_activity_at)}`,
+      }),
+    );
+    open.addEventListener('click', () => loadMessages(c));
+    const toggle = el('button', {
+      type: 'button',
+      class: 'secondary handoff-toggle',
+      'data-contact': c.contact,
+      'data-action': handoff ? 'release' : 'take-over',
+      'aria-label': fill(handoff ? W.releaseLabel : W.takeOverLabel, { name }),
+      text: handoff ? W.release : W.takeOver,
+    });
+    toggle.addEventListener('click', () => toggleHandoff(c, handoff, toggle));
+    const badge = handoff
+      ? el('p', {
+          class: `handoff-badge${handoff.by === 'customer_request' ? ' requested' : ''}`,
+          'data-handoff-by': handoff.by,
+          text: handoffText(handoff),
+        })
+      : null;
+    return el(
+      'li',
+      { class: 'conversation-item', 'data-contact': c.contact, 'data-handoff': handoff ? handoff.by : '' },
+      open,
+      el('div', { class: 'conversation-actions' }, badge, toggle),
+    );
+  }
+
   async function loadConversations() {
     const list = $('conversation-list');
     const statusNode = $('conversations-status');
     try {
       const { conversations } = await tenantApi('GET', '/tenant/conversations?limit=20');
       setMessage(statusNode, conversations.length === 0 ? W.noConversations : '');
-      list.replaceChildren(
-        ...conversations.map((c) => {
-          const button = el(
-            'button',
-            { type: 'button', class: 'secondary conversation', 'data-contact': c.contact },
-            el('span', { class: 'conversation-name', text: c.name || c.wa_id || c.contact }),
-            el('span', {
-              class: 'conversation-time',
-              text: ` · ${W.lastActivity}: ${formatTime(c.last_activity_at)}`,
-            }),
-            // Flagged while a person (or the customer's request for one) has the chat.
-            c.handoff
-              ? el('span', {
-                  class: 'conversation-handoff',
-                  text: ` · ${W.handoffBy[c.handoff.by] || c.handoff.by} (${W.handoffUntil} ${formatTime(c.handoff.until)})`,
-                })
-              : null,
-          );
-          button.addEventListener('click', () => loadMessages(c));
-          return el('li', {}, button);
-        }),
-      );
+      list.replaceChildren(...conversations.map(conversationItem));
+      return true;
     } catch (error) {
       setMessage(statusNode, error.message, 'error');
+      return false;
     }
+  }
+
+  /** Takes a chat from the bot (until the tenant's handoff_minutes pass) or hands it back. */
+  async function toggleHandoff(conversation, handoff, button) {
+    const statusNode = $('conversations-status');
+    const name = contactName(conversation);
+    const path = `/tenant/conversations/${encodeURIComponent(conversation.contact)}/handoff`;
+    try {
+      await busy([button], () => (handoff ? tenantApi('DELETE', path) : tenantApi('POST', path, {})));
+    } catch (error) {
+      setMessage(statusNode, error.message, 'error');
+      return;
+    }
+    if (!(await loadConversations())) return;
+    setMessage(statusNode, fill(handoff ? W.released : W.tookOver, { name }), 'ok');
+    // The list is drawn anew: the focus goes back to this chat's button.
+    $('conversation-list')
+      .querySelector(`.handoff-toggle[data-contact="${CSS.escape(conversation.contact)}"]`)
+      ?.focus();
   }
 
   async function loadMessages(conversation) {

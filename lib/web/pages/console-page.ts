@@ -20,6 +20,8 @@ export function consolePage(input: { lang: PageLanguage }): RawHtml {
   const w = words[input.lang];
   const text = (id: string, name: string, attrs: RawHtml = html``) =>
     html`<input id="${id}" name="${name}" data-field="${name}" type="text" aria-describedby="${id}-error" ${attrs}>`;
+  const number = (id: string, name: string, min: number, max: number) =>
+    html`<input id="${id}" name="${name}" data-field="${name}" type="number" min="${String(min)}" max="${String(max)}" step="1" inputmode="numeric" aria-describedby="${id}-hint ${id}-error">`;
   return page({
     title: w.title,
     lang: input.lang,
@@ -112,6 +114,8 @@ ${field(
   html`<select id="f-language" name="language" data-field="language" aria-describedby="f-language-error"><option value="es">Español</option><option value="en">English</option></select>`,
 )}
 ${field('f-business_hours', w.hours, text('f-business_hours', 'business_hours'))}
+${field('f-reply_delay_seconds', w.replyDelay, number('f-reply_delay_seconds', 'reply_delay_seconds', 0, 30), w.replyDelayHint)}
+${field('f-handoff_minutes', w.handoffMinutes, number('f-handoff_minutes', 'handoff_minutes', 1, 10080), w.handoffMinutesHint)}
 </div>
 ${field(
   'f-welcome_message',

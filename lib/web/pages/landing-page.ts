@@ -65,12 +65,21 @@ const scriptWords = (w: Words) => ({
   checkNames: w.checkNames,
   noConversations: w.noConversations,
   lastActivity: w.lastActivity,
-  handoffBy: w.handoffBy,
-  handoffUntil: w.handoffUntil,
   messagesHeading: w.messagesHeading,
   customer: w.customer,
   assistant: w.assistant,
   noMessages: w.noMessages,
+  handoffPerson: w.handoffPerson,
+  handoffPersonOpen: w.handoffPersonOpen,
+  handoffRequested: w.handoffRequested,
+  handoffRequestedUntil: w.handoffRequestedUntil,
+  takeOver: w.takeOver,
+  takeOverLabel: w.takeOverLabel,
+  release: w.release,
+  releaseLabel: w.releaseLabel,
+  tookOver: w.tookOver,
+  released: w.released,
+  templateNone: w.templateNone,
   never: w.never,
   thisSession: w.thisSession,
   revoke: w.revoke,
@@ -123,6 +132,15 @@ ${formStatus('qr-status')}`
 <label for="bot-enabled">${w.botLabel}</label>
 </div>
 <p class="hint" id="bot-hint">${w.botHint}</p>
+<fieldset class="conversation-settings">
+<legend>${w.conversationLegend}</legend>
+<label for="reply-delay">${w.replyDelayLabel}</label>
+<input type="number" id="reply-delay" name="reply_delay_seconds" data-field="reply_delay_seconds" min="0" max="30" step="1" inputmode="numeric" class="number" aria-describedby="reply-delay-hint">
+<p class="hint" id="reply-delay-hint">${w.replyDelayHint}</p>
+<label for="handoff-minutes">${w.handoffLabel}</label>
+<input type="number" id="handoff-minutes" name="handoff_minutes" data-field="handoff_minutes" min="1" max="10080" step="1" inputmode="numeric" class="number" aria-describedby="handoff-hint">
+<p class="hint" id="handoff-hint">${w.handoffHint}</p>
+</fieldset>
 <button type="submit">${w.save}</button>
 ${formStatus('settings-status')}
 </form>
@@ -168,6 +186,27 @@ ${formStatus('channel-status')}
 <button type="button" id="test-connection" class="secondary">${w.testConnection}</button>
 ${formStatus('cloud-status')}
 <ul id="connection-checks" class="checks" aria-live="polite"></ul>
+</form>
+
+<form id="template-form" class="card" novalidate aria-labelledby="template-heading" aria-describedby="template-hint">
+<h3 id="template-heading">${w.templateHeading}</h3>
+<p class="hint" id="template-hint">${w.templateHint}</p>
+<div id="template-choice" hidden>
+<label for="template-select">${w.templateSelectLabel}</label>
+<select id="template-select" name="window_template" data-field="window_template" aria-describedby="template-none-approved"></select>
+<p class="hint" id="template-none-approved" hidden>${w.templateNoneApproved}</p>
+</div>
+<div id="template-typed">
+<p class="hint" id="template-unavailable"></p>
+<label for="template-name">${w.templateNameLabel}</label>
+<input type="text" id="template-name" name="window_template_name" data-field="window_template.name" autocomplete="off" spellcheck="false" aria-describedby="template-name-hint">
+<p class="hint" id="template-name-hint">${w.templateNameHint}</p>
+<label for="template-language">${w.templateLanguageLabel}</label>
+<input type="text" id="template-language" name="window_template_language" data-field="window_template.language" autocomplete="off" spellcheck="false" class="short-input" aria-describedby="template-language-hint">
+<p class="hint" id="template-language-hint">${w.templateLanguageHint}</p>
+</div>
+<button type="submit">${w.saveTemplate}</button>
+${formStatus('template-status')}
 </form>
 
 <form id="openai-form" class="card" novalidate aria-labelledby="openai-heading">
