@@ -202,7 +202,13 @@ export class ConversationStore implements ConversationRecords {
 
   async getContact(tenantId: string, contactKey: string): Promise<Contact | undefined> {
     const { Item } = await this.db.send(
-      new GetCommand({ TableName: this.tableName, Key: contactKeys.contact(tenantId, contactKey) }),
+      // Consistent: the handoff is re-read through it right before each send, and a person's
+      // message written a moment ago must not be missed.
+      new GetCommand({
+        TableName: this.tableName,
+        Key: contactKeys.contact(tenantId, contactKey),
+        ConsistentRead: true,
+      }),
     );
     return Item ? toContact(Item) : undefined;
   }
@@ -213,6 +219,8 @@ export class ConversationStore implements ConversationRecords {
         TableName: this.tableName,
         Key: messageKeys.outboundPointer(tenantId, messageId),
         ProjectionExpression: 'pk',
+        // Consistent: the echo of a send recorded a moment ago is still ours.
+        ConsistentRead: true,
       }),
     );
     return Item !== undefined;

@@ -30,7 +30,7 @@ import { replyToContact } from './reply-to-contact.ts';
 /** The longest a burst waits after its first message, however often the customer keeps writing. */
 export const REPLY_BURST_CAP_SECONDS = 20;
 
-export type BurstOutcome = AnswerOutcome | 'stale' | 'busy' | 'nothing_pending';
+export type BurstOutcome = AnswerOutcome | 'stale' | 'nothing_pending';
 
 const delayOf = (client: Client) => client.reply_delay_seconds ?? DEFAULT_REPLY_DELAY_SECONDS;
 
@@ -114,8 +114,10 @@ export async function answerBurst(wakeup: BurstWakeup, deps: AnswerDeps): Promis
   const owner = randomUUID();
   const claims = claimsOfBurst(deps.claims, burstId);
   const claim = await claims.claim(tenantId, burstId, owner, now().getTime());
-  // Another wake-up of this burst is answering it; should its worker die, its own wake-up comes back.
-  if (claim.outcome === 'busy') return 'busy';
+  // Another wake-up of this burst holds it. Not dropped: should that worker have died (its lease
+  // outlives the queue's visibility once a part went out late), this wake-up, retried once the
+  // lease has run out, is what takes the burst over and sends the rest.
+  if (claim.outcome === 'busy') throw new TransientError('the burst is being answered by another worker');
   if (claim.outcome === 'done') {
     // Answered, but the worker died before clearing the burst: finish that part only.
     await settleBurst(wakeup, burstId, messages, deps);

@@ -158,6 +158,10 @@ describe('a burst of messages gets one answer', () => {
     const current = wakeups.find((m) => JSON.parse(m.Body!).seq === 3)!;
     void createReplyBurstHandler(async () => hanging)(sqsEvent([current], wakeQueue.arn));
     await waitFor(async () => repliesTo(plaza.phone_number_id, from).length === 1);
+    // Delivered again while that worker still holds the burst: it fails back to the queue (it may be
+    // the one to take over), never dropped.
+    const meanwhile = await createReplyBurstHandler(async () => deps)(sqsEvent([current], wakeQueue.arn));
+    expect(meanwhile.batchItemFailures).toEqual([{ itemIdentifier: current.MessageId }]);
     // After the lease and the visibility timeout the same wake-up comes back to a healthy worker.
     await new Promise((resolve) => setTimeout(resolve, 2100));
     await drain(
