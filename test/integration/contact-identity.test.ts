@@ -179,6 +179,43 @@ describe('a customer named by phone and by user id', () => {
     expect(await world.inboundTexts('ES.other')).toEqual(['hola', '¿Tenéis menú del día?']);
   });
 
+  it('given a phone that changed hands (another user id brings it), then the new owner gets a contact of its own and the phone', async () => {
+    const world = given();
+    await world.send({ wa_id: WA_ID, user_id: 'ES.alice' }, 'hola');
+    await world.send({ wa_id: WA_ID, user_id: 'ES.bob' }, 'hola, soy nuevo');
+    await world.send({ wa_id: WA_ID }, '¿Tenéis menú del día?');
+
+    const keys = (await world.contactsOf()).map((contact) => contact.contact_key).sort();
+    expect(keys).toEqual(['ES.alice', 'ES.bob']);
+    expect(await world.inboundTexts('ES.alice')).toEqual(['hola']);
+    // The phone alone now names its new owner.
+    expect(await world.inboundTexts('ES.bob')).toEqual(['hola, soy nuevo', '¿Tenéis menú del día?']);
+    // Each got its own welcome: nothing of Alice's conversation reached Bob.
+    expect(world.sender.sent.filter((request) => request.text === WELCOME)).toHaveLength(2);
+  });
+
+  it('given two first messages racing, one by phone and one by phone and user id, then both name one contact', async () => {
+    const world = given();
+    const at = new Date('2026-06-01T10:00:00.000Z');
+    for (let round = 0; round < 20; round++) {
+      const wa = `3462200${String(round).padStart(4, '0')}`;
+      const uid = `ES.race${round}`;
+      const [byPhone, byBoth] = await Promise.all([
+        world.conversations.resolveContact(world.client.id, { key: wa, wa_id: wa }, at, 24),
+        world.conversations.resolveContact(world.client.id, { key: uid, user_id: uid, wa_id: wa }, at, 24),
+      ]);
+      expect(byPhone.key).toBe(byBoth.key);
+      // And whoever comes later, by either id, finds the same one.
+      const later = await world.conversations.resolveContact(
+        world.client.id,
+        { key: uid, user_id: uid },
+        at,
+        24,
+      );
+      expect(later.key).toBe(byPhone.key);
+    }
+  });
+
   it('given the contact is erased, then its aliases go with it and the customer starts afresh', async () => {
     const world = given();
     await world.send({ wa_id: WA_ID }, 'hola');
