@@ -58,8 +58,10 @@ async function recordStatus(event: StatusEvent, deps: AnswerDeps): Promise<Answe
     status.status === 'failed' &&
     status.error_codes.some((code) => deps.sender.deliveryFailureKind(code) === 'window_closed');
   if (windowClosed && contactKey) {
+    // When Meta refused it (its own time), not when we read the status: a customer message written
+    // after the refusal opens a new window, however late we handle the status.
     await deps.conversations.updateContact(tenantId, contactKey, {
-      window_closed_at: clockOf(deps)().toISOString(),
+      window_closed_at: new Date(status.timestamp * 1000).toISOString(),
     });
   }
   const billed = billedMessage(event);

@@ -4,6 +4,7 @@ import { takenOverBeforeSend } from './handoff.ts';
 import type { InboundMessageEvent } from './inbound-event.ts';
 import { type Recipient, SendFailure } from './ports.ts';
 import {
+  closedWindowMark,
   needsTemplate,
   recordWindowClosed,
   refusedForWindow,
@@ -108,7 +109,7 @@ export function recipientOf(event: InboundMessageEvent): Recipient {
  */
 export async function settleSendFailure(
   failure: SendFailure,
-  { event, deps, now }: Attempt,
+  { event, deps, now, window }: Attempt,
   tokenCiphertext: string | null,
 ): Promise<AnswerOutcome | undefined> {
   const tenantId = event.tenant_id;
@@ -129,9 +130,14 @@ export async function settleSendFailure(
         { onlyIfTokenCiphertext: tokenCiphertext },
       );
       return 'credentials_invalid';
-    case 'window_closed':
-      await deps.conversations.updateContact(tenantId, event.contact.key, { window_closed_at: at });
+    case 'window_closed': {
+      // Marked on the customer message whose window it was; when only our clock said so, the
+      // contact's own times already do.
+      const mark = closedWindowMark(window?.contact);
+      if (mark)
+        await deps.conversations.updateContact(tenantId, event.contact.key, { window_closed_at: mark });
       return 'window_closed';
+    }
     case 'spam_paused': {
       const until = new Date(now().getTime() + (deps.spamPauseHours ?? 24) * 3600_000).toISOString();
       logger.error('spam limit hit; sending paused for the tenant', { tenantId, until });

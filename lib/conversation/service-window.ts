@@ -68,9 +68,19 @@ export function refusedForWindow(window: WindowContext | undefined, error: unkno
   );
 }
 
+/**
+ * What `window_closed_at` records when Meta refused a send meant for this contact: the customer
+ * message whose window Meta found closed (not our clock: a message the customer writes a moment
+ * later, handled after a backlog, must find its own window open).
+ */
+export function closedWindowMark(contact: WindowFacts | undefined): string | undefined {
+  return contact?.last_customer_message_at ?? contact?.last_inbound_at;
+}
+
 /** Meta said the window is closed: the contact remembers it until the customer writes again. */
 export async function recordWindowClosed(attempt: Attempt, window: WindowContext): Promise<void> {
-  const at = attempt.now().toISOString();
+  const at = closedWindowMark(window.contact);
+  if (!at) return;
   window.contact = { ...window.contact, window_closed_at: at };
   await attempt.deps.conversations.updateContact(attempt.event.tenant_id, attempt.event.contact.key, {
     window_closed_at: at,

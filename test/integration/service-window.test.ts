@@ -208,8 +208,10 @@ describe('given Meta refuses a free-form reply with 131047', () => {
 
     expect(sendCalls().map((c) => c.status)).toEqual([400, 200]);
     expect(sentTo(from).map((m) => m.template?.name)).toEqual(['respuesta_pendiente']);
+    // Marked on the customer's message whose window Meta found closed: a later message reopens it.
     const contact = await conversations.getContact(plaza.id, from);
-    expect(contact?.window_closed_at).toBe(clock.now().toISOString());
+    expect(contact?.window_closed_at).toBe(contact?.last_customer_message_at);
+    expect(contact?.window_closed_at).toBeDefined();
   });
 
   it('and the template too, then nothing more is tried', async () => {

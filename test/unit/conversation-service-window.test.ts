@@ -230,6 +230,54 @@ describe('given a customer who wrote a few minutes ago', () => {
   });
 });
 
+describe('a backlog: an old message answered just before a fresh one', () => {
+  it('given no template, when the old one cannot be sent, then the fresh one still gets free text', async () => {
+    const world = given({ client: { window_template: undefined } });
+    const start = world.clock.now();
+    const old = world.message('¿Abrís hoy?', start);
+    world.clock.advance(25 * HOUR);
+    const fresh = world.message('¿Y mañana?');
+    world.clock.advance(60_000); // both queued; the old one is handled first
+
+    expect(await world.answer(old)).toBe('window_closed');
+    expect(await world.answer(fresh)).toBe('replied');
+
+    expect(world.sender.textsTo(CUSTOMER)).toEqual(['Respuesta: ¿Y mañana?']);
+  });
+
+  it('given a 131047 status handled late, after the customer wrote again, then the new window stays open', async () => {
+    const world = given();
+    await world.answer(world.message('¿Abrís el domingo?'));
+    const failedAt = world.clock.now();
+    world.clock.advance(10 * 60_000);
+    const fresh = world.message('¿Y el lunes?');
+    world.clock.advance(60_000);
+    // The status of the first reply, refused by Meta when it was sent, arrives only now.
+    const status: StatusEvent = {
+      v: 1,
+      kind: 'status',
+      tenant_id: world.client.id,
+      phone_number_id: world.client.phone_number_id,
+      contact_key: CUSTOMER,
+      status: {
+        message_id: 'wamid.out.1',
+        status: 'failed',
+        timestamp: Math.floor(failedAt.getTime() / 1000),
+        error_codes: [131047],
+      },
+      received_at: world.clock.now().toISOString(),
+    };
+    await handleQueueEvent(status, world.deps);
+
+    await world.answer(fresh);
+
+    expect(world.sender.textsTo(CUSTOMER)).toEqual([
+      'Respuesta: ¿Abrís el domingo?',
+      'Respuesta: ¿Y el lunes?',
+    ]);
+  });
+});
+
 describe('the window follows what the customer wrote, by their own time', () => {
   it('given a message written 30 hours ago that arrives now, after a newer one, then the window stays where the newer one put it', async () => {
     const world = given();
