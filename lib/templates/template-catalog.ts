@@ -1,7 +1,7 @@
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { ApprovedTemplate, TemplateDirectory } from '../conversation/ports.ts';
 import { clientKeys } from '../tenants/client.ts';
-import { fetchApprovedTemplates } from '../whatsapp/message-templates.ts';
+import { fetchApprovedTemplates, fetchWabaPhoneNumberIds } from '../whatsapp/message-templates.ts';
 
 /**
  * The approved message templates of the tenants' WABAs, read from the Graph API and cached in the
@@ -85,6 +85,19 @@ export class TemplateCatalog implements TemplateDirectory {
       }),
     );
     return { templates, fetched_at: fetchedAt.toISOString(), cached: false };
+  }
+
+  /** Whether the WABA holds the phone number (read from Meta, not cached). */
+  async holdsNumber(wabaId: string, accessToken: string, phoneNumberId: string): Promise<boolean> {
+    const ids = await fetchWabaPhoneNumberIds({
+      graphBaseUrl: this.options.graphBaseUrl,
+      graphVersion: this.options.graphVersion,
+      wabaId,
+      accessToken,
+      ...(this.options.timeoutMs !== undefined ? { timeoutMs: this.options.timeoutMs } : {}),
+      ...(this.options.fetch ? { fetch: this.options.fetch } : {}),
+    });
+    return ids.includes(phoneNumberId);
   }
 
   /**

@@ -18,7 +18,7 @@ export const NO_WABA_ID =
   'no waba_id is set: set the WhatsApp Business Account id (PATCH {"waba_id": "…"}) to read its message templates';
 
 export interface TenantTemplatesDeps {
-  catalog: Pick<TemplateCatalog, 'list' | 'findApproved'>;
+  catalog: Pick<TemplateCatalog, 'list' | 'findApproved' | 'holdsNumber'>;
   secrets: Pick<SecretBox, 'decrypt'>;
   platformAccessToken(): Promise<string | undefined>;
 }
@@ -48,16 +48,30 @@ export class TenantTemplates implements WindowTemplateCheck {
   }
 
   private async access(client: Client): Promise<{ wabaId: string; token: string }> {
-    if (!client.waba_id) throw new ConflictError(NO_WABA_ID);
-    const token = client.whatsapp_access_token_enc
-      ? await this.deps.secrets.decrypt(client.whatsapp_access_token_enc, { tenantId: client.id })
+    const wabaId = client.waba_id;
+    if (!wabaId) throw new ConflictError(NO_WABA_ID);
+    const ownToken = client.whatsapp_access_token_enc;
+    const token = ownToken
+      ? await this.deps.secrets.decrypt(ownToken, { tenantId: client.id })
       : await this.deps.platformAccessToken();
     if (!token) {
       throw new ConflictError(
         'no WhatsApp access token to read the templates with: set whatsapp_access_token',
       );
     }
-    return { wabaId: client.waba_id, token };
+    // The platform's token reaches every business on the platform: with it a client reads only the
+    // WABA that holds its own number, never one it merely names.
+    if (!ownToken) {
+      const holds = await this.mapped(wabaId, () =>
+        this.deps.catalog.holdsNumber(wabaId, token, client.phone_number_id),
+      );
+      if (!holds) {
+        throw new ConflictError(
+          `WABA ${wabaId} does not hold this client's number (phone_number_id ${client.phone_number_id}): on the platform's token only the WABA of your own number can be read; fix waba_id, or set your own whatsapp_access_token`,
+        );
+      }
+    }
+    return { wabaId, token };
   }
 
   private async mapped<T>(wabaId: string, read: () => Promise<T>): Promise<T> {

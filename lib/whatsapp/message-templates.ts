@@ -72,6 +72,29 @@ export async function fetchApprovedTemplates(request: TemplateListRequest): Prom
   return templates;
 }
 
+/**
+ * The ids of the phone numbers a WABA holds (`GET /{waba-id}/phone_numbers?fields=id`): with a
+ * token that reaches many businesses (the platform's), a tenant may read only its own number's WABA.
+ */
+export async function fetchWabaPhoneNumberIds(request: TemplateListRequest): Promise<string[]> {
+  if (!/^\d{1,32}$/.test(request.wabaId)) {
+    throw new TemplateListError('waba_not_found', 'the waba_id must be the number Meta shows (digits only)');
+  }
+  const doFetch = request.fetch ?? fetch;
+  const base = `${request.graphBaseUrl.replace(/\/+$/, '')}/${request.graphVersion}`;
+  let url: string | undefined = `${base}/${request.wabaId}/phone_numbers?fields=id&limit=100`;
+  const ids: string[] = [];
+  for (let page = 0; url && page < MAX_PAGES; page++) {
+    const body = await getPage(doFetch, url, request);
+    for (const item of Array.isArray(body.data) ? body.data : []) {
+      if (isRecord(item) && typeof item.id === 'string') ids.push(item.id);
+    }
+    const paging = isRecord(body.paging) ? body.paging : undefined;
+    url = typeof paging?.next === 'string' && samePlace(paging.next, base) ? paging.next : undefined;
+  }
+  return ids;
+}
+
 /** Follows `paging.next` only to the Graph API it came from: the token goes nowhere else. */
 function samePlace(next: string, base: string): boolean {
   try {

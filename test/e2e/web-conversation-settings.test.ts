@@ -1,5 +1,6 @@
 import type { Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { simulatedWabaIdOf } from '../../infra/local/simulator/graph-read-endpoints.ts';
 import { screenshotPath } from '../support/browser.ts';
 import { conversationPages } from '../support/conversation-pages.ts';
 
@@ -186,7 +187,7 @@ describe("the conversation settings on the business's landing page", () => {
     await openLanding();
     await page.locator('#template-name').waitFor({ state: 'visible' });
     expect(await page.textContent('#template-unavailable')).toMatch(/no waba_id is set/);
-    expect((await tenant('PATCH', '/tenant', { waba_id: '100200300400' })).status).toBe(200);
+    expect((await tenant('PATCH', '/tenant', { waba_id: simulatedWabaIdOf('771000401') })).status).toBe(200);
   });
 });
 

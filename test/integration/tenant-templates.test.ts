@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { simulatedWabaIdOf } from '../../infra/local/simulator/graph-read-endpoints.ts';
 import {
   type SimulatedTemplate,
   type StandaloneSimulator,
@@ -15,6 +16,9 @@ import { laPlazaFaqs } from '../support/fixtures.ts';
  */
 
 const OPERATOR_KEY = 'op_test_key_tenant_templates_0123';
+const PLATFORM_TOKEN = 'platform-token-for-templates';
+/** The numbers the Graph stand-in knows (a WABA holds those whose simulated WABA id it is). */
+const businesses: { phoneNumberId: string; name: string }[] = [];
 
 let graph: StandaloneSimulator;
 const api = adminApiHarness({
@@ -22,11 +26,16 @@ const api = adminApiHarness({
   addressBlock: 21,
   secretKey: 'tenant-templates-test-key',
   graphBaseUrl: () => graph.graphBaseUrl,
+  platformAccessToken: PLATFORM_TOKEN,
 });
 const { call, asOperator } = api;
 
 beforeAll(async () => {
-  graph = await startStandaloneSimulator({ appSecret: 'templates-app-secret' });
+  graph = await startStandaloneSimulator({
+    appSecret: 'templates-app-secret',
+    platformAccessToken: PLATFORM_TOKEN,
+    listBusinesses: async () => businesses,
+  });
   await api.start();
 });
 
@@ -203,5 +212,49 @@ describe('setting a window_template', () => {
     expect(res.status).toBe(502);
     expect(res.body.message).toMatch(/could not be read from the Graph API/);
     expect((await call('GET', '/tenant', { key: tenant.key })).body.window_template).toBeNull();
+  });
+});
+
+describe('a client on the platform token', () => {
+  /** A client without a token of its own: it sends (and reads) with the platform's. */
+  async function onPlatformToken(wabaId: string) {
+    const phoneNumberId = String(seq++);
+    businesses.push({ phoneNumberId, name: `Negocio ${phoneNumberId}` });
+    const created = await asOperator('POST', '/clients', {
+      body: {
+        name: `Negocio ${phoneNumberId}`,
+        phone_number: '+34666777888',
+        phone_number_id: phoneNumberId,
+        faqs: laPlazaFaqs,
+      },
+    });
+    expect(created.status).toBe(201);
+    const key = await asOperator('POST', `/clients/${created.body.id}/api-keys`);
+    // The tenant names the WABA itself.
+    const named = await call('PATCH', '/tenant', { key: key.body.api_key, body: { waba_id: wabaId } });
+    expect(named.status).toBe(200);
+    return { key: key.body.api_key as string, phoneNumberId };
+  }
+
+  it('given the WABA of its own number, then its templates are listed', async () => {
+    const phoneNumberId = String(seq);
+    const own = await onPlatformToken(simulatedWabaIdOf(phoneNumberId));
+    const res = await call('GET', '/tenant/templates', { key: own.key });
+    expect(res.status).toBe(200);
+  });
+
+  it("given another business's WABA, then 409: the platform's token reads only the WABA of the client's own number", async () => {
+    const other = String(seq + 500);
+    businesses.push({ phoneNumberId: other, name: 'Otro negocio' });
+    const intruder = await onPlatformToken(simulatedWabaIdOf(other));
+    const res = await call('GET', '/tenant/templates', { key: intruder.key });
+    expect(res.status).toBe(409);
+    expect(res.body.message).toMatch(/does not hold this client's number/);
+    expect(templateCalls()).toBe(0);
+    const check = await call('PATCH', '/tenant', {
+      key: intruder.key,
+      body: { window_template: { name: 'respuesta_pendiente', language: 'es' } },
+    });
+    expect(check.status).toBe(409);
   });
 });

@@ -1,5 +1,6 @@
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, inject } from 'vitest';
+import { simulatedWabaIdOf } from '../../infra/local/simulator/graph-read-endpoints.ts';
 import { SIMULATOR_TOKEN_HEADER } from '../../infra/local/simulator-token.ts';
 import { type LocalStack, startLocalStack } from '../../infra/local/stack.ts';
 import { seriousA11yViolations, startBrowser, type TestBrowser } from './browser.ts';
@@ -155,8 +156,9 @@ export function conversationPages(options: {
       faqs: laPlazaFaqs,
       // Every message answered at once: the chats are set up without waiting for a burst.
       reply_delay_seconds: 0,
-      // The WhatsApp Business Account its templates are read from and checked against.
-      waba_id: '100200300400',
+      // The WhatsApp Business Account its templates are read from and checked against: on the
+      // platform's token, the one that holds its number.
+      waba_id: simulatedWabaIdOf(options.phoneNumberId),
     });
     expect(created.status, created.raw).toBe(201);
     f.clientId = created.body.id;

@@ -17,6 +17,7 @@ import type { SimulatorBusiness } from './types.ts';
  *   ids are left to the next endpoint (the media lookup), which answers Meta's error 100 for them.
  * - `GET /{version}/debug_token?input_token=…&access_token=APP_ID|APP_SECRET`: valid, never expires,
  *   with the WhatsApp scopes. The app token must carry the simulator's App Secret (else 190).
+ * - `GET /{version}/{waba-id}/phone_numbers`: the known numbers whose WABA ({@link simulatedWabaIdOf}) it is.
  * - `GET /{version}/{waba-id}/subscribed_apps`: any numeric WABA id has the simulator's app subscribed
  *   (the simulator does deliver webhooks); a phone number id or a non-numeric id is Meta's error 100.
  *
@@ -101,6 +102,7 @@ export function createGraphReadEndpoints(options: GraphReadEndpointOptions): Gra
   const endpoints = [
     debugTokenEndpoint(options),
     subscribedAppsEndpoint(options),
+    wabaPhoneNumbersEndpoint(options),
     phoneNumberEndpoint(options),
   ];
   return async (request) => {
@@ -161,6 +163,9 @@ function displayNumber(phoneNumberId: string): string {
   return `+1 555-555-${digits}`;
 }
 
+/** The WABA the simulator says holds a business number (its `health_status` names the same one). */
+export const simulatedWabaIdOf = (phoneNumberId: string) => relatedId(phoneNumberId, 'waba');
+
 /** A stable fake id of the entities around a number (its WABA, business). */
 function relatedId(seed: string, kind: string): string {
   const hash = createHash('sha256').update(`${kind}:${seed}`).digest();
@@ -193,6 +198,23 @@ function phoneNumberNode(business: SimulatorBusiness): Record<string, unknown> {
         available('APP', SIMULATOR_APP.id),
       ],
     },
+  };
+}
+
+/** `GET /{version}/{waba-id}/phone_numbers`: the known business numbers whose WABA it is. */
+function wabaPhoneNumbersEndpoint(options: GraphReadEndpointOptions): GraphEndpoint {
+  return async (request) => {
+    const path = versionedPath(request.segments);
+    if (path?.edge !== 'phone_numbers') return false;
+    if (refuseToken(request, options) || request.injectFault()) return true;
+    if (!/^\d+$/.test(path.objectId)) throw unknownObject(path.objectId);
+    const businesses = (await options.listBusinesses?.()) ?? [];
+    request.answer(200, {
+      data: businesses
+        .filter((business) => simulatedWabaIdOf(business.phoneNumberId) === path.objectId)
+        .map((business) => ({ id: business.phoneNumberId, verified_name: business.name })),
+    });
+    return true;
   };
 }
 
