@@ -14,6 +14,7 @@ import { billedMessage } from './message-billing.ts';
 import { type Contact, LostClaimError } from './ports.ts';
 import { collectIntoBurst, joinsBurst } from './reply-burst.ts';
 import { replyToContact } from './reply-to-contact.ts';
+import { sendTemplateAfterRefusal } from './window-refusal.ts';
 
 export type { AnswerDeps, AnswerOutcome } from './answer-attempt.ts';
 
@@ -63,6 +64,7 @@ async function recordStatus(event: StatusEvent, deps: AnswerDeps): Promise<Answe
     await deps.conversations.updateContact(tenantId, contactKey, {
       window_closed_at: new Date(status.timestamp * 1000).toISOString(),
     });
+    await sendTemplateAfterRefusal(event, deps);
   }
   const billed = billedMessage(event);
   if (billed) await report(deps, billed);

@@ -213,6 +213,28 @@ export class ConversationStore implements ConversationRecords {
     return Item ? toContact(Item) : undefined;
   }
 
+  async outboundMessage(
+    tenantId: string,
+    messageId: string,
+  ): Promise<(StoredMessage & { contact_key: string }) | undefined> {
+    const { Item: pointer } = await this.db.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: messageKeys.outboundPointer(tenantId, messageId),
+        ConsistentRead: true,
+      }),
+    );
+    if (!pointer) return undefined;
+    const contactKey = String(pointer.contact_key);
+    const { Item } = await this.db.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { pk: messageKeys.partition(tenantId, contactKey), sk: String(pointer.message_sk) },
+      }),
+    );
+    return Item ? { ...toMessage(Item), contact_key: contactKey } : undefined;
+  }
+
   async sentByUs(tenantId: string, messageId: string): Promise<boolean> {
     const { Item } = await this.db.send(
       new GetCommand({

@@ -335,6 +335,11 @@ export interface ConversationRecords {
   getContact(tenantId: string, contactKey: string): Promise<Contact | undefined>;
   /** Whether we sent the message with this id (its outbound pointer is stored): an echo of it is ours. */
   sentByUs(tenantId: string, messageId: string): Promise<boolean>;
+  /** A message we sent, found by its id (with the contact it went to); undefined when unknown. */
+  outboundMessage(
+    tenantId: string,
+    messageId: string,
+  ): Promise<(StoredMessage & { contact_key: string }) | undefined>;
   /** Sets a few attributes of an existing contact; nothing happens when it was erased meanwhile. */
   updateContact(tenantId: string, contactKey: string, changes: ContactChanges): Promise<void>;
   /** Stores a message; idempotent for the same id and time (a redelivery overwrites itself). */

@@ -112,7 +112,7 @@ export async function answerBurst(wakeup: BurstWakeup, deps: AnswerDeps): Promis
   const { id: burstId, upto } = burst.answering!;
   const messages = burst.pending.filter((m) => m.seq <= upto);
   const owner = randomUUID();
-  const claims = claimsOfBurst(deps.claims, burstId);
+  const claims = claimsUnder(deps.claims, burstId);
   const claim = await claims.claim(tenantId, burstId, owner, now().getTime());
   // Another wake-up of this burst holds it. Not dropped: should that worker have died (its lease
   // outlives the queue's visibility once a part went out late), this wake-up, retried once the
@@ -244,10 +244,11 @@ function burstEvent(tenantId: string, burst: ReplyBurst, messages: PendingMessag
 }
 
 /**
- * The claim store as the planner and sender see it for a burst: they address the claim by the
- * event's message id (the last message, which the reply quotes); here that is the burst's claim.
+ * The claim store as the planner and sender see it when what they answer is claimed under another
+ * id than the event's message (a burst: its claim; a template after a refusal): they address the
+ * claim by the message they quote.
  */
-function claimsOfBurst(claims: ClaimStore, burstId: string): ClaimStore {
+export function claimsUnder(claims: ClaimStore, burstId: string): ClaimStore {
   return {
     claim: (tenantId, _id, owner, now) => claims.claim(tenantId, burstId, owner, now),
     savePlan: (tenantId, _id, owner, plan, updates) =>

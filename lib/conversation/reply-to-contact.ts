@@ -56,7 +56,7 @@ function sendingBlocked(client: Client, now: Date): AnswerOutcome | undefined {
  * of the one in use (null: the platform token), so a token_invalid verdict flags the tenant only
  * while that token is still the stored one.
  */
-async function accessTokenOf(client: Client, deps: AnswerDeps) {
+export async function accessTokenOf(client: Client, deps: AnswerDeps) {
   // A QR tenant sends through its linked session (the runner): no Cloud API token.
   if (client.channel === 'qr') return { value: '', ciphertext: null };
   const ciphertext = client.whatsapp_access_token_enc ?? null;

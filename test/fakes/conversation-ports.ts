@@ -203,6 +203,13 @@ export class InMemoryConversations implements ConversationRecords {
     return this.outbound.has(keyOf(tenantId, messageId));
   }
 
+  async outboundMessage(tenantId: string, messageId: string) {
+    const pointer = this.outbound.get(keyOf(tenantId, messageId));
+    const message =
+      pointer && this.messages.get(keyOf(tenantId, pointer.contactKey))?.get(pointer.messageKey);
+    return message && pointer ? { ...message, contact_key: pointer.contactKey } : undefined;
+  }
+
   async putMessage(tenantId: string, contactKey: string, message: StoredMessage, _retentionHours: number) {
     const history = this.messages.get(keyOf(tenantId, contactKey)) ?? new Map<string, StoredMessage>();
     this.messages.set(keyOf(tenantId, contactKey), history);

@@ -226,6 +226,34 @@ describe('given Meta refuses a free-form reply with 131047', () => {
   });
 });
 
+describe('given Meta accepts a text and reports 131047 in its status', () => {
+  it('then the Graph API gets the template once, even when the failed status comes twice', async () => {
+    const from = String(contactSeq++);
+    await customerWrites(from, '¿Hacéis reservas?');
+    await answerAll();
+    const text = sentTo(from).at(-1)!;
+    expect(text.template).toBeUndefined();
+    const failed = buildStatusPayload({
+      phoneNumberId: plaza.phone_number_id,
+      messageId: text.id,
+      status: 'failed',
+      recipientId: from,
+      timestamp: Math.floor(clock.now().getTime() / 1000),
+      errors: [{ code: 131047, title: 'Re-engagement message' }],
+    });
+    await post(failed);
+    await post(failed);
+
+    await answerAll();
+
+    expect(
+      sentTo(from)
+        .filter((m) => m.template)
+        .map((m) => m.template?.name),
+    ).toEqual(['respuesta_pendiente']);
+  });
+});
+
 describe('given the statuses of a reply carry its pricing', () => {
   it('then the daily statistics count the message once, in its category', async () => {
     const from = String(contactSeq++);

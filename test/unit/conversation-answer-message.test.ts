@@ -312,7 +312,10 @@ describe('given the 24-hour customer service window is closed', () => {
     expect(await handleQueueEvent(status, world.deps)).toBe('status_recorded');
 
     expect(world.conversations.contact('cl_plaza', CUSTOMER)?.window_closed_at).toBeDefined();
-    expect(world.conversations.history('cl_plaza', CUSTOMER).at(-1)?.status).toBe('failed');
+    const history = world.conversations.history('cl_plaza', CUSTOMER);
+    expect(history.find((message) => message.id === 'wamid.out.1')?.status).toBe('failed');
+    // Without a window_template nothing else can reach them: the conversation says so.
+    expect(history.at(-1)?.status).toBe('not_sent');
     expect(world.sender.sent).toHaveLength(1);
   });
 

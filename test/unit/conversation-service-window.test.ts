@@ -230,6 +230,66 @@ describe('given a customer who wrote a few minutes ago', () => {
   });
 });
 
+describe('given Meta accepts a reply and refuses it afterwards, in a 131047 status', () => {
+  const refusal = (world: ReturnType<typeof given>, messageId: string, at: Date): StatusEvent => ({
+    v: 1,
+    kind: 'status',
+    tenant_id: world.client.id,
+    phone_number_id: world.client.phone_number_id,
+    contact_key: CUSTOMER,
+    status: {
+      message_id: messageId,
+      status: 'failed',
+      timestamp: Math.floor(at.getTime() / 1000),
+      error_codes: [131047],
+    },
+    received_at: world.clock.now().toISOString(),
+  });
+
+  it('then the reply goes out once as the template, however often the refusals come', async () => {
+    const world = given();
+    await world.answer(world.message('¿Abrís el domingo?'));
+    expect(world.sender.textsTo(CUSTOMER)).toEqual(['Respuesta: ¿Abrís el domingo?']);
+    world.clock.advance(5_000);
+    const failed = refusal(world, 'wamid.out.1', world.clock.now());
+
+    await handleQueueEvent(failed, world.deps);
+    await handleQueueEvent(failed, world.deps); // Meta delivers it again
+
+    expect(world.sender.templates).toHaveLength(1);
+    expect(world.sender.templates[0]).toMatchObject({
+      name: TEMPLATE.name,
+      language: TEMPLATE.language,
+      bodyParameters: [{ text: 'Respuesta: ¿Abrís el domingo?' }],
+    });
+  });
+
+  it('when the customer wrote again since, then no template: their new message gets its own answer', async () => {
+    const world = given();
+    await world.answer(world.message('¿Abrís el domingo?'));
+    const refusedAt = world.clock.now();
+    world.clock.advance(60_000);
+    await world.answer(world.message('¿Y el lunes?'));
+
+    await handleQueueEvent(refusal(world, 'wamid.out.1', refusedAt), world.deps);
+
+    expect(world.sender.templates).toEqual([]);
+  });
+
+  it('without a window_template, then nothing more is sent and the conversation says why', async () => {
+    const world = given({ client: { window_template: undefined } });
+    await world.answer(world.message('¿Abrís el domingo?'));
+
+    await handleQueueEvent(refusal(world, 'wamid.out.1', world.clock.now()), world.deps);
+
+    expect(world.sender.templates).toEqual([]);
+    const notSent = world.conversations
+      .history(world.client.id, CUSTOMER)
+      .filter((message) => message.status === 'not_sent');
+    expect(notSent).toHaveLength(1);
+  });
+});
+
 describe('a backlog: an old message answered just before a fresh one', () => {
   it('given no template, when the old one cannot be sent, then the fresh one still gets free text', async () => {
     const world = given({ client: { window_template: undefined } });
