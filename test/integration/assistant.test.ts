@@ -3,7 +3,6 @@ import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createAssistantHandler } from '../../functions/assistant.ts';
 import { sqsEvent } from '../../infra/local/lambda-events.ts';
-import { startQueuePoller } from '../../infra/local/queue-poller.ts';
 import { type StandaloneSimulator, startStandaloneSimulator } from '../../infra/local/whatsapp-simulator.ts';
 import type { AwsClients } from '../../lib/aws-clients.ts';
 import type { AnswerDeps } from '../../lib/conversation/answer-message.ts';
@@ -22,7 +21,7 @@ import { receiveWebhook } from '../../lib/webhook/receive-webhook.ts';
 import { signWebhookBody } from '../../lib/webhook/signature.ts';
 import { createCachedTenantRouter } from '../../lib/webhook/tenant-router.ts';
 import { createGraphClient } from '../../lib/whatsapp/graph-client.ts';
-import { freshFifoQueue, freshTable } from '../support/emulators.ts';
+import { drainQueue, freshFifoQueue, freshTable } from '../support/emulators.ts';
 import { laPlazaFaqs, metaJson } from '../support/fixtures.ts';
 import { testClientService } from '../support/services.ts';
 
@@ -146,20 +145,8 @@ async function receiveAll(): Promise<SQSEvent> {
 }
 
 /** Runs the handler as Lambda's event source mapping would until the queue is empty. */
-async function drain(handler: (event: SQSEvent) => Promise<SQSBatchResponse>, timeoutMs = 15_000) {
-  const poller = startQueuePoller({
-    sqs: aws.sqs,
-    queueUrl: queue.url,
-    queueArn: queue.arn,
-    handler,
-    retryDelaySeconds: 1,
-  });
-  try {
-    await poller.drained(timeoutMs);
-  } finally {
-    await poller.stop();
-  }
-}
+const drain = (handler: (event: SQSEvent) => Promise<SQSBatchResponse>, timeoutMs = 15_000) =>
+  drainQueue(aws, queue, handler, timeoutMs);
 
 const repliesTo = (phoneNumberId: string, to: string) =>
   graph.simulator.sent.filter(

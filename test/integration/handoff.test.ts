@@ -3,7 +3,6 @@ import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createAssistantHandler } from '../../functions/assistant.ts';
 import { sqsEvent } from '../../infra/local/lambda-events.ts';
-import { startQueuePoller } from '../../infra/local/queue-poller.ts';
 import { type StandaloneSimulator, startStandaloneSimulator } from '../../infra/local/whatsapp-simulator.ts';
 import type { AwsClients } from '../../lib/aws-clients.ts';
 import type { AnswerDeps } from '../../lib/conversation/answer-message.ts';
@@ -21,7 +20,7 @@ import { receiveWebhook } from '../../lib/webhook/receive-webhook.ts';
 import { signWebhookBody } from '../../lib/webhook/signature.ts';
 import { createCachedTenantRouter } from '../../lib/webhook/tenant-router.ts';
 import { createGraphClient } from '../../lib/whatsapp/graph-client.ts';
-import { freshFifoQueue, freshTable } from '../support/emulators.ts';
+import { drainQueue, freshFifoQueue, freshTable } from '../support/emulators.ts';
 import { laPlazaFaqs, metaExample, metaJson } from '../support/fixtures.ts';
 import { testClientService } from '../support/services.ts';
 
@@ -123,20 +122,7 @@ function deliverEcho(to: string, id = `wamid.ECHO.${Math.random()}`) {
 }
 
 /** Runs the handler as Lambda's event source mapping would until the queue is empty. */
-async function drain(handler: (event: SQSEvent) => Promise<SQSBatchResponse>) {
-  const poller = startQueuePoller({
-    sqs: aws.sqs,
-    queueUrl: queue.url,
-    queueArn: queue.arn,
-    handler,
-    retryDelaySeconds: 1,
-  });
-  try {
-    await poller.drained(15_000);
-  } finally {
-    await poller.stop();
-  }
-}
+const drain = (handler: (event: SQSEvent) => Promise<SQSBatchResponse>) => drainQueue(aws, queue, handler);
 
 const answer = (changed: Partial<AnswerDeps> = {}) =>
   drain(createAssistantHandler(async () => deps(changed)));

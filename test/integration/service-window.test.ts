@@ -1,7 +1,6 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createAssistantHandler } from '../../functions/assistant.ts';
-import { startQueuePoller } from '../../infra/local/queue-poller.ts';
 import {
   buildStatusPayload,
   type StandaloneSimulator,
@@ -25,7 +24,7 @@ import { signWebhookBody } from '../../lib/webhook/signature.ts';
 import { createCachedTenantRouter } from '../../lib/webhook/tenant-router.ts';
 import { createGraphClient } from '../../lib/whatsapp/graph-client.ts';
 import { manualClock } from '../fakes/conversation-ports.ts';
-import { freshFifoQueue, freshTable } from '../support/emulators.ts';
+import { drainQueue, freshFifoQueue, freshTable } from '../support/emulators.ts';
 import { laPlazaFaqs, metaJson } from '../support/fixtures.ts';
 import { testClientService } from '../support/services.ts';
 
@@ -137,20 +136,7 @@ async function customerWrites(from: string, text: string) {
   return messageId;
 }
 
-async function drain(handler: (event: SQSEvent) => Promise<SQSBatchResponse>) {
-  const poller = startQueuePoller({
-    sqs: aws.sqs,
-    queueUrl: queue.url,
-    queueArn: queue.arn,
-    handler,
-    retryDelaySeconds: 1,
-  });
-  try {
-    await poller.drained(15_000);
-  } finally {
-    await poller.stop();
-  }
-}
+const drain = (handler: (event: SQSEvent) => Promise<SQSBatchResponse>) => drainQueue(aws, queue, handler);
 
 const answerAll = () => drain(createAssistantHandler(async () => deps));
 const sentTo = (to: string) => graph.simulator.sent.filter((m) => m.to === to || m.recipient === to);

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { inject } from 'vitest';
+import { startQueuePoller } from '../../infra/local/queue-poller.ts';
 import { type AwsClients, createAwsClients } from '../../lib/aws-clients.ts';
 import { ensureTable } from '../../lib/storage/table.ts';
 
@@ -45,4 +47,25 @@ export async function freshFifoQueue(aws: AwsClients, visibilityTimeoutSeconds =
     new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }),
   );
   return { url: QueueUrl!, arn: Attributes!.QueueArn! };
+}
+
+/** Runs a consumer as Lambda's event source mapping would, until its queue is empty. */
+export async function drainQueue(
+  aws: AwsClients,
+  queue: { url: string; arn: string },
+  handler: (event: SQSEvent) => Promise<SQSBatchResponse>,
+  timeoutMs = 15_000,
+) {
+  const poller = startQueuePoller({
+    sqs: aws.sqs,
+    queueUrl: queue.url,
+    queueArn: queue.arn,
+    handler,
+    retryDelaySeconds: 1,
+  });
+  try {
+    await poller.drained(timeoutMs);
+  } finally {
+    await poller.stop();
+  }
 }

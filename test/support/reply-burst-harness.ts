@@ -2,7 +2,6 @@ import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand } 
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { sqsEvent } from '../../infra/local/lambda-events.ts';
-import { startQueuePoller } from '../../infra/local/queue-poller.ts';
 import { type StandaloneSimulator, startStandaloneSimulator } from '../../infra/local/whatsapp-simulator.ts';
 import type { AwsClients } from '../../lib/aws-clients.ts';
 import type { AnswerDeps } from '../../lib/conversation/answer-message.ts';
@@ -24,7 +23,7 @@ import { receiveWebhook } from '../../lib/webhook/receive-webhook.ts';
 import { signWebhookBody } from '../../lib/webhook/signature.ts';
 import { createCachedTenantRouter } from '../../lib/webhook/tenant-router.ts';
 import { createGraphClient } from '../../lib/whatsapp/graph-client.ts';
-import { freshFifoQueue, freshTable, uniqueName } from './emulators.ts';
+import { drainQueue, freshFifoQueue, freshTable, uniqueName } from './emulators.ts';
 import { laPlazaFaqs, metaJson } from './fixtures.ts';
 import { testClientService } from './services.ts';
 
@@ -187,23 +186,10 @@ export const recordOf = (body: unknown, arn: string, n = 0) =>
   sqsEvent([{ MessageId: `direct-${n}-${Math.random()}`, Body: JSON.stringify(body) }], arn);
 
 /** Runs a consumer as Lambda's event source mapping would until its queue is empty. */
-export async function drain(
+export const drain = (
   queue: { url: string; arn: string },
   handler: (event: SQSEvent) => Promise<SQSBatchResponse>,
-) {
-  const poller = startQueuePoller({
-    sqs: aws.sqs,
-    queueUrl: queue.url,
-    queueArn: queue.arn,
-    handler,
-    retryDelaySeconds: 1,
-  });
-  try {
-    await poller.drained(20_000);
-  } finally {
-    await poller.stop();
-  }
-}
+) => drainQueue(aws, queue, handler, 20_000);
 
 export const repliesTo = (phoneNumberId: string, to: string) =>
   graph.simulator.sent.filter(
