@@ -17,10 +17,12 @@ export function addMedia(store: SimulatorStore, media: StoredMedia & { id?: stri
 
 /** `GET {prefix}/media-download?mid=…`: the bytes, with their content type. */
 export function createMediaDownloadEndpoint(store: SimulatorStore): GraphEndpoint {
-  return async ({ method, segments, url, call, res, requireToken }) => {
+  return async ({ method, segments, url, call, res, requireToken, injectFault }) => {
     if (method !== 'GET' || segments.length !== 1 || segments[0] !== 'media-download') return false;
-    call.operation = 'media';
+    call.operation = 'media_download';
     requireToken();
+    // `failNext(1, { httpStatus: 404, code: 100, operation: 'media_download' })`: a URL that expired.
+    if (injectFault()) return true;
     const item = store.media.get(url.searchParams.get('mid') ?? '');
     if (!item) throw new GraphRequestError(404, 100, 'media not found');
     call.status = 200;

@@ -82,7 +82,8 @@ export interface GraphCall {
   at: string;
 }
 
-export type GraphOperation = 'send' | 'read' | 'media' | 'other';
+/** `media`: a media id's lookup; `media_download`: the bytes behind its short-lived URL. */
+export type GraphOperation = 'send' | 'read' | 'media' | 'media_download' | 'other';
 
 /** An error the Graph stand-in will answer instead of the real result. */
 export interface GraphFault {
