@@ -1,4 +1,5 @@
 import type { PageLanguage } from '../i18n.ts';
+import { handoffWords } from './handoff-words.ts';
 
 /** Every word of the landing page (server HTML and landing.js), Spanish and English. */
 export const landingWords = {
@@ -120,16 +121,8 @@ export const landingWords = {
     customer: 'Cliente',
     assistant: 'Asistente',
     noMessages: 'No hay mensajes.',
-    handoffPerson: 'Atendido por una persona hasta {time}',
-    handoffPersonOpen: 'Atendido por una persona',
-    handoffRequested: 'El cliente pidió hablar con una persona',
-    handoffRequestedUntil: 'El cliente pidió hablar con una persona (hasta {time})',
-    takeOver: 'Tomar el control',
-    takeOverLabel: 'Tomar el control de la conversación con {name}',
-    release: 'Devolver al bot',
-    releaseLabel: 'Devolver al bot la conversación con {name}',
+    ...handoffWords.es,
     tookOver: 'Atiendes tú la conversación con {name}: el asistente no contestará en ella.',
-    released: 'El asistente vuelve a contestar en la conversación con {name}.',
     keysHeading: 'Claves de API',
     keysHint: 'Puedes tener dos a la vez: crea una nueva, úsala, y revoca la antigua.',
     keyPrefix: 'Clave',
@@ -287,16 +280,8 @@ export const landingWords = {
     customer: 'Customer',
     assistant: 'Assistant',
     noMessages: 'No messages.',
-    handoffPerson: 'Handled by a person until {time}',
-    handoffPersonOpen: 'Handled by a person',
-    handoffRequested: 'The customer asked to talk to a person',
-    handoffRequestedUntil: 'The customer asked to talk to a person (until {time})',
-    takeOver: 'Take over',
-    takeOverLabel: 'Take over the conversation with {name}',
-    release: 'Hand back to the bot',
-    releaseLabel: 'Hand the conversation with {name} back to the bot',
+    ...handoffWords.en,
     tookOver: 'You handle the conversation with {name}: the assistant will not answer in it.',
-    released: 'The assistant answers again in the conversation with {name}.',
     keysHeading: 'API keys',
     keysHint: 'You may hold two at once: create a new one, switch to it, and revoke the old one.',
     keyPrefix: 'Key',
