@@ -111,6 +111,24 @@ export const queues = {
   },
 } as const satisfies Record<string, QueueSpec>;
 
+/** What a function that answers customers needs and may take (the assistant and the burst consumer). */
+const answersCustomers = {
+  table: 'read-write',
+  secrets: ['WHATSAPP_ACCESS_TOKEN', 'OPENAI_API_KEY'],
+  tenantSecrets: 'decrypt',
+  // A QR tenant's replies are `send` commands on its shard's command queue.
+  qr: 'send',
+  // OpenAI worst case ~50 s (3 attempts of 15 s plus backoff), then Graph sends with retries.
+  timeoutSeconds: 90,
+  memoryMb: 1024,
+  // One record per invocation: records of a FIFO batch run one after another and OpenAI's worst
+  // case (~50 s) leaves room for one only; a bigger batch would spend the later records' receives
+  // (and dead-letter them) without answering. Parallelism comes from message groups instead:
+  // up to maxConcurrency conversations at once.
+  batchSize: 1,
+  maxConcurrency: 50,
+} satisfies Partial<FunctionSpec>;
+
 export const functions = {
   webhook: {
     entry: 'webhook',
@@ -223,20 +241,7 @@ export const functions = {
     consumes: 'inbound',
     // A message that joins its contact's reply burst schedules the burst's wake-up.
     sendsTo: ['replyBurst'],
-    table: 'read-write',
-    secrets: ['WHATSAPP_ACCESS_TOKEN', 'OPENAI_API_KEY'],
-    tenantSecrets: 'decrypt',
-    // A QR tenant's replies are `send` commands on its shard's command queue.
-    qr: 'send',
-    // OpenAI worst case ~50 s (3 attempts of 15 s plus backoff), then Graph sends with retries.
-    timeoutSeconds: 90,
-    memoryMb: 1024,
-    // One record per invocation: records of a FIFO batch run one after another and OpenAI's worst
-    // case (~50 s) leaves room for one only; a bigger batch would spend the later records' receives
-    // (and dead-letter them) without answering. Parallelism comes from message groups instead:
-    // up to maxConcurrency conversations at once.
-    batchSize: 1,
-    maxConcurrency: 50,
+    ...answersCustomers,
   },
   replyBurst: {
     entry: 'reply-burst',
@@ -244,15 +249,7 @@ export const functions = {
     consumes: 'replyBurst',
     // Messages that joined a burst while it was answered get a wake-up of their own.
     sendsTo: ['replyBurst'],
-    table: 'read-write',
-    secrets: ['WHATSAPP_ACCESS_TOKEN', 'OPENAI_API_KEY'],
-    tenantSecrets: 'decrypt',
-    qr: 'send',
-    // As the assistant: OpenAI's worst case, then Graph sends with retries; one wake-up at a time.
-    timeoutSeconds: 90,
-    memoryMb: 1024,
-    batchSize: 1,
-    maxConcurrency: 50,
+    ...answersCustomers,
   },
   provisioner: {
     entry: 'provisioner',
