@@ -1,15 +1,9 @@
-import {
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
-import { ValidationError } from '../errors.ts';
-import { decodeCursor, encodeCursor, expiresAfterHours, isConditionFailure } from '../storage/table.ts';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { expiresAfterHours, isConditionFailure } from '../storage/table.ts';
 import { resolveContact } from './contact-identity.ts';
+import { queryPage, toContact, toMessage } from './conversation-items.ts';
 import type { ContactRef } from './inbound-event.ts';
-import { contactKeys, type KeyPrefix, messageKeys, queryByPrefix } from './keys.ts';
+import { contactKeys, messageKeys } from './keys.ts';
 import type {
   Contact,
   ContactChanges,
@@ -23,35 +17,6 @@ import type {
 export const CONTACT_TTL_MARGIN_HOURS = 72;
 
 const STATUS_RANK: Record<string, number> = { accepted: 0, sent: 1, delivered: 2, read: 3, failed: 4 };
-
-const CONTACT_FIELDS = [
-  'contact_key',
-  'wa_id',
-  'user_id',
-  'name',
-  'first_seen_at',
-  'last_activity_at',
-  'last_inbound_at',
-  'last_customer_message_at',
-  'bot_paused',
-  'welcomed_at',
-  'openai_conversation_id',
-  'window_closed_at',
-  'handoff_until',
-  'handoff_by',
-] as const;
-
-function toContact(item: Record<string, unknown>): Contact {
-  const contact: Record<string, unknown> = {};
-  for (const field of CONTACT_FIELDS) if (item[field] !== undefined) contact[field] = item[field];
-  contact.bot_paused = item.bot_paused === true;
-  return contact as unknown as Contact;
-}
-
-function toMessage(item: Record<string, unknown>): StoredMessage {
-  const { pk: _pk, sk: _sk, expires_at: _e, item_type: _t, ...rest } = item;
-  return rest as unknown as StoredMessage;
-}
 
 /**
  * Contacts and their messages in DynamoDB, partitioned by tenant. Every item carries the TTL
@@ -217,35 +182,35 @@ export class ConversationStore implements ConversationRecords {
     tenantId: string,
     messageId: string,
   ): Promise<(StoredMessage & { contact_key: string }) | undefined> {
-    const { Item: pointer } = await this.db.send(
-      new GetCommand({
-        TableName: this.tableName,
-        Key: messageKeys.outboundPointer(tenantId, messageId),
-        ConsistentRead: true,
-      }),
-    );
+    const pointer = await this.pointerOf(tenantId, messageId);
     if (!pointer) return undefined;
-    const contactKey = String(pointer.contact_key);
+    const { contactKey, sk } = pointer;
     const { Item } = await this.db.send(
       new GetCommand({
         TableName: this.tableName,
-        Key: { pk: messageKeys.partition(tenantId, contactKey), sk: String(pointer.message_sk) },
+        Key: { pk: messageKeys.partition(tenantId, contactKey), sk },
       }),
     );
     return Item ? { ...toMessage(Item), contact_key: contactKey } : undefined;
   }
 
   async sentByUs(tenantId: string, messageId: string): Promise<boolean> {
+    return (await this.pointerOf(tenantId, messageId)) !== undefined;
+  }
+
+  /**
+   * The outbound pointer of a message we sent (its contact and sort key), read consistently: an echo
+   * or a status of a send recorded a moment ago finds it.
+   */
+  private async pointerOf(tenantId: string, messageId: string) {
     const { Item } = await this.db.send(
       new GetCommand({
         TableName: this.tableName,
         Key: messageKeys.outboundPointer(tenantId, messageId),
-        ProjectionExpression: 'pk',
-        // Consistent: the echo of a send recorded a moment ago is still ours.
         ConsistentRead: true,
       }),
     );
-    return Item !== undefined;
+    return Item ? { contactKey: String(Item.contact_key), sk: String(Item.message_sk) } : undefined;
   }
 
   /**
@@ -345,17 +310,15 @@ export class ConversationStore implements ConversationRecords {
     errorCodes: number[],
     pricing?: MessagePricing,
   ): Promise<string | undefined> {
-    const { Item } = await this.db.send(
-      new GetCommand({ TableName: this.tableName, Key: messageKeys.outboundPointer(tenantId, messageId) }),
-    );
-    if (!Item) return undefined;
-    const contactKey = String(Item.contact_key);
+    const pointer = await this.pointerOf(tenantId, messageId);
+    if (!pointer) return undefined;
+    const { contactKey, sk } = pointer;
     const rank = STATUS_RANK[status] ?? 0;
     try {
       await this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: { pk: messageKeys.partition(tenantId, contactKey), sk: String(Item.message_sk) },
+          Key: { pk: messageKeys.partition(tenantId, contactKey), sk },
           UpdateExpression: 'SET #status = :status, status_rank = :rank, error_codes = :codes',
           ConditionExpression:
             'attribute_exists(pk) AND (attribute_not_exists(status_rank) OR status_rank < :rank)',
@@ -366,7 +329,7 @@ export class ConversationStore implements ConversationRecords {
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
     }
-    if (pricing) await this.keepPricing(tenantId, contactKey, String(Item.message_sk), pricing);
+    if (pricing) await this.keepPricing(tenantId, contactKey, sk, pricing);
     return contactKey;
   }
 
@@ -388,7 +351,13 @@ export class ConversationStore implements ConversationRecords {
 
   /** A contact's messages, newest first. */
   async listMessages(tenantId: string, contactKey: string, page: { limit: number; cursor?: string }) {
-    const result = await this.queryPage(messageKeys.messages(tenantId, contactKey), page, false);
+    const result = await queryPage(
+      this.db,
+      this.tableName,
+      messageKeys.messages(tenantId, contactKey),
+      page,
+      false,
+    );
     return {
       items: result.items.map((item) => {
         const { status_rank: _r, ...message } = toMessage(item) as StoredMessage & { status_rank?: number };
@@ -400,30 +369,7 @@ export class ConversationStore implements ConversationRecords {
 
   /** A tenant's contacts (ordered by contact key). */
   async listContacts(tenantId: string, page: { limit: number; cursor?: string }) {
-    const result = await this.queryPage(contactKeys.contacts(tenantId), page, true);
+    const result = await queryPage(this.db, this.tableName, contactKeys.contacts(tenantId), page, true);
     return { items: result.items.map(toContact), next_cursor: result.next_cursor };
-  }
-
-  /** One page of a partition's items under a sort-key prefix; cursors only work on their own list. */
-  private async queryPage(list: KeyPrefix, page: { limit: number; cursor?: string }, forward: boolean) {
-    const start = decodeCursor(page.cursor);
-    // A cursor is exactly the key of an item of this list; anything else would reach DynamoDB.
-    const valid =
-      start !== undefined &&
-      Object.keys(start).length === 2 &&
-      start.pk === list.pk &&
-      typeof start.sk === 'string' &&
-      start.sk.startsWith(list.skPrefix);
-    if (page.cursor && !valid) throw new ValidationError('cursor is not valid for this list');
-    const result = await this.db.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        ...queryByPrefix(list),
-        ScanIndexForward: forward,
-        Limit: page.limit,
-        ExclusiveStartKey: start,
-      }),
-    );
-    return { items: result.Items ?? [], next_cursor: encodeCursor(result.LastEvaluatedKey) };
   }
 }
