@@ -38,6 +38,30 @@ function contactRef() {
 
 export const contactRefSchema = /* @__PURE__ */ contactRef();
 
+/**
+ * A message's media as the consumer fetches it. Cloud API: Meta's media `id` (looked up with the
+ * tenant's token behind the queue, never in the webhook), the `mime_type` and `sha256` it declared.
+ * QR: the runner took the bytes from its session and `stored` them under the tenant's media prefix
+ * (media-objects.ts), whose key the consumer derives from the tenant and the message id: an event
+ * never names an object key.
+ */
+/* @__NO_SIDE_EFFECTS__ */
+function messageMedia() {
+  return z.object({
+    id: z.optional(nonEmpty()),
+    stored: z.optional(z.boolean()),
+    /** As declared, parameters included (`audio/ogg; codecs=opus`). */
+    mime_type: z.optional(z.string()),
+    sha256: z.optional(z.string()),
+    /** A voice note recorded in WhatsApp (not a forwarded audio file). */
+    voice: z.optional(z.boolean()),
+    /** A document's file name. */
+    filename: z.optional(freeText()),
+  });
+}
+
+export const messageMediaSchema = /* @__PURE__ */ messageMedia();
+
 /* @__NO_SIDE_EFFECTS__ */
 function inboundMessageEvent() {
   return z.object({
@@ -54,6 +78,8 @@ function inboundMessageEvent() {
       /** The readable text of the message (body, caption, button title...), when it has one. */
       text: z.optional(freeText()),
       context_id: z.optional(z.string()),
+      /** The media of an audio, image, video, document or sticker message (media-understanding.ts). */
+      media: z.optional(messageMedia()),
     }),
     /** Where it came from: absent = `cloud_api` (the webhook); `qr` = a QR runner's session. */
     channel: z.optional(z.enum(['cloud_api', 'qr'])),
@@ -128,6 +154,7 @@ function queueEvent() {
 export const queueEventSchema = /* @__PURE__ */ queueEvent();
 
 export type ContactRef = z.infer<typeof contactRefSchema>;
+export type MessageMedia = z.infer<typeof messageMediaSchema>;
 export type InboundMessageEvent = z.infer<typeof inboundMessageEventSchema>;
 export type StatusEvent = z.infer<typeof statusEventSchema>;
 export type OwnerMessageEvent = z.infer<typeof ownerMessageEventSchema>;

@@ -31,11 +31,21 @@ export interface ResponderRequest {
     /** The OpenAI conversation of this contact, once created. */
     conversationId?: string;
   };
-  /** What the customer wrote (text, caption, button title...). */
+  /** What the customer wrote (text, caption, button title, a voice note's transcript...). */
   text: string;
+  /**
+   * What came with it for a model that can see (the OpenAI responder: images as `input_image`,
+   * PDFs as `input_file`); a responder that cannot answers the text alone.
+   */
+  attachments?: ResponderAttachment[];
   /** Epoch ms by which the reply must be ready (the rest of the invocation is for sending). */
   deadline?: number;
 }
+
+/** Media a responder may look at, base64 with its bare MIME type. */
+export type ResponderAttachment =
+  | { kind: 'image'; mimeType: string; base64: string }
+  | { kind: 'file'; mimeType: string; filename: string; base64: string };
 
 /** Why a responder declined: an attempt to change its rules, a question off the business's topics, or no FAQ close enough. */
 export type DeclineReason = 'injection' | 'off-topic' | 'low-confidence';

@@ -17,7 +17,11 @@ z.config(en());
  * | Field                                        | Accepted                      | Otherwise                      |
  * |----------------------------------------------|-------------------------------|--------------------------------|
  * | text.body, order.text                        | ≤ 4096 chars (Meta's limit)   | truncated to 4096              |
- * | image/video/document caption                 | ≤ 1024 chars (Meta's limit)   | truncated to 1024              |
+ * | image/video/document/audio/sticker caption   | ≤ 1024 chars (Meta's limit)   | truncated to 1024              |
+ * | media id, sha256 (printable ASCII), mime_type | ≤ 128 chars                   | that field dropped, message kept |
+ * | media voice (boolean), document filename     | ≤ 256 chars                   | that field dropped             |
+ * | location latitude / longitude                | numbers in [-180, 180]        | that field dropped             |
+ * | contacts[] (≤ 20, ≤ 20 phones each)          | formatted_name, phones[].phone | the cards dropped, message kept |
  * | interactive titles, button.text, location    | ≤ 1024 chars                  | truncated to 1024              |
  * | contacts[].profile.name / username           | ≤ 256 chars                   | truncated to 256               |
  * | any free text above: lone surrogates         | —                             | each becomes U+FFFD            |
@@ -61,6 +65,9 @@ export const LIMITS = {
   waId: 64,
   userId: 128,
   token: 64,
+  mediaId: 128,
+  mimeType: 128,
+  sha256: 128,
 } as const;
 
 /** Cuts `value` to `max` UTF-16 units (never through a surrogate pair) and makes it well-formed. */
@@ -101,7 +108,21 @@ export const phoneNumberIdSchema = z.string().check(z.regex(/^\d{1,64}$/, 'must 
 /** Absent, or dropped (undefined) when it is not what we expect, instead of failing its parent. */
 const droppedIfInvalid = <T extends z.ZodMiniType>(schema: T) => z.catch(z.optional(schema), () => undefined);
 
-const captioned = z.looseObject({ caption: z.optional(freeText(LIMITS.caption)) });
+/**
+ * The media fields of an audio, image, video, document or sticker message. The media id is looked
+ * up behind the queue; one we cannot use (an id, a MIME type or a hash out of bounds) leaves the
+ * message without media: its caption is still answered, else it gets the polite "text only" reply.
+ */
+const mediaFields = {
+  id: droppedIfInvalid(asciiId(LIMITS.mediaId)),
+  mime_type: droppedIfInvalid(z.string().check(z.minLength(1), z.maxLength(LIMITS.mimeType))),
+  sha256: droppedIfInvalid(asciiId(LIMITS.sha256)),
+  voice: droppedIfInvalid(z.boolean()),
+  caption: z.optional(freeText(LIMITS.caption)),
+  filename: droppedIfInvalid(freeText(LIMITS.name)),
+};
+const captioned = z.looseObject(mediaFields);
+const droppedIfInvalidNumber = droppedIfInvalid(z.number().check(z.gte(-180), z.lte(180)));
 const reply = z.looseObject({ title: z.optional(freeText(LIMITS.label)) });
 
 export const inboundMessageSchema = z.looseObject({
@@ -116,11 +137,28 @@ export const inboundMessageSchema = z.looseObject({
   image: z.optional(captioned),
   video: z.optional(captioned),
   document: z.optional(captioned),
+  audio: z.optional(captioned),
+  sticker: z.optional(captioned),
   location: z.optional(
     z.looseObject({
       name: z.optional(freeText(LIMITS.label)),
       address: z.optional(freeText(LIMITS.label)),
+      latitude: droppedIfInvalidNumber,
+      longitude: droppedIfInvalidNumber,
     }),
+  ),
+  /** Shared contact cards: only the names and phone numbers are read. */
+  contacts: droppedIfInvalid(
+    z
+      .array(
+        z.looseObject({
+          name: droppedIfInvalid(z.looseObject({ formatted_name: z.optional(freeText(LIMITS.name)) })),
+          phones: droppedIfInvalid(
+            z.array(z.looseObject({ phone: z.optional(freeText(LIMITS.waId)) })).check(z.maxLength(20)),
+          ),
+        }),
+      )
+      .check(z.maxLength(20)),
   ),
   interactive: z.optional(z.looseObject({ button_reply: z.optional(reply), list_reply: z.optional(reply) })),
   button: z.optional(z.looseObject({ text: z.optional(freeText(LIMITS.label)) })),

@@ -2,6 +2,7 @@ import type * as z from 'zod/mini';
 import {
   type ContactRef,
   encodeQueueEvent,
+  type MessageMedia,
   messageGroupId,
   type QueueEvent,
 } from '../conversation/inbound-event.ts';
@@ -29,12 +30,54 @@ export function readableText(message: InboundMessage): string | undefined {
     case 'button':
       return message.button?.text;
     case 'location':
-      return [message.location?.name, message.location?.address].filter(Boolean).join(', ') || undefined;
+      return locationText(message.location);
+    case 'contacts':
+      return contactCardsText(message.contacts);
     case 'order':
       return message.order?.text;
     default:
       return undefined;
   }
+}
+
+/** A shared location as a person reads it: its name and address, else its coordinates. */
+function locationText(location: InboundMessage['location']): string | undefined {
+  if (!location) return undefined;
+  const named = [location.name, location.address].filter(Boolean).join(', ');
+  if (named) return named;
+  const { latitude, longitude } = location;
+  return latitude !== undefined && longitude !== undefined ? `${latitude}, ${longitude}` : undefined;
+}
+
+/** Shared contact cards: "Ana Pérez +34 600 000 000; Luis" (names and phones only). */
+function contactCardsText(cards: InboundMessage['contacts']): string | undefined {
+  const text = (cards ?? [])
+    .map((card) =>
+      [card.name?.formatted_name, ...(card.phones ?? []).map((p) => p.phone)].filter(Boolean).join(' '),
+    )
+    .filter(Boolean)
+    .join('; ');
+  return text || undefined;
+}
+
+/** The media fields the consumer fetches, for the message types that carry media. */
+export function mediaOf(message: InboundMessage): MessageMedia | undefined {
+  const fields =
+    message.type === 'audio' ||
+    message.type === 'image' ||
+    message.type === 'video' ||
+    message.type === 'document' ||
+    message.type === 'sticker'
+      ? message[message.type]
+      : undefined;
+  if (!fields?.id) return undefined;
+  return {
+    id: fields.id,
+    ...(fields.mime_type !== undefined ? { mime_type: fields.mime_type } : {}),
+    ...(fields.sha256 !== undefined ? { sha256: fields.sha256 } : {}),
+    ...(fields.voice !== undefined ? { voice: fields.voice } : {}),
+    ...(fields.filename !== undefined ? { filename: fields.filename } : {}),
+  };
 }
 
 /** The queue message of a customer's message: in its contact's FIFO group, deduplicated by wamid. */
@@ -46,6 +89,7 @@ export function messageEvent(
   receivedAt: string,
 ): FifoMessage {
   const text = readableText(message);
+  const media = mediaOf(message);
   const event: QueueEvent = {
     v: 1,
     kind: 'message',
@@ -58,6 +102,7 @@ export function messageEvent(
       timestamp: message.timestamp,
       ...(text !== undefined ? { text } : {}),
       ...(message.context?.id ? { context_id: message.context.id } : {}),
+      ...(media ? { media } : {}),
     },
     received_at: receivedAt,
   };
