@@ -37,8 +37,23 @@ export type ReportedOutcome =
   | { type: 'wakeup_dropped'; tenantId: string }
   /** A message Meta bills, from a status with `pricing` (counted once per message by the stats). */
   | { type: 'message_billed'; tenantId: string; messageId: string; at: Date; category: string }
+  /**
+   * Media of a customer message processed for its answer (a transcription, images or files given
+   * to the model): once per message, once its plan is stored, like `answered`.
+   */
+  | MediaProcessedOutcome
   | HandledOutcome
   | BurstHandledOutcome;
+
+export interface MediaProcessedOutcome {
+  type: 'media_processed';
+  tenantId: string;
+  receivedAt: Date;
+  /** Audio seconds transcribed (rounded up); 0 when none. */
+  transcriptionSeconds: number;
+  /** Images and files given to the model; 0 when none. */
+  imageInputs: number;
+}
 
 /**
  * A customer message whose handling ended (its claim completed): once per message. `answered` is
@@ -113,6 +128,12 @@ export function metricsSink(telemetry: Telemetry): OutcomeSink {
         case 'burst_handled':
           if (outcome.replied) telemetry.count('BurstsAnswered');
           return;
+        case 'media_processed':
+          if (outcome.transcriptionSeconds > 0) {
+            telemetry.count('TranscriptionSeconds', outcome.transcriptionSeconds);
+          }
+          if (outcome.imageInputs > 0) telemetry.count('ImageInputs', outcome.imageInputs);
+          return;
         case 'message_handled':
         case 'message_billed':
           return; // counted by the per-tenant statistics
@@ -131,6 +152,14 @@ export function statsSink(stats: ConversationStats): OutcomeSink {
       if (outcome.type === 'message_billed') {
         const { messageId, at, category } = outcome;
         await stats.recordBillable?.(outcome.tenantId, { messageId, at, category });
+        return;
+      }
+      if (outcome.type === 'media_processed') {
+        await stats.record(outcome.tenantId, {
+          at: outcome.receivedAt,
+          transcriptionSeconds: outcome.transcriptionSeconds,
+          imageInputs: outcome.imageInputs,
+        });
         return;
       }
       if (outcome.type !== 'message_handled' && outcome.type !== 'burst_handled') return;

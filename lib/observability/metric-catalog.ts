@@ -73,6 +73,23 @@ export const metricCatalog = {
   },
   OpenAIInputTokens: { service: 'assistant', unit: 'Count', description: 'OpenAI input tokens billed' },
   OpenAIOutputTokens: { service: 'assistant', unit: 'Count', description: 'OpenAI output tokens billed' },
+  TranscriptionSeconds: {
+    service: 'assistant',
+    unit: 'Count',
+    description: "Seconds of customers' voice notes and audio sent to transcription",
+  },
+  ImageInputs: {
+    service: 'assistant',
+    unit: 'Count',
+    description: 'Images and documents of customer messages given to the model',
+  },
+  MediaRefused: {
+    service: 'assistant',
+    unit: 'Count',
+    dimension: 'kind',
+    description:
+      'Customer media not processed, by kind of refusal (too large, wrong type, sha256, daily cap...)',
+  },
   GraphErrors: {
     service: 'assistant',
     unit: 'Count',

@@ -22,6 +22,10 @@ export interface MessageTally {
   /** OpenAI tokens billed for the answer. */
   inputTokens?: number;
   outputTokens?: number;
+  /** Audio seconds sent to transcription (whole seconds, rounded up). */
+  transcriptionSeconds?: number;
+  /** Images (and PDFs) given to the model with the message. */
+  imageInputs?: number;
 }
 
 /** A message Meta bills, as its first status with `pricing` said. */

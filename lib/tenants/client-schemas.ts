@@ -102,6 +102,27 @@ const handoffMinutes = z
     'Minutes a chat stays with a person of the business after they last wrote in it; the bot resumes then (default 60)',
   );
 
+/** The most media (downloads, transcriptions, images to the model) a tenant may have processed a day. */
+export const MAX_MEDIA_DAILY_LIMIT = 100_000;
+
+const mediaDailyLimit = z
+  .number()
+  .int()
+  .min(0)
+  .max(MAX_MEDIA_DAILY_LIMIT)
+  .describe(
+    'Voice notes, pictures and documents the assistant processes per day (UTC); past it, or at 0, they get the polite "text only" reply (default 200)',
+  );
+
+const audioMaxSeconds = z
+  .number()
+  .int()
+  .min(5)
+  .max(900)
+  .describe(
+    'Longest voice note or audio the assistant transcribes, in seconds; a longer one gets a polite request to write instead (default 180)',
+  );
+
 export const windowTemplateSchema = z
   .object({
     name: z
@@ -188,6 +209,8 @@ const createClientFields = z
     waba_id: wabaId.optional(),
     reply_delay_seconds: replyDelaySeconds.optional(),
     handoff_minutes: handoffMinutes.optional(),
+    media_daily_limit: mediaDailyLimit.optional(),
+    audio_max_seconds: audioMaxSeconds.optional(),
     window_template: windowTemplateSchema.optional(),
     openai_model: z
       .string()
@@ -238,6 +261,7 @@ export const OPERATOR_ONLY_FIELDS = [
   'phone_number_id',
   'email',
   'max_retention_hours',
+  'media_daily_limit',
 ] as const;
 
 /**
@@ -264,6 +288,7 @@ export const tenantUpdateSchema = z
     waba_id: wabaId.nullable().optional(),
     reply_delay_seconds: replyDelaySeconds.optional(),
     handoff_minutes: handoffMinutes.optional(),
+    audio_max_seconds: audioMaxSeconds.optional(),
     window_template: windowTemplateSchema.nullable().optional(),
     openai_api_key: secret('Your own OpenAI API key').nullable().optional(),
     openai_model: z

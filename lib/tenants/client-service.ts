@@ -137,6 +137,8 @@ export class ClientService {
       ...(input.waba_id ? { waba_id: input.waba_id } : {}),
       ...(input.reply_delay_seconds !== undefined ? { reply_delay_seconds: input.reply_delay_seconds } : {}),
       ...(input.handoff_minutes !== undefined ? { handoff_minutes: input.handoff_minutes } : {}),
+      ...(input.media_daily_limit !== undefined ? { media_daily_limit: input.media_daily_limit } : {}),
+      ...(input.audio_max_seconds !== undefined ? { audio_max_seconds: input.audio_max_seconds } : {}),
       ...(input.window_template ? { window_template: input.window_template } : {}),
       ...(input.max_retention_hours !== undefined ? { max_retention_hours: input.max_retention_hours } : {}),
     };

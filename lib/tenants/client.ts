@@ -51,6 +51,12 @@ export const DEFAULT_HANDOFF_MINUTES = 60;
 /** How long the assistant waits for the rest of a burst, unless the tenant says otherwise. */
 export const DEFAULT_REPLY_DELAY_SECONDS = 3;
 
+/** Media a tenant may have processed per day (UTC), unless it says otherwise. */
+export const DEFAULT_MEDIA_DAILY_LIMIT = 200;
+
+/** The longest audio transcribed, in seconds, unless the tenant says otherwise. */
+export const DEFAULT_AUDIO_MAX_SECONDS = 180;
+
 /** A tenant as stored (secrets only in encrypted form). */
 export interface Client {
   id: string;
@@ -72,6 +78,10 @@ export interface Client {
   handoff_minutes?: number;
   /** Seconds to collect a burst before answering it (absent = DEFAULT_REPLY_DELAY_SECONDS; 0 = none). */
   reply_delay_seconds?: number;
+  /** Media processed per day (absent = DEFAULT_MEDIA_DAILY_LIMIT; 0 = none). */
+  media_daily_limit?: number;
+  /** The longest audio transcribed (absent = DEFAULT_AUDIO_MAX_SECONDS). */
+  audio_max_seconds?: number;
   /** The approved template for replies outside the 24-hour window (absent: nothing is sent then). */
   window_template?: WindowTemplate;
   /**
@@ -236,6 +246,8 @@ export function toClientView(client: Client, context: ViewContext = {}) {
     reply_delay_seconds: client.reply_delay_seconds ?? DEFAULT_REPLY_DELAY_SECONDS,
     handoff_minutes: client.handoff_minutes ?? DEFAULT_HANDOFF_MINUTES,
     window_template: client.window_template ?? null,
+    media_daily_limit: client.media_daily_limit ?? DEFAULT_MEDIA_DAILY_LIMIT,
+    audio_max_seconds: client.audio_max_seconds ?? DEFAULT_AUDIO_MAX_SECONDS,
     max_retention_hours: client.max_retention_hours ?? DEFAULT_MAX_RETENTION_HOURS,
     slug: client.slug,
     landing_url: landingUrl(client, context),
