@@ -345,7 +345,7 @@
     'welcome_message',
   ];
   /** The conversation settings: numbers, left out when empty (the API's defaults apply). */
-  const NUMBER_FIELDS = ['reply_delay_seconds', 'handoff_minutes'];
+  const NUMBER_FIELDS = ['reply_delay_seconds', 'handoff_minutes', 'media_daily_limit', 'audio_max_seconds'];
 
   /** A number field as the API takes it: undefined when empty, null when not a number (the API says why). */
   function numberValue(input) {

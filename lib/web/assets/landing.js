@@ -501,6 +501,7 @@
     $('bot-enabled').checked = t.bot_enabled;
     $('reply-delay').value = String(t.reply_delay_seconds ?? '');
     $('handoff-minutes').value = String(t.handoff_minutes ?? '');
+    $('audio-max-seconds').value = String(t.audio_max_seconds ?? '');
     renderTemplate(t.window_template ?? null);
     renderFaqs(t.faqs);
     $(t.channel === 'qr' ? 'channel-qr' : 'channel-cloud').checked = true;
@@ -552,6 +553,7 @@
     for (const [id, name] of [
       ['reply-delay', 'reply_delay_seconds'],
       ['handoff-minutes', 'handoff_minutes'],
+      ['audio-max-seconds', 'audio_max_seconds'],
     ]) {
       const value = numberValue($(id));
       if (name in tenant && value !== tenant[name]) changes[name] = value;
@@ -911,6 +913,7 @@
                   class: 'message-meta',
                   text: `${m.direction === 'inbound' ? W.customer : W.assistant} · ${formatTime(m.at)}`,
                 }),
+                m.transcript ? el('span', { class: 'message-transcript', text: W.transcript }) : null,
                 el('span', { class: 'message-text', text: m.text ?? `[${m.type}]` }),
               ),
             )),

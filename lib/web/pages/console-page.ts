@@ -116,6 +116,8 @@ ${field(
 ${field('f-business_hours', w.hours, text('f-business_hours', 'business_hours'))}
 ${field('f-reply_delay_seconds', w.replyDelay, number('f-reply_delay_seconds', 'reply_delay_seconds', 0, 30), w.replyDelayHint)}
 ${field('f-handoff_minutes', w.handoffMinutes, number('f-handoff_minutes', 'handoff_minutes', 1, 10080), w.handoffMinutesHint)}
+${field('f-media_daily_limit', w.mediaDailyLimit, number('f-media_daily_limit', 'media_daily_limit', 0, 100000), w.mediaDailyLimitHint)}
+${field('f-audio_max_seconds', w.audioMaxSeconds, number('f-audio_max_seconds', 'audio_max_seconds', 5, 900), w.audioMaxSecondsHint)}
 </div>
 ${field(
   'f-welcome_message',

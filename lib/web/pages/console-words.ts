@@ -60,6 +60,12 @@ export const consoleWords = {
     handoffMinutes: 'Pausa tras escribir una persona (minutos, 1 a 10080)',
     handoffMinutesHint:
       'Cuando alguien del negocio escribe en un chat, el asistente calla en ese chat durante este tiempo (60 si se deja vacío).',
+    mediaDailyLimit: 'Audios, fotos y documentos al día (0 a 100000)',
+    mediaDailyLimitHint:
+      'Cuántos procesa el asistente al día (UTC); pasado el límite, o con 0, contesta con amabilidad que solo lee texto (200 si se deja vacío).',
+    audioMaxSeconds: 'Duración máxima de un audio (segundos, 5 a 900)',
+    audioMaxSecondsHint:
+      'Un audio más largo no se transcribe: se pide al cliente que escriba (180 si se deja vacío).',
     faqs: 'Preguntas frecuentes',
     faqsHint: 'Al menos una. El asistente responde con ellas.',
     addFaq: 'Añadir una pregunta',
@@ -142,6 +148,12 @@ export const consoleWords = {
     handoffMinutes: 'Pause after a person writes (minutes, 1 to 10080)',
     handoffMinutesHint:
       'When someone of the business writes in a chat, the assistant stays silent there this long (60 when left empty).',
+    mediaDailyLimit: 'Voice notes, photos and documents a day (0 to 100000)',
+    mediaDailyLimitHint:
+      'How many the assistant processes a day (UTC); past the limit, or at 0, it politely answers that it reads text only (200 when left empty).',
+    audioMaxSeconds: 'Longest audio (seconds, 5 to 900)',
+    audioMaxSecondsHint:
+      'A longer audio is not transcribed: the customer is asked to type (180 when left empty).',
     faqs: 'Frequently asked questions',
     faqsHint: 'At least one. The assistant answers with them.',
     addFaq: 'Add a question',

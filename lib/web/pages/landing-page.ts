@@ -140,6 +140,9 @@ ${formStatus('qr-status')}`
 <label for="handoff-minutes">${w.handoffLabel}</label>
 <input type="number" id="handoff-minutes" name="handoff_minutes" data-field="handoff_minutes" min="1" max="10080" step="1" inputmode="numeric" class="number" aria-describedby="handoff-hint">
 <p class="hint" id="handoff-hint">${w.handoffHint}</p>
+<label for="audio-max-seconds">${w.audioMaxLabel}</label>
+<input type="number" id="audio-max-seconds" name="audio_max_seconds" data-field="audio_max_seconds" min="5" max="900" step="1" inputmode="numeric" class="number" aria-describedby="audio-max-hint">
+<p class="hint" id="audio-max-hint">${w.audioMaxHint}</p>
 </fieldset>
 <button type="submit">${w.save}</button>
 ${formStatus('settings-status')}

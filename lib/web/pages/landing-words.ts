@@ -59,6 +59,10 @@ export const landingWords = {
     handoffLabel: 'Pausa del asistente cuando escribe una persona del negocio (minutos, de 1 a 10080)',
     handoffHint:
       'Cuando alguien de tu negocio escribe en un chat, el asistente se calla en ese chat durante este tiempo y después vuelve a contestar.',
+    transcript: 'Nota de voz (transcrita)',
+    audioMaxLabel: 'Duración máxima de los audios que escucha (segundos, de 5 a 900)',
+    audioMaxHint:
+      'El asistente transcribe las notas de voz y contesta a lo que dicen. A un audio más largo le pide, con amabilidad, que escriba la pregunta.',
     save: 'Guardar',
     saved: 'Guardado.',
     nothingToSave: 'No hay cambios que guardar.',
@@ -217,6 +221,10 @@ export const landingWords = {
     handoffLabel: 'Assistant pause when a person of the business writes (minutes, 1 to 10080)',
     handoffHint:
       'When someone of your business writes in a chat, the assistant stays silent in that chat this long, then answers again.',
+    transcript: 'Voice note (transcribed)',
+    audioMaxLabel: 'Longest audio the assistant listens to (seconds, 5 to 900)',
+    audioMaxHint:
+      'The assistant transcribes voice notes and answers what they say. A longer audio gets a polite request to type the question.',
     save: 'Save',
     saved: 'Saved.',
     nothingToSave: 'Nothing to save.',
