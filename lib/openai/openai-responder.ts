@@ -1,7 +1,13 @@
 import { createHash } from 'node:crypto';
 import type OpenAI from 'openai';
 import type { ResponseCreateParamsNonStreaming } from 'openai/resources/responses/responses';
-import type { Responder, ResponderReply, ResponderRequest, TokenUsage } from '../conversation/ports.ts';
+import type {
+  Responder,
+  ResponderAttachment,
+  ResponderReply,
+  ResponderRequest,
+  TokenUsage,
+} from '../conversation/ports.ts';
 import { logger } from '../logger.ts';
 import { turnMark } from './conversation-retention.ts';
 import { createOpenAiClient } from './openai-client.ts';
@@ -34,6 +40,11 @@ export interface OpenAiResponderOptions {
   maxNumResults?: number;
   /** The clock of the turn marks (conversation-retention.ts). Default: the system clock. */
   now?: () => Date;
+  /**
+   * How closely the model looks at a customer's images. Default 'low': a fixed, small token cost
+   * per image, enough to read a photo of a product or a receipt's gist.
+   */
+  imageDetail?: 'low' | 'high' | 'auto';
 }
 
 const DEFAULT_TIMEOUT_MS = 20_000;
@@ -99,7 +110,16 @@ export function createOpenAiResponder(options: OpenAiResponderOptions = {}): Res
           instructions: tenant.assistant.instructions,
           conversation: conversationId,
           // The turn mark dates the turn's items, so the purge can delete them once past retention.
-          input: [turnMark(turnAt), { type: 'message', role: 'user', content: request.text }],
+          input: [
+            turnMark(turnAt),
+            {
+              type: 'message',
+              role: 'user',
+              content: request.attachments?.length
+                ? userContent(request.text, request.attachments, options.imageDetail ?? 'low')
+                : request.text,
+            },
+          ],
           max_output_tokens: options.maxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS,
           // Short FAQ answers need little thought; low effort keeps latency and tokens down.
           ...(isReasoningModel(tenant.assistant.model) ? { reasoning: { effort: 'low' as const } } : {}),
@@ -192,6 +212,30 @@ export function createOpenAiResponder(options: OpenAiResponderOptions = {}): Res
       }
     },
   };
+}
+
+/**
+ * A customer's message with media, as the parts of one user message: the text (a caption, a
+ * transcript...) when there is any, then each image as `input_image` and each file (PDF) as
+ * `input_file`, inline as data URLs (nothing is uploaded to OpenAI's file storage).
+ */
+function userContent(
+  text: string,
+  attachments: readonly ResponderAttachment[],
+  detail: 'low' | 'high' | 'auto',
+): OpenAI.Responses.ResponseInputMessageContentList {
+  const parts: OpenAI.Responses.ResponseInputMessageContentList = text.trim()
+    ? [{ type: 'input_text', text }]
+    : [];
+  for (const attachment of attachments) {
+    const dataUrl = `data:${attachment.mimeType};base64,${attachment.base64}`;
+    parts.push(
+      attachment.kind === 'image'
+        ? { type: 'input_image', image_url: dataUrl, detail }
+        : { type: 'input_file', filename: attachment.filename, file_data: dataUrl },
+    );
+  }
+  return parts;
 }
 
 /** The tokens a response was billed for, when OpenAI reported them. */

@@ -23,7 +23,9 @@ export type OpenAiFailureReason =
   | 'bad_request'
   | 'not_found'
   | 'no_api_key'
-  | 'empty_reply';
+  | 'empty_reply'
+  /** Media the API cannot take (audio in AMR or AAC): refused before any call. */
+  | 'unsupported_format';
 
 const RETRYABLE_REASONS: ReadonlySet<OpenAiFailureReason> = new Set([
   'rate_limited',

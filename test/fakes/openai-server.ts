@@ -12,6 +12,8 @@
  * fake.failNext(1, { status: 500 }, { method: 'POST', path: '/v1/files' }); // another path
  * fake.failNext(1, { omitId: true }, { method: 'POST', path: '/v1/files' }); // 200 without `id`
  * fake.requests;                                       // every request: method, path, body, keySuffix, status
+ * fake.setTranscriptionRule((audio, meta) => ({ text: 'hola' }));  // what audio "says" (or { status })
+ * fake.transcriptions;                                 // every transcription call: model, filename, include...
  * fake.conversations / fake.vectorStores / fake.files; // the state, by id
  * fake.reset();                                        // back to a fresh server (same url)
  * await fake.stop();
@@ -23,8 +25,11 @@
  * - `POST /responses`: a completed Response whose one assistant message says the queued reply, else
  *   `"[fake-openai] " + <the input text>`; with a `file_search` tool it also lists a
  *   `file_search_call` item. Input and output are appended to the conversation's items. 404 when the
- *   conversation is unknown, 400 when a file_search vector store is unknown. No streaming.
+ *   conversation is unknown, 400 when a file_search vector store is unknown or a content part is
+ *   one OpenAI would refuse (openai-input-parts.ts: `input_image`, `input_file`). No streaming.
  * - `POST /files` (multipart: `file`, `purpose`), `GET|DELETE /files/{id}`, `GET /files/{id}/content`
+ * - `POST /audio/transcriptions` (multipart; openai-transcriptions.ts): the rule's text, refusals
+ *   like the real API's (file extensions, models, `include[]=logprobs` with whisper-1)
  * - `POST /vector_stores`, `GET|DELETE /vector_stores/{id}`, `GET|POST /vector_stores/{id}/files`,
  *   `GET|DELETE /vector_stores/{id}/files/{file_id}`. Indexing is instant unless `setIndexing()`.
  *
@@ -34,6 +39,22 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { inputPartProblem } from './openai-input-parts.ts';
+import {
+  answerTranscription,
+  defaultTranscriptionRule,
+  type RecordedTranscription,
+  recordTranscription,
+  type TranscriptionForm,
+  type TranscriptionRule,
+} from './openai-transcriptions.ts';
+
+export type {
+  RecordedTranscription,
+  TranscriptionMeta,
+  TranscriptionOutcome,
+  TranscriptionRule,
+} from './openai-transcriptions.ts';
 
 /** The key every fake accepts unless told otherwise. */
 export const FAKE_OPENAI_KEY = 'sk-fake-openai-platform-key';
@@ -68,7 +89,10 @@ export interface RecordedRequest {
   /** Path without the query string, e.g. `/v1/responses`. */
   path: string;
   query: Record<string, string>;
-  /** Parsed JSON body; for multipart uploads `{ purpose, file: { filename, bytes, content } }`. */
+  /**
+   * Parsed JSON body; for multipart uploads the fields (repeated `name[]` ones as arrays) and
+   * `file: { filename, type, bytes, content, data }` (`content` as UTF-8 text, `data` the bytes).
+   */
   body: unknown;
   /** Last 6 characters of the bearer key (null when none was sent). */
   keySuffix: string | null;
@@ -139,6 +163,10 @@ export interface FakeOpenAi {
   failNext(count: number, failure: FakeFailure, match?: FailureMatch): void;
   /** The next /v1/responses answers with this text (FIFO; '' gives an empty message). */
   queueReply(text: string): void;
+  /** Every `POST /v1/audio/transcriptions` (401s and scripted failures included), oldest first. */
+  readonly transcriptions: RecordedTranscription[];
+  /** What audio says from now on (until reset); default: the text after `SPEECH:` in its bytes. */
+  setTranscriptionRule(rule: TranscriptionRule): void;
   /** Vector-store files attached from now on stay `in_progress` for `polls` retrievals, then end so. */
   setIndexing(options: { polls?: number; outcome?: 'completed' | 'failed' }): void;
   /** Requests recorded for a method and path (exact or pattern). */
@@ -320,6 +348,8 @@ export async function startFakeOpenAi(options: { keys?: string[] } = {}): Promis
   const failures: Array<{ remaining: number; failure: FakeFailure; match: FailureMatch }> = [];
   const replies: string[] = [];
   let indexing: { polls: number; outcome: 'completed' | 'failed' } = { polls: 0, outcome: 'completed' };
+  let transcriptionRule: TranscriptionRule = defaultTranscriptionRule;
+  const transcriptions: RecordedTranscription[] = [];
   const owners = new Map<string, string>(); // object id → full key that created it
   const pendingTimers = new Set<NodeJS.Timeout>();
 
@@ -427,6 +457,8 @@ export async function startFakeOpenAi(options: { keys?: string[] } = {}): Promis
     if (body.input === undefined) {
       throw new HttpError(400, "Missing required parameter: 'input'.", 'invalid_request_error', 'input');
     }
+    const badPart = inputPartProblem(body.input);
+    if (badPart) throw new HttpError(400, badPart.message, 'invalid_request_error', badPart.param);
     const rawConversation = body.conversation;
     const conversationId =
       typeof rawConversation === 'string'
@@ -630,6 +662,10 @@ export async function startFakeOpenAi(options: { keys?: string[] } = {}): Promis
       return { json: createResponse(json, key) };
     }
 
+    if (resource === 'audio' && id === 'transcriptions' && !sub && method === 'POST') {
+      return answerTranscription(json as TranscriptionForm, transcriptionRule);
+    }
+
     if (resource === 'files') {
       if (!id && method === 'POST') {
         const upload = body as {
@@ -751,10 +787,20 @@ export async function startFakeOpenAi(options: { keys?: string[] } = {}): Promis
       const file = form.get('file');
       const result: Record<string, unknown> = {};
       for (const [name, value] of form.entries()) {
-        if (typeof value === 'string') result[name] = value;
+        if (typeof value !== 'string') continue;
+        // Arrays come as repeated `name[]` fields (how the SDK sends `include`).
+        if (name.endsWith('[]')) result[name] = [...((result[name] as string[] | undefined) ?? []), value];
+        else result[name] = value;
       }
       if (file && typeof file !== 'string') {
-        result.file = { filename: file.name, bytes: file.size, content: await file.text() };
+        const data = Buffer.from(await file.arrayBuffer());
+        result.file = {
+          filename: file.name,
+          type: file.type,
+          bytes: file.size,
+          content: data.toString('utf8'),
+          data,
+        };
       }
       return result;
     }
@@ -824,12 +870,15 @@ export async function startFakeOpenAi(options: { keys?: string[] } = {}): Promis
       injected: false,
     };
     requests.push(record);
+    let transcription: RecordedTranscription | undefined;
     const answer = (status: number, payload: { json?: unknown; text?: string }, headers = {}) => {
       record.status = status;
+      if (transcription) transcription.status = status;
       send(res, status, payload, headers);
     };
     const answerError = (error: HttpError, headers = {}) => {
       record.status = error.status;
+      if (transcription) transcription.status = error.status;
       sendError(res, error, headers);
     };
 
@@ -838,6 +887,10 @@ export async function startFakeOpenAi(options: { keys?: string[] } = {}): Promis
     } catch (error) {
       answerError(error instanceof HttpError ? error : new HttpError(400, 'Invalid body.'));
       return;
+    }
+    if (method === 'POST' && path === '/v1/audio/transcriptions') {
+      transcription = recordTranscription((record.body ?? {}) as TranscriptionForm, record.keySuffix);
+      transcriptions.push(transcription);
     }
 
     if (!key) {
@@ -945,6 +998,10 @@ export async function startFakeOpenAi(options: { keys?: string[] } = {}): Promis
     queueReply(text) {
       replies.push(text);
     },
+    transcriptions,
+    setTranscriptionRule(rule) {
+      transcriptionRule = rule;
+    },
     setIndexing(next) {
       indexing = { polls: next.polls ?? 0, outcome: next.outcome ?? 'completed' };
     },
@@ -960,6 +1017,8 @@ export async function startFakeOpenAi(options: { keys?: string[] } = {}): Promis
       failures.length = 0;
       replies.length = 0;
       indexing = { polls: 0, outcome: 'completed' };
+      transcriptionRule = defaultTranscriptionRule;
+      transcriptions.length = 0;
       acceptedKeys.clear();
       for (const key of initialKeys) acceptedKeys.add(key);
     },
