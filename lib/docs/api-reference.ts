@@ -98,7 +98,7 @@ export const routeDocs: Record<string, RouteDoc> = {
   },
   'GET /admin/stats': {
     summary:
-      "Each client's counters over the last 24 hourly buckets (the current UTC hour so far and the 23 whole hours before it; `since` says where that starts), and their totals: messages received, answers by responder, fallbacks (answers the FAQ responder gave because OpenAI failed), OpenAI tokens, last message time. Deactivated clients are listed with `active: false` unless `active_only=true`. Counts only: no contacts, no text.",
+      "Each client's counters over the last 24 hourly buckets (the current UTC hour so far and the 23 whole hours before it; `since` says where that starts), and their totals: messages received, answers by responder, fallbacks (answers the FAQ responder gave because OpenAI failed), OpenAI tokens, seconds of audio transcribed and images (and PDFs) given to the model, last message time. Deactivated clients are listed with `active: false` unless `active_only=true`. Counts only: no contacts, no text.",
     query: statsQuerySchema,
     response: statsReportSchema,
     responses: '200 the report (below); 400 bad query; 401',

@@ -16,7 +16,7 @@ const CHART =
 export const statsRouteDocs: Record<string, RouteDoc> = {
   'GET /admin/stats/daily': {
     summary:
-      "Each client's counts per UTC day over the last `days` days (today so far included; kept 16 days, so up to 14 can be asked), and their sums per day: messages received, answers by responder and who answered as shares. Deactivated clients are listed with `active: false` unless `active_only=true`. Counts only: no contacts, no text.",
+      "Each client's counts per UTC day over the last `days` days (today so far included; kept 16 days, so up to 14 can be asked), and their sums per day: messages received, answers by responder and who answered as shares, seconds of audio transcribed and images given to the model. Deactivated clients are listed with `active: false` unless `active_only=true`. Counts only: no contacts, no text.",
     query: dailyStatsQuerySchema,
     response: dailyStatsReportSchema,
     responses: '200 the report (below); 400 bad query; 401; 403 a tenant key',

@@ -77,7 +77,9 @@ export type Counter =
   | 'answered'
   | `answered_${ResponderKind}`
   | 'input_tokens'
-  | 'output_tokens';
+  | 'output_tokens'
+  | 'transcription_seconds'
+  | 'image_inputs';
 
 export const answeredBy = (kind: ResponderKind): Counter => `answered_${kind}`;
 
@@ -87,6 +89,8 @@ export const COUNTERS: readonly Counter[] = [
   ...RESPONDERS.map(answeredBy),
   'input_tokens',
   'output_tokens',
+  'transcription_seconds',
+  'image_inputs',
 ];
 
 /** What one tally adds to each counter; counters it does not touch are absent. */
@@ -120,6 +124,8 @@ export function incrementsOf(tally: MessageTally): Increments {
   }
   add('input_tokens', amount(tally.inputTokens, 'inputTokens'));
   add('output_tokens', amount(tally.outputTokens, 'outputTokens'));
+  add('transcription_seconds', amount(tally.transcriptionSeconds, 'transcriptionSeconds'));
+  add('image_inputs', amount(tally.imageInputs, 'imageInputs'));
   return increments;
 }
 
@@ -130,6 +136,10 @@ export interface TenantCounters {
   by_responder: Record<ResponderKind, number>;
   input_tokens: number;
   output_tokens: number;
+  /** Audio seconds sent to transcription. */
+  transcription_seconds: number;
+  /** Images (and PDFs) given to the model. */
+  image_inputs: number;
   /** ISO time of the latest message received in those hours; null when there was none. */
   last_message_at: string | null;
 }
@@ -141,6 +151,8 @@ export function noCounters(): TenantCounters {
     by_responder: { openai: 0, faq: 0, fallback: 0, declined: 0 },
     input_tokens: 0,
     output_tokens: 0,
+    transcription_seconds: 0,
+    image_inputs: 0,
     last_message_at: null,
   };
 }
@@ -157,6 +169,8 @@ export function countersOfHour(item: Record<string, unknown>): TenantCounters {
     by_responder: byResponder,
     input_tokens: countOf(item.input_tokens),
     output_tokens: countOf(item.output_tokens),
+    transcription_seconds: countOf(item.transcription_seconds),
+    image_inputs: countOf(item.image_inputs),
     last_message_at: typeof item.last_message_at === 'string' ? item.last_message_at : null,
   };
 }
@@ -174,6 +188,8 @@ export function addCounters(a: TenantCounters, b: TenantCounters): TenantCounter
     by_responder: byResponder,
     input_tokens: a.input_tokens + b.input_tokens,
     output_tokens: a.output_tokens + b.output_tokens,
+    transcription_seconds: a.transcription_seconds + b.transcription_seconds,
+    image_inputs: a.image_inputs + b.image_inputs,
     last_message_at: later(a.last_message_at, b.last_message_at),
   };
 }

@@ -24,6 +24,8 @@ function dayView({ day, counters, billable }: DayCounters): DayStats {
     messages_in: counters.messages_in,
     answered: counters.answered,
     by_responder: { ...counters.by_responder },
+    transcription_seconds: counters.transcription_seconds,
+    image_inputs: counters.image_inputs,
     billable: billableView(billable),
   };
 }
@@ -42,6 +44,8 @@ export function dailySummary(series: readonly DayCounters[]): DailySummary {
     answered: sum.answered,
     by_responder: { ...sum.by_responder },
     answer_shares: shareOf(sum),
+    transcription_seconds: sum.transcription_seconds,
+    image_inputs: sum.image_inputs,
     billable: billableView(series.reduce((total, day) => addBillable(total, day.billable ?? {}), {})),
     daily: series.map(dayView),
   };

@@ -28,6 +28,8 @@ export function countersView(counters: TenantCounters): StatsCounters {
     fallback_rate: fallbackRate(counters),
     input_tokens: counters.input_tokens,
     output_tokens: counters.output_tokens,
+    transcription_seconds: counters.transcription_seconds,
+    image_inputs: counters.image_inputs,
     last_message_at: counters.last_message_at,
   };
 }

@@ -12,6 +12,11 @@ export const statsQuerySchema = z.object({ active_only: activeOnlyParam }).stric
 
 const count = (what: string) => z.number().int().min(0).describe(what);
 
+/** The media counters: what OpenAI bills for voice notes and pictures besides the tokens. */
+const TRANSCRIPTION_SECONDS =
+  'Seconds of audio (voice notes, audio files) sent to transcription, each rounded up to a whole second';
+const IMAGE_INPUTS = 'Images and PDFs given to the model with a message';
+
 const byResponderShape = {
   openai: count('Answered by OpenAI'),
   faq: count('Answered by the offline FAQ responder (no OpenAI configured)'),
@@ -32,6 +37,8 @@ const countersShape = {
     .describe('fallbacks / answered, rounded to 4 decimals; null when nothing was answered'),
   input_tokens: count('OpenAI input tokens billed'),
   output_tokens: count('OpenAI output tokens billed'),
+  transcription_seconds: count(TRANSCRIPTION_SECONDS),
+  image_inputs: count(IMAGE_INPUTS),
   last_message_at: z.iso
     .datetime()
     .nullable()
@@ -122,6 +129,8 @@ export const dayStatsSchema = z
     messages_in: count('Customer messages received that day'),
     answered: count('Messages a responder answered that day (the sum of by_responder)'),
     by_responder: z.object(byResponderShape).strict(),
+    transcription_seconds: count(`${TRANSCRIPTION_SECONDS}, that day`),
+    image_inputs: count(`${IMAGE_INPUTS}, that day`),
     billable: billableSchema('that day'),
   })
   .strict();
@@ -140,6 +149,8 @@ const dailySummaryShape = {
     .strict()
     .nullable()
     .describe('Who answered, as shares of the answers; null when nothing was answered'),
+  transcription_seconds: count(`${TRANSCRIPTION_SECONDS}, over the days`),
+  image_inputs: count(`${IMAGE_INPUTS}, over the days`),
   billable: billableSchema('over the days'),
   daily: z.array(dayStatsSchema).describe('One entry per UTC day, oldest first, zeros included'),
 };

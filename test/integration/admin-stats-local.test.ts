@@ -34,6 +34,7 @@ describe('the local stack', () => {
     const at = new Date();
     await stats.record(stack.demoClientId!, { at, messagesIn: 1, answered: 'faq' });
     await stats.record(stack.demoClientId!, { at, messagesIn: 1, answered: 'declined' });
+    await stats.record(stack.demoClientId!, { at, transcriptionSeconds: 6, imageInputs: 1 });
 
     const res = await fetch(`${stack.url}/admin/stats`, {
       headers: { authorization: `Bearer ${stack.operatorKey}` },
@@ -46,6 +47,8 @@ describe('the local stack', () => {
       messages_in: 2,
       answered: 2,
       by_responder: { openai: 0, faq: 1, fallback: 0, declined: 1 },
+      transcription_seconds: 6,
+      image_inputs: 1,
       last_message_at: at.toISOString(),
     });
   });

@@ -96,10 +96,15 @@ beforeAll(async () => {
     // One millisecond before it, and a day and more ago: outside.
     { at: new Date(WINDOW.since.getTime() - 1), messagesIn: 1, answered: 'openai', inputTokens: 999 },
     { at: ago(30 * HOUR_MS), messagesIn: 5, answered: 'openai', inputTokens: 999, outputTokens: 999 },
+    // Media tallies (media_processed: no message of their own), inside and outside the window.
+    { at: ago(60_000), transcriptionSeconds: 12 },
+    { at: WINDOW.since, transcriptionSeconds: 30, imageInputs: 1 },
+    { at: new Date(WINDOW.since.getTime() - 1), transcriptionSeconds: 999, imageInputs: 999 },
   ]);
   await recordAll(ids.clinic, [
     { at: ago(5 * HOUR_MS), messagesIn: 1, answered: 'declined' },
     { at: ago(5 * HOUR_MS - 1000), messagesIn: 1 },
+    { at: ago(5 * HOUR_MS - 1000), imageInputs: 2 },
   ]);
   await recordAll(ids.closed, [{ at: ago(2 * HOUR_MS), messagesIn: 1, answered: 'faq' }]);
 });
@@ -126,6 +131,8 @@ describe('GET /admin/stats', () => {
       fallback_rate: 0.3333,
       input_tokens: 100,
       output_tokens: 30,
+      transcription_seconds: 42,
+      image_inputs: 1,
       last_message_at: NOW.toISOString(),
     });
     expect(byId[ids.clinic]).toMatchObject({
@@ -135,9 +142,17 @@ describe('GET /admin/stats', () => {
       fallbacks: 0,
       fallback_rate: 0,
       input_tokens: 0,
+      transcription_seconds: 0,
+      image_inputs: 2,
       last_message_at: ago(5 * HOUR_MS - 1000).toISOString(),
     });
-    expect(byId[ids.closed]).toMatchObject({ active: false, messages_in: 1, answered: 1 });
+    expect(byId[ids.closed]).toMatchObject({
+      active: false,
+      messages_in: 1,
+      answered: 1,
+      transcription_seconds: 0,
+      image_inputs: 0,
+    });
   });
 
   it('given three tenants, then the totals are their sums and the rate comes from the summed counts', async () => {
@@ -150,6 +165,8 @@ describe('GET /admin/stats', () => {
       fallback_rate: 0.2,
       input_tokens: 100,
       output_tokens: 30,
+      transcription_seconds: 42,
+      image_inputs: 3,
       last_message_at: NOW.toISOString(),
     });
   });
@@ -160,7 +177,7 @@ describe('GET /admin/stats', () => {
     expect(body.tenants.map((t: { client_id: string }) => t.client_id).sort()).toEqual(
       [ids.plaza, ids.clinic].sort(),
     );
-    expect(body.totals).toMatchObject({ messages_in: 5, answered: 4 });
+    expect(body.totals).toMatchObject({ messages_in: 5, answered: 4, image_inputs: 3 });
   });
 
   it('given a client with no statistics at all, then it is listed with zeros and no last message', async () => {
@@ -170,6 +187,8 @@ describe('GET /admin/stats', () => {
       messages_in: 0,
       answered: 0,
       fallback_rate: null,
+      transcription_seconds: 0,
+      image_inputs: 0,
       last_message_at: null,
     });
   });
@@ -212,6 +231,8 @@ describe('DynamoStatsStore.record', () => {
           answered: kinds[i % 4]!,
           inputTokens: i,
           outputTokens: 2,
+          transcriptionSeconds: i % 3,
+          imageInputs: i % 2,
         }),
       ),
     );
@@ -222,6 +243,9 @@ describe('DynamoStatsStore.record', () => {
       by_responder: { openai: 13, faq: 13, fallback: 12, declined: 12 },
       input_tokens: (49 * 50) / 2,
       output_tokens: 100,
+      // 0,1,2 repeated: 16 full cycles (48 values, 3 each) and then 0, 1.
+      transcription_seconds: 16 * 3 + 1,
+      image_inputs: 25,
       last_message_at: new Date(hourStart + Math.max(...offsets)).toISOString(),
     });
   });
@@ -236,7 +260,15 @@ describe('DynamoStatsStore.record', () => {
 
   it('stores counts and a time only, in the tenant partition, expiring 48 hours after its hour began', async () => {
     const tenant = 'cl_item_shape';
-    await stats.record(tenant, { at: NOW, messagesIn: 1, answered: 'faq', inputTokens: 3, outputTokens: 4 });
+    await stats.record(tenant, {
+      at: NOW,
+      messagesIn: 1,
+      answered: 'faq',
+      inputTokens: 3,
+      outputTokens: 4,
+      transcriptionSeconds: 8,
+      imageInputs: 1,
+    });
     const key = statsKeys.hour(tenant, hourOf(NOW));
     const { Item } = await db.send(new GetCommand({ TableName: tableName, Key: key }));
     expect(Item).toEqual({
@@ -248,7 +280,39 @@ describe('DynamoStatsStore.record', () => {
       answered_faq: 1,
       input_tokens: 3,
       output_tokens: 4,
+      transcription_seconds: 8,
+      image_inputs: 1,
       last_message_at: NOW.toISOString(),
     });
+  });
+
+  it('given a media tally after its message, then it adds the media counts and leaves the message count and time alone', async () => {
+    const tenant = 'cl_media_tally';
+    await stats.record(tenant, { at: NOW, messagesIn: 1, answered: 'openai' });
+    await stats.record(tenant, { at: new Date(NOW.getTime() + 500), transcriptionSeconds: 21 });
+    await stats.record(tenant, { at: NOW, imageInputs: 1 });
+    await stats.record(tenant, { at: NOW, transcriptionSeconds: 0, imageInputs: 0 });
+    const sums = (await stats.sumWindow([tenant], WINDOW)).get(tenant)!;
+    expect(sums).toMatchObject({
+      messages_in: 1,
+      answered: 1,
+      transcription_seconds: 21,
+      image_inputs: 1,
+      last_message_at: NOW.toISOString(),
+    });
+  });
+
+  it.each([
+    ['negative transcription seconds', { transcriptionSeconds: -1 }],
+    ['fractional transcription seconds', { transcriptionSeconds: 1.5 }],
+    ['a negative image count', { imageInputs: -2 }],
+    ['a fractional image count', { imageInputs: 0.25 }],
+  ])('given %s, then RangeError and nothing is written', async (_, bad) => {
+    const tenant = 'cl_bad_media';
+    await expect(stats.record(tenant, { at: NOW, ...bad })).rejects.toThrow(RangeError);
+    const { Item } = await db.send(
+      new GetCommand({ TableName: tableName, Key: statsKeys.hour(tenant, hourOf(NOW)) }),
+    );
+    expect(Item).toBeUndefined();
   });
 });

@@ -105,10 +105,16 @@ beforeAll(async () => {
     // The first instant of the oldest day of 14 (19 November): inside; the day before: outside.
     { at: at('2026-11-19T00:00:00.000Z'), messagesIn: 1, answered: 'fallback' },
     { at: at('2026-11-18T23:59:59.999Z'), messagesIn: 7, answered: 'openai' },
+    // Media (media_processed tallies): today, yesterday's last instant, and the day before the 14.
+    { at: NOW, transcriptionSeconds: 20, imageInputs: 1 },
+    { at: at('2026-12-01T23:59:59.999Z'), transcriptionSeconds: 5 },
+    { at: at('2026-12-01T08:00:00.000Z'), imageInputs: 2 },
+    { at: at('2026-11-18T23:59:59.999Z'), transcriptionSeconds: 900, imageInputs: 90 },
   ]);
   await recordAll(ids.clinic, [
     { at: at('2026-12-01T12:00:00.000Z'), messagesIn: 1, answered: 'faq' },
     { at: at('2026-12-01T12:00:01.000Z'), messagesIn: 1, answered: 'faq' },
+    { at: at('2026-12-01T12:00:01.000Z'), transcriptionSeconds: 60 },
   ]);
 });
 
@@ -124,6 +130,8 @@ describe('daily buckets', () => {
       messages_in: 2,
       answered: 1,
       answered_declined: 1,
+      transcription_seconds: 5,
+      image_inputs: 2,
       expires_at: Date.parse('2026-12-01T00:00:00Z') / 1000 + DAY_STATS_RETENTION_DAYS * 86_400,
     });
   });
@@ -134,7 +142,13 @@ describe('daily buckets', () => {
     const plaza = res.body.tenants.find((t: { client_id: string }) => t.client_id === ids.plaza);
     // Buckets from 02:00 on 1 December: the four messages since 08:00 that day, not 19 November's.
     expect(hourWindow(NOW, 24).first).toBe('2026-12-01T02');
-    expect(plaza).toMatchObject({ messages_in: 4, answered: 3, input_tokens: 10 });
+    expect(plaza).toMatchObject({
+      messages_in: 4,
+      answered: 3,
+      input_tokens: 10,
+      transcription_seconds: 25,
+      image_inputs: 3,
+    });
   });
 });
 
@@ -153,11 +167,18 @@ describe('GET /admin/stats/daily', () => {
     const plaza = res.body.tenants.find((t: { client_id: string }) => t.client_id === ids.plaza);
     const clinic = res.body.tenants.find((t: { client_id: string }) => t.client_id === ids.clinic);
     expect(plaza.daily).toHaveLength(14);
-    expect(dayOfReport(plaza.daily, '2026-12-02')).toMatchObject({ messages_in: 2, answered: 2 });
+    expect(dayOfReport(plaza.daily, '2026-12-02')).toMatchObject({
+      messages_in: 2,
+      answered: 2,
+      transcription_seconds: 20,
+      image_inputs: 1,
+    });
     expect(dayOfReport(plaza.daily, '2026-12-01')).toMatchObject({
       messages_in: 2,
       answered: 1,
       by_responder: { openai: 0, faq: 0, fallback: 0, declined: 1 },
+      transcription_seconds: 5,
+      image_inputs: 2,
     });
     expect(dayOfReport(plaza.daily, '2026-11-19')).toMatchObject({ messages_in: 1, answered: 1 });
     expect(dayOfReport(plaza.daily, '2026-11-18')).toBeUndefined();
@@ -165,15 +186,35 @@ describe('GET /admin/stats/daily', () => {
       messages_in: 5,
       answered: 4,
       answer_shares: { openai: 0.25, faq: 0.25, fallback: 0.25, declined: 0.25 },
+      transcription_seconds: 25,
+      image_inputs: 3,
     });
-    expect(clinic).toMatchObject({ name: 'Clínica <Sonrisa> & Co', messages_in: 2, answered: 2 });
-    expect(dayOfReport(res.body.totals.daily, '2026-12-01')).toMatchObject({ messages_in: 4, answered: 3 });
-    expect(res.body.totals).toMatchObject({ messages_in: 7, answered: 6 });
+    expect(clinic).toMatchObject({
+      name: 'Clínica <Sonrisa> & Co',
+      messages_in: 2,
+      answered: 2,
+      transcription_seconds: 60,
+      image_inputs: 0,
+    });
+    expect(dayOfReport(res.body.totals.daily, '2026-12-01')).toMatchObject({
+      messages_in: 4,
+      answered: 3,
+      transcription_seconds: 65,
+      image_inputs: 2,
+    });
+    expect(res.body.totals).toMatchObject({
+      messages_in: 7,
+      answered: 6,
+      transcription_seconds: 85,
+      image_inputs: 3,
+    });
     expect(dayOfReport(res.body.totals.daily, '2026-11-25')).toEqual({
       date: '2026-11-25',
       messages_in: 0,
       answered: 0,
       by_responder: { openai: 0, faq: 0, fallback: 0, declined: 0 },
+      transcription_seconds: 0,
+      image_inputs: 0,
       billable: { total: 0, by_category: {} },
     });
   });
@@ -184,7 +225,14 @@ describe('GET /admin/stats/daily', () => {
       '2026-12-01',
       '2026-12-02',
     ]);
-    expect(res.body.totals).toMatchObject({ messages_in: 6, answered: 5 });
+    expect(res.body.totals).toMatchObject({
+      messages_in: 6,
+      answered: 5,
+      transcription_seconds: 85,
+      image_inputs: 3,
+    });
+    const oneDay = await call(OPERATOR_KEY, 'GET', '/admin/stats/daily', { query: { days: '1' } });
+    expect(oneDay.body.totals).toMatchObject({ transcription_seconds: 20, image_inputs: 1 });
   });
 
   it.each([['0'], ['15'], ['1.5'], ['catorce']])('given days=%s, then 400', async (days) => {
@@ -204,9 +252,24 @@ describe('GET /tenant/stats/daily', () => {
     const plaza = await call(keys.plaza, 'GET', '/tenant/stats/daily');
     expect(plaza.status).toBe(200);
     expect(tenantDailyStatsSchema.parse(plaza.body)).toEqual(plaza.body);
-    expect(plaza.body).toMatchObject({ client_id: ids.plaza, days: 14, messages_in: 5, answered: 4 });
+    expect(plaza.body).toMatchObject({
+      client_id: ids.plaza,
+      days: 14,
+      messages_in: 5,
+      answered: 4,
+      transcription_seconds: 25,
+      image_inputs: 3,
+    });
     const clinic = await call(keys.clinic, 'GET', '/tenant/stats/daily', { query: { days: '3' } });
-    expect(clinic.body).toMatchObject({ client_id: ids.clinic, days: 3, messages_in: 2, answered: 2 });
+    expect(clinic.body).toMatchObject({
+      client_id: ids.clinic,
+      days: 3,
+      messages_in: 2,
+      answered: 2,
+      transcription_seconds: 60,
+      image_inputs: 0,
+    });
+    expect(clinic.body.daily.map((day: { image_inputs: number }) => day.image_inputs)).toEqual([0, 0, 0]);
     expect(JSON.stringify(clinic.body)).not.toContain(ids.plaza);
   });
 

@@ -314,10 +314,19 @@ describe("given tenant A's key and tenant B's ids", () => {
     const now = new Date();
     await stats.record(a.id, { at: now, messagesIn: 1, answered: 'faq' });
     await stats.record(a.id, { at: now, messagesIn: 1, answered: 'declined' });
+    await stats.record(a.id, { at: now, transcriptionSeconds: 4, imageInputs: 1 });
     for (let i = 0; i < 9; i++) await stats.record(b.id, { at: now, messagesIn: 1, answered: 'openai' });
+    await stats.record(b.id, { at: now, transcriptionSeconds: 700, imageInputs: 30 });
     const own = await call('GET', '/tenant/stats/daily', { key: a.key });
     expect(own.status).toBe(200);
-    expect(own.body).toMatchObject({ client_id: a.id, messages_in: 2, answered: 2 });
+    expect(own.body).toMatchObject({
+      client_id: a.id,
+      messages_in: 2,
+      answered: 2,
+      transcription_seconds: 4,
+      image_inputs: 1,
+    });
+    expect(own.body.daily.at(-1)).toMatchObject({ transcription_seconds: 4, image_inputs: 1 });
     expect(mentionsB(own.body)).toEqual([]);
     for (const path of ['/tenant/stats/daily', '/tenant/stats/chart.svg']) {
       const named = await call('GET', path, { key: a.key, query: { client_id: b.id } });

@@ -46,12 +46,20 @@ describe('UTC days', () => {
 describe('dailySummary', () => {
   it('sums the days and says who answered as shares of the answers', () => {
     const summary = dailySummary(
-      series((index) => (index === 13 ? counters(5, { openai: 2, faq: 1, declined: 1 }) : counters(0))),
+      series((index) =>
+        index === 13
+          ? { ...counters(5, { openai: 2, faq: 1, declined: 1 }), transcription_seconds: 9, image_inputs: 2 }
+          : index === 0
+            ? { ...counters(0), transcription_seconds: 3 }
+            : counters(0),
+      ),
     );
     expect(summary).toMatchObject({
       messages_in: 5,
       answered: 4,
       answer_shares: { openai: 0.5, faq: 0.25, fallback: 0, declined: 0.25 },
+      transcription_seconds: 12,
+      image_inputs: 2,
     });
     expect(summary.daily).toHaveLength(14);
     expect(summary.daily[13]).toEqual({
@@ -59,6 +67,8 @@ describe('dailySummary', () => {
       messages_in: 5,
       answered: 4,
       by_responder: { openai: 2, faq: 1, fallback: 0, declined: 1 },
+      transcription_seconds: 9,
+      image_inputs: 2,
       billable: { total: 0, by_category: {} },
     });
   });

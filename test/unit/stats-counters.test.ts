@@ -28,6 +28,14 @@ describe('incrementsOf', () => {
     });
   });
 
+  it('given a media tally (no message of its own), then only the media counters', () => {
+    expect(incrementsOf({ at, transcriptionSeconds: 14, imageInputs: 2 })).toEqual({
+      transcription_seconds: 14,
+      image_inputs: 2,
+    });
+    expect(incrementsOf({ at, transcriptionSeconds: 0, imageInputs: 0 })).toEqual({});
+  });
+
   it('given a message that got no answer, then only messages_in', () => {
     expect(incrementsOf({ at, messagesIn: 1 })).toEqual({ messages_in: 1 });
   });
@@ -45,6 +53,11 @@ describe('incrementsOf', () => {
     ['a fractional count', { inputTokens: 1.5 }],
     ['a count that is not a number', { outputTokens: Number.NaN }],
     ['an unknown responder', { answered: 'gpt' as never }],
+    ['negative transcription seconds', { transcriptionSeconds: -3 }],
+    ['fractional transcription seconds (the caller rounds up)', { transcriptionSeconds: 2.4 }],
+    ['a negative image count', { imageInputs: -1 }],
+    ['a fractional image count', { imageInputs: 0.5 }],
+    ['an image count that is not a number', { imageInputs: Number.POSITIVE_INFINITY }],
   ])('given %s, then it refuses (a wrong sum is worse than none)', (_, tally) => {
     expect(() => incrementsOf({ at, ...tally })).toThrow(RangeError);
   });
@@ -54,9 +67,18 @@ describe('incrementsOf', () => {
   });
 
   it('names every counter an increment may touch', () => {
-    const all = incrementsOf({ at, messagesIn: 1, answered: 'faq', inputTokens: 1, outputTokens: 1 });
+    const all = incrementsOf({
+      at,
+      messagesIn: 1,
+      answered: 'faq',
+      inputTokens: 1,
+      outputTokens: 1,
+      transcriptionSeconds: 1,
+      imageInputs: 1,
+    });
     for (const counter of Object.keys(all)) expect(COUNTERS).toContain(counter);
-    expect(COUNTERS).toHaveLength(8);
+    expect(Object.keys(all)).toHaveLength(7);
+    expect(COUNTERS).toHaveLength(10);
   });
 });
 
@@ -68,8 +90,19 @@ describe('summing hours', () => {
       answered_faq: 2,
       last_message_at: '2026-12-01T18:10:00.000Z',
     });
-    const b = countersOfHour({ messages_in: 1, answered_declined: 1, answered: 1, input_tokens: 5 });
-    const c = countersOfHour({ messages_in: 1, last_message_at: '2026-12-01T19:01:00.000Z' });
+    const b = countersOfHour({
+      messages_in: 1,
+      answered_declined: 1,
+      answered: 1,
+      input_tokens: 5,
+      transcription_seconds: 31,
+    });
+    const c = countersOfHour({
+      messages_in: 1,
+      last_message_at: '2026-12-01T19:01:00.000Z',
+      transcription_seconds: 9,
+      image_inputs: 3,
+    });
     const sum = [a, b, c].reduce(addCounters, noCounters());
     expect(sum).toEqual({
       messages_in: 5,
@@ -77,6 +110,8 @@ describe('summing hours', () => {
       by_responder: { openai: 0, faq: 2, fallback: 0, declined: 1 },
       input_tokens: 5,
       output_tokens: 0,
+      transcription_seconds: 40,
+      image_inputs: 3,
       last_message_at: '2026-12-01T19:01:00.000Z',
     });
   });
@@ -117,13 +152,16 @@ describe('statsReport', () => {
       messages_in: 4,
       answered: 4,
       by_responder: { openai: 3, faq: 0, fallback: 1, declined: 0 },
+      transcription_seconds: 75,
+      image_inputs: 2,
       last_message_at: '2026-12-01T19:00:00.000Z',
     };
-    const source = reader({ cl_busy: busy });
+    const source = reader({ cl_busy: busy, cl_media: { ...noCounters(), image_inputs: 1 } });
     const report = await statsReport(
       [
         { id: 'cl_busy', name: 'Busy', active: true },
         { id: 'cl_quiet', name: 'Quiet', active: false },
+        { id: 'cl_media', name: 'Media', active: true },
       ],
       source,
       at,
@@ -140,8 +178,17 @@ describe('statsReport', () => {
       active: false,
       messages_in: 0,
       fallback_rate: null,
+      transcription_seconds: 0,
+      image_inputs: 0,
     });
-    expect(report.totals).toMatchObject({ messages_in: 4, fallbacks: 1, fallback_rate: 0.25 });
+    expect(report.tenants[0]).toMatchObject({ transcription_seconds: 75, image_inputs: 2 });
+    expect(report.totals).toMatchObject({
+      messages_in: 4,
+      fallbacks: 1,
+      fallback_rate: 0.25,
+      transcription_seconds: 75,
+      image_inputs: 3,
+    });
   });
 });
 
