@@ -42,6 +42,10 @@ const envSchema = z.object({
   OPENAI_TIMEOUT_MS: z._default(integer(100, 60_000), 15_000),
   OPENAI_RETRIES: z._default(integer(0, 5), 2),
   OPENAI_BACKOFF_MS: z._default(integer(0, 10_000), 500),
+  /** The model that transcribes customers' voice notes (OpenAI's transcription API). */
+  OPENAI_TRANSCRIPTION_MODEL: z._default(nonEmpty, 'gpt-4o-mini-transcribe'),
+  /** How closely the model looks at customers' pictures: `low` is cheapest (a fixed 85 tokens). */
+  OPENAI_IMAGE_DETAIL: z._default(z.enum(['low', 'high', 'auto']), 'low'),
   /** Hours messages and conversation records are kept (the purge enforces it). */
   RETENTION_HOURS: z._default(integer(0, 24 * 365), 24),
   /** The KMS key for tenant secrets (AWS); absent locally. */

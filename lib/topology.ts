@@ -118,6 +118,8 @@ const answersCustomers = {
   tenantSecrets: 'decrypt',
   // A QR tenant's replies are `send` commands on its shard's command queue.
   qr: 'send',
+  // Customers' media: downloaded from the Graph API and kept, or read where a QR runner kept it.
+  media: 'read-write',
   // OpenAI worst case ~50 s (3 attempts of 15 s plus backoff), then Graph sends with retries.
   timeoutSeconds: 90,
   memoryMb: 1024,

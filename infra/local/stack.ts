@@ -503,6 +503,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       'OPENAI_TIMEOUT_MS',
       'OPENAI_RETRIES',
       'OPENAI_BACKOFF_MS',
+      'OPENAI_TRANSCRIPTION_MODEL',
+      'OPENAI_IMAGE_DETAIL',
       'RETENTION_HOURS',
       'CLAIM_LEASE_MS',
       'META_APP_ID',

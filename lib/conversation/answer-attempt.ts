@@ -3,6 +3,7 @@ import type { SecretBox } from '../secrets/secret-box.ts';
 import type { ConversationStats } from '../stats/conversation-stats.ts';
 import type { ReplyBursts } from './burst-ports.ts';
 import type { InboundMessageEvent } from './inbound-event.ts';
+import type { MediaDeps, MediaRecord, Understanding } from './media-understanding.ts';
 import { type AnsweredOutcome, outcomeSinks, type ReportedOutcome, reportOutcome } from './outcomes.ts';
 import type {
   ClaimResult,
@@ -45,6 +46,8 @@ export interface AnswerDeps {
    * template is assumed to take one body parameter.
    */
   templates?: TemplateDirectory;
+  /** Fetching, transcribing and capping customers' media; without it media gets the polite reply. */
+  media?: MediaDeps;
   now?: () => Date;
 }
 
@@ -82,6 +85,10 @@ export interface Attempt {
   now: () => Date;
   /** The client and contact once recorded: whether replies must go out as a template (service-window.ts). */
   window?: WindowContext;
+  /** What the message's media says, once taken in (media-understanding.ts); absent for text. */
+  understanding?: Understanding;
+  /** What the stored message gains from its media (kept, transcribed), once taken in. */
+  mediaRecord?: MediaRecord;
   /** Set when this attempt's responder composed the answer (for the per-tenant statistics). */
   answered?: AnsweredOutcome;
   finish(outcome: AnswerOutcome): Promise<AnswerOutcome>;

@@ -9,7 +9,9 @@ import {
   clockOf,
   report,
 } from './answer-attempt.ts';
+import { botAnswers } from './handoff.ts';
 import type { InboundMessageEvent, OwnerMessageEvent, QueueEvent, StatusEvent } from './inbound-event.ts';
+import { type MediaRecord, understandMedia } from './media-understanding.ts';
 import { billedMessage } from './message-billing.ts';
 import { type Contact, LostClaimError } from './ports.ts';
 import { collectIntoBurst, joinsBurst } from './reply-burst.ts';
@@ -134,9 +136,17 @@ async function answerClaimed(attempt: Attempt, claim: Claimed): Promise<AnswerOu
   );
   if (ref !== event.contact) attempt.event = { ...event, contact: ref };
   const contact = await recordInbound(attempt, retentionHours);
-  return replyToContact(attempt, claim, client, contact, (accessToken) =>
-    joinsBurst(attempt, claim, client, contact) ? collectIntoBurst(attempt, client, accessToken) : undefined,
-  );
+  return replyToContact(attempt, claim, client, contact, async (accessToken) => {
+    // Media is taken in only for an answer planned now (not a resumed plan, not a chat the bot
+    // leaves alone), before the burst: a voice note's transcript waits with the rest as text.
+    if (!claim.plan && botAnswers(client, contact, attempt.now())) {
+      await understandMedia(attempt, client, accessToken);
+      if (attempt.mediaRecord) await storeInbound(attempt, retentionHours, attempt.mediaRecord);
+    }
+    return joinsBurst(attempt, claim, client, contact)
+      ? collectIntoBurst(attempt, client, accessToken)
+      : undefined;
+  });
 }
 
 /** The client does not (or no longer) serve this number: the webhook's route cache may be stale. */
@@ -154,19 +164,28 @@ async function rerouteOrDrop(attempt: Attempt): Promise<AnswerOutcome> {
   return attempt.finish('tenant_inactive');
 }
 
-/** Stores the customer's message (for the operator), whether or not it gets an answer. */
-async function recordInbound({ event, deps, now }: Attempt, retentionHours: number): Promise<Contact> {
-  const tenantId = event.tenant_id;
+/** Records the customer's activity and stores their message (for the operator), answered or not. */
+async function recordInbound(attempt: Attempt, retentionHours: number): Promise<Contact> {
+  const { event, deps, now } = attempt;
   const wroteAt = new Date(event.message.timestamp * 1000);
   const contact = await deps.conversations.touchInbound(
-    tenantId,
+    event.tenant_id,
     event.contact,
     now(),
     retentionHours,
     wroteAt,
   );
+  await storeInbound(attempt, retentionHours);
+  return contact;
+}
+
+/**
+ * The customer's message as stored; stored again with `media` once its media was taken in (a
+ * transcript is then its text): the same key, so the first version is overwritten.
+ */
+async function storeInbound({ event, deps }: Attempt, retentionHours: number, media?: MediaRecord) {
   await deps.conversations.putMessage(
-    tenantId,
+    event.tenant_id,
     event.contact.key,
     {
       id: event.message.id,
@@ -176,8 +195,8 @@ async function recordInbound({ event, deps, now }: Attempt, retentionHours: numb
       // Ordered by when we received it (ms): Meta's own timestamp has only second precision.
       at: event.received_at,
       sent_at: new Date(event.message.timestamp * 1000).toISOString(),
+      ...media,
     },
     retentionHours,
   );
-  return contact;
 }

@@ -27,6 +27,11 @@ export function activeHandoff(
   return { by: contact.handoff_by ?? 'person', until: contact.handoff_until };
 }
 
+/** Whether the bot answers this chat now: it is on, the contact did not pause it, no person has it. */
+export function botAnswers(client: Pick<Client, 'bot_enabled'>, contact: Contact, now: Date): boolean {
+  return client.bot_enabled && !contact.bot_paused && activeHandoff(contact, now) === null;
+}
+
 /** Until when a handoff starting now lasts by default: the tenant's `handoff_minutes`. */
 export function defaultHandoffUntil(client: Pick<Client, 'handoff_minutes'>, now: Date): Date {
   return new Date(now.getTime() + (client.handoff_minutes ?? DEFAULT_HANDOFF_MINUTES) * 60_000);

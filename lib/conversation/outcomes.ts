@@ -1,5 +1,5 @@
 import { logger } from '../logger.ts';
-import type { ResponderKind } from '../observability/metric-catalog.ts';
+import type { MediaRefusalKind, ResponderKind } from '../observability/metric-catalog.ts';
 import { noTelemetry, type Telemetry } from '../observability/telemetry.ts';
 import type { ConversationStats } from '../stats/conversation-stats.ts';
 import type { ResponderReply, SendFailureKind } from './ports.ts';
@@ -42,6 +42,8 @@ export type ReportedOutcome =
    * to the model): once per message, once its plan is stored, like `answered`.
    */
   | MediaProcessedOutcome
+  /** Media not taken in (Meta's limits, the daily cap, a failed transcription...): the reason only. */
+  | { type: 'media_refused'; tenantId: string; reason: MediaRefusalKind }
   | HandledOutcome
   | BurstHandledOutcome;
 
@@ -133,6 +135,9 @@ export function metricsSink(telemetry: Telemetry): OutcomeSink {
             telemetry.count('TranscriptionSeconds', outcome.transcriptionSeconds);
           }
           if (outcome.imageInputs > 0) telemetry.count('ImageInputs', outcome.imageInputs);
+          return;
+        case 'media_refused':
+          telemetry.count('MediaRefused', 1, outcome.reason);
           return;
         case 'message_handled':
         case 'message_billed':

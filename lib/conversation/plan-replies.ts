@@ -3,14 +3,16 @@ import type { Client } from '../tenants/client.ts';
 import { isGreetingOnly } from '../text/greetings.ts';
 import { splitText } from '../text/split.ts';
 import { type AnswerDeps, type Attempt, type Claimed, clockOf, report } from './answer-attempt.ts';
-import { cannedReplies, parseBotCommand, replyLanguage } from './canned-replies.ts';
+import { cannedReplies, heardAs, parseBotCommand, replyLanguage } from './canned-replies.ts';
 import type { InboundMessageEvent } from './inbound-event.ts';
+import { LOW_TRANSCRIPT_CONFIDENCE } from './media-understanding.ts';
 import { type AnsweredOutcome, responderKindOf } from './outcomes.ts';
 import { parsePersonRequest, personRequestPlan } from './person-request.ts';
 import {
   type Contact,
   type ContactUpdates,
   MAX_TEXT_LENGTH,
+  type ResponderAttachment,
   type ResponderReply,
   SendFailure,
 } from './ports.ts';
@@ -18,11 +20,18 @@ import {
 /** Message types that never get an automatic reply (they are still recorded). */
 export const SILENT_TYPES = new Set([
   'reaction',
+  'sticker',
   'system',
   'unsupported',
   'ephemeral',
   'request_welcome',
   'errors',
+]);
+
+/** Message types answered with a fixed acknowledgement (what they carry is no question). */
+export const ACKNOWLEDGED_TYPES: ReadonlyMap<string, 'locationReceived' | 'contactsReceived'> = new Map([
+  ['location', 'locationReceived'],
+  ['contacts', 'contactsReceived'],
 ]);
 
 /**
@@ -66,11 +75,12 @@ interface PlannedReplies {
 }
 
 async function planReplies(
-  { event, deps, now }: Attempt,
+  attempt: Attempt,
   client: Client,
   contact: Contact,
   accessToken: string,
 ): Promise<PlannedReplies> {
+  const { event, deps, now, understanding } = attempt;
   const text = event.message.text?.trim();
   // A person of the business has this chat: not even "activar bot" brings the bot back over them.
   if (contact.handoff_until && contact.handoff_until > now().toISOString())
@@ -96,15 +106,34 @@ async function planReplies(
     contactUpdates.welcomed_at = now().toISOString();
     if (isGreetingOnly(text)) return { plan, contactUpdates };
   }
-  if (!text) {
-    plan.push(cannedReplies.textOnly[replyLanguage(client.language)]);
+  const language = replyLanguage(client.language);
+  const acknowledgement = ACKNOWLEDGED_TYPES.get(event.message.type);
+  const attachments = understanding?.kind === 'read' ? understanding.attachments : [];
+  const fixed =
+    understanding?.kind === 'decline'
+      ? understanding.reply
+      : (acknowledgement ?? (!text && attachments.length === 0 ? 'textOnly' : undefined));
+  if (fixed) {
+    plan.push(cannedReplies[fixed][language]);
     return { plan, contactUpdates };
   }
-  const { reply, latencyMs } = await askResponder(client, contact, event.contact.key, text, deps);
+  const { reply, latencyMs } = await askResponder(
+    client,
+    contact,
+    event.contact.key,
+    { text: text ?? '', attachments },
+    deps,
+  );
   if (reply.conversationId && reply.conversationId !== contact.openai_conversation_id) {
     contactUpdates.openai_conversation_id = reply.conversationId;
   }
-  plan.push(...splitText(reply.text, MAX_TEXT_LENGTH));
+  // An uncertain transcript: the customer sees what was understood, and can correct it.
+  const transcript = understanding?.kind === 'read' ? understanding.transcript : undefined;
+  const heard =
+    transcript?.confidence !== undefined && transcript.confidence < LOW_TRANSCRIPT_CONFIDENCE
+      ? `${heardAs[language](transcript.text)}\n\n`
+      : '';
+  plan.push(...splitText(`${heard}${reply.text}`, MAX_TEXT_LENGTH));
   const answered: AnsweredOutcome = {
     type: 'answered',
     tenantId: client.id,
@@ -145,7 +174,7 @@ async function askResponder(
   client: Client,
   contact: Contact,
   contactKey: string,
-  text: string,
+  { text, attachments }: { text: string; attachments: ResponderAttachment[] },
   deps: AnswerDeps,
 ): Promise<{ reply: ResponderReply; latencyMs: number }> {
   const now = clockOf(deps);
@@ -168,6 +197,7 @@ async function askResponder(
       ...(contact.openai_conversation_id ? { conversationId: contact.openai_conversation_id } : {}),
     },
     text,
+    ...(attachments.length > 0 ? { attachments } : {}),
     deadline: startedAt + (deps.responderBudgetMs ?? 50_000),
   });
   const latencyMs = now().getTime() - startedAt;

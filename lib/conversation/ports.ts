@@ -47,8 +47,11 @@ export type ResponderAttachment =
   | { kind: 'image'; mimeType: string; base64: string }
   | { kind: 'file'; mimeType: string; filename: string; base64: string };
 
-/** Why a responder declined: an attempt to change its rules, a question off the business's topics, or no FAQ close enough. */
-export type DeclineReason = 'injection' | 'off-topic' | 'low-confidence';
+/**
+ * Why a responder declined: an attempt to change its rules, a question off the business's topics, no
+ * FAQ close enough, or nothing but media it cannot look at.
+ */
+export type DeclineReason = 'injection' | 'off-topic' | 'low-confidence' | 'media-only';
 
 /** Model tokens billed for a reply, as the Responses API's `usage` counts them. */
 export interface TokenUsage {
@@ -170,6 +173,10 @@ export interface StoredMessage {
   template?: { name: string; language: string };
   /** What Meta bills for an outbound message, from its first status webhook that said. */
   pricing?: MessagePricing;
+  /** Inbound audio: `text` is its transcript, made by `model` (confidence in [0, 1] when known). */
+  transcript?: { model: string; confidence?: number; seconds: number };
+  /** Inbound media the assistant fetched and keeps (under the tenant's prefix in the media bucket). */
+  media?: { mime_type: string; bytes: number };
 }
 
 /** The `pricing` of a status webhook: the ground truth for what Meta bills. */

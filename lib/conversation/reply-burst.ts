@@ -11,8 +11,9 @@ import {
 } from './answer-attempt.ts';
 import type { BurstWakeup, PendingMessage, ReplyBurst, ReplyBursts } from './burst-ports.ts';
 import { parseBotCommand } from './canned-replies.ts';
+import { botAnswers } from './handoff.ts';
 import type { InboundMessageEvent } from './inbound-event.ts';
-import { markReadWhileTyping, SILENT_TYPES } from './plan-replies.ts';
+import { ACKNOWLEDGED_TYPES, markReadWhileTyping, SILENT_TYPES } from './plan-replies.ts';
 import { type ClaimStore, type Contact, LostClaimError } from './ports.ts';
 import { replyToContact } from './reply-to-contact.ts';
 
@@ -38,15 +39,21 @@ const delayOf = (client: Client) => client.reply_delay_seconds ?? DEFAULT_REPLY_
  * Whether this message waits in a burst. Only what the assistant would answer with the responder:
  * bot commands are answered at once (a later wake-up sees the bot paused and stays silent),
  * reactions and system messages are recorded and never answered, a chat the bot does not serve
- * (paused, handed off, bot off) gets no typing indicator; and a message an earlier attempt was
- * already answering on its own (a stored plan) resumes that answer.
+ * (paused, handed off, bot off) gets no typing indicator; a message an earlier attempt was
+ * already answering on its own (a stored plan) resumes that answer; media the model looks at and
+ * media that gets a fixed reply are answered at once.
  */
 export function joinsBurst(attempt: Attempt, claim: Claimed, client: Client, contact: Contact): boolean {
   const { event, deps, now } = attempt;
   if (!deps.bursts || delayOf(client) <= 0 || claim.plan) return false;
   if (SILENT_TYPES.has(event.message.type) || parseBotCommand(event.message.text?.trim())) return false;
-  const handedOff = contact.handoff_until !== undefined && contact.handoff_until > now().toISOString();
-  return client.bot_enabled && !contact.bot_paused && !handedOff;
+  // A picture for the model, a polite reply about media, a location: answered on their own. A voice
+  // note's transcript is its text by now, and waits with the rest.
+  const { understanding } = attempt;
+  if (understanding && (understanding.kind === 'decline' || understanding.attachments.length > 0))
+    return false;
+  if (ACKNOWLEDGED_TYPES.has(event.message.type)) return false;
+  return botAnswers(client, contact, now());
 }
 
 /**

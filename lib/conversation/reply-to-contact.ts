@@ -17,7 +17,7 @@ export async function replyToContact(
   claim: Claimed,
   client: Client,
   contact: Contact,
-  divert?: (accessToken: string) => Promise<AnswerOutcome> | undefined,
+  divert?: (accessToken: string) => Promise<AnswerOutcome | undefined>,
 ): Promise<AnswerOutcome> {
   const { deps } = attempt;
   attempt.window = { client, contact };
@@ -30,8 +30,8 @@ export async function replyToContact(
   }
   try {
     const accessToken = token.value ?? '';
-    const diverted = divert?.(accessToken);
-    if (diverted) return await diverted;
+    const diverted = await divert?.(accessToken);
+    if (diverted) return diverted;
     const plan = await planOnce(attempt, claim, client, contact, accessToken);
     if (plan.length === 0) return await attempt.finish('no_reply');
     const retentionHours = client.retention_hours ?? deps.retentionHours;

@@ -32,6 +32,19 @@ const GRAPH_ERROR_MEANINGS = {
 export type GraphErrorKind = keyof typeof GRAPH_ERROR_MEANINGS;
 export const GRAPH_ERROR_KINDS = Object.keys(GRAPH_ERROR_MEANINGS) as readonly GraphErrorKind[];
 
+/** Why customer media was not taken in: the `kind` of MediaRefused (a fixed, small set). */
+export const MEDIA_REFUSAL_KINDS = [
+  'too_large',
+  'mime_not_allowed',
+  'sha256_mismatch',
+  'not_found',
+  'daily_limit',
+  'audio_too_long',
+  'unsupported_format',
+  'transcription',
+] as const;
+export type MediaRefusalKind = (typeof MEDIA_REFUSAL_KINDS)[number];
+
 type Unit = 'Count' | 'Milliseconds';
 
 interface MetricDefinition {

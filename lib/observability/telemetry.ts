@@ -1,4 +1,4 @@
-import type { GraphErrorKind, MetricName, ResponderKind } from './metric-catalog.ts';
+import type { GraphErrorKind, MediaRefusalKind, MetricName, ResponderKind } from './metric-catalog.ts';
 
 /**
  * The port use cases report what happened through. It knows nothing of CloudWatch: the functions
@@ -6,7 +6,11 @@ import type { GraphErrorKind, MetricName, ResponderKind } from './metric-catalog
  */
 export interface Telemetry {
   /** Adds `value` to a metric; `dimension` only for the metrics the catalogue gives one. */
-  count(name: MetricName, value?: number, dimension?: ResponderKind | GraphErrorKind): void;
+  count(
+    name: MetricName,
+    value?: number,
+    dimension?: ResponderKind | GraphErrorKind | MediaRefusalKind,
+  ): void;
   /** Records a duration in milliseconds. */
   duration(name: MetricName, milliseconds: number, dimension?: ResponderKind): void;
 }

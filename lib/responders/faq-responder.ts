@@ -1,3 +1,4 @@
+import { cannedReplies, replyLanguage } from '../conversation/canned-replies.ts';
 import type { DeclineReason, Responder, ResponderReply, ResponderRequest } from '../conversation/ports.ts';
 import { logger } from '../logger.ts';
 import type { Faq } from '../tenants/client-schemas.ts';
@@ -139,6 +140,16 @@ export function classifyMessage(
 export function createFaqResponder(options: { threshold?: number } = {}): Responder {
   return {
     async reply({ tenant, text }: ResponderRequest): Promise<ResponderReply> {
+      // A picture without a caption (the model that could see it failed, or there is none): the
+      // offline responder reads text only, and says so.
+      if (!text.trim()) {
+        return {
+          text: cannedReplies.textOnly[replyLanguage(tenant.language)],
+          source: 'faq',
+          confidence: 0,
+          declined: 'media-only',
+        };
+      }
       const fallbackLanguage: Lang = tenant.language === 'en' ? 'en' : 'es';
       const result = classifyMessage(tenant.faqs, text, {
         fallbackLanguage,

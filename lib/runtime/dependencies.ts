@@ -85,6 +85,7 @@ export async function buildResponder(config: AppConfig) {
     retries: config.OPENAI_RETRIES,
     backoffMs: config.OPENAI_BACKOFF_MS,
     platformApiKey,
+    imageDetail: config.OPENAI_IMAGE_DETAIL,
     ...(config.OPENAI_BASE_URL ? { baseURL: config.OPENAI_BASE_URL } : {}),
   });
   return withFallback(openai, createFaqResponder());
