@@ -34,6 +34,9 @@ describe('the chat page', () => {
     expect(csp).toContain("script-src 'self'");
     expect(csp).toContain("style-src 'self'");
     expect(csp).not.toMatch(/unsafe-inline|nonce-/);
+    // The customer's media are shown from blob: URLs of bytes the page fetched, never from elsewhere.
+    expect(csp).toContain('img-src data: blob:;');
+    expect(csp).toContain('media-src blob:;');
     const html = await response.text();
     expect(html).toContain('<script type="module" src="/simulator/chat.js"></script>');
     expect(html).toContain('<link rel="stylesheet" href="/simulator/chat.css">');

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  buildInboundMediaPayload,
   buildInboundPayload,
   buildStatusPayload,
   serializeLikeMeta,
@@ -116,5 +117,108 @@ describe('the builder of Meta-shaped inbound payloads', () => {
     expect(
       verifyWebhookSignature(Buffer.from(delivery.raw), delivery.headers['x-hub-signature-256'], 'other'),
     ).toBe(false);
+  });
+});
+
+describe('the builder of Meta-shaped media payloads', () => {
+  const customer = {
+    ...business,
+    from: '34600111222',
+    userId: 'ES.1349120865530274',
+    name: 'Lucía',
+    timestamp: 1795560000,
+  };
+  const lookaside = (id: string) => `https://lookaside.fbsbx.com/whatsapp_business/attachments/?mid=${id}`;
+
+  it('builds a voice note like the fixtures, key order included', () => {
+    const payload = buildInboundMediaPayload({
+      ...customer,
+      kind: 'audio',
+      messageId: 'wamid.AUD1',
+      mediaId: '1122334455667788',
+      mimeType: 'audio/ogg; codecs=opus',
+      sha256: 'hXx1a9W8a3yJm2c6k5ZQGd1L9Zr5iKcM3sT2bq0N0nA=',
+      voice: true,
+      url: lookaside('1122334455667788'),
+    });
+    expect(JSON.stringify(payload)).toBe(JSON.stringify(fixtures.audio_voice_note));
+  });
+
+  it('builds a photo with its caption like the fixtures', () => {
+    const payload = buildInboundMediaPayload({
+      ...customer,
+      kind: 'image',
+      messageId: 'wamid.IMG1',
+      mediaId: '1044231289999123',
+      mimeType: 'image/jpeg',
+      sha256: '7w4kq4mkHx2pVbK0Pw8ZbVd2yPzJ0Ykz8w1PpdUu6V8=',
+      caption: '¿Tenéis esta mesa libre?',
+      url: lookaside('1044231289999123'),
+    });
+    expect(JSON.stringify(payload)).toBe(JSON.stringify(fixtures.image));
+  });
+
+  it('builds a document with its caption and file name like the fixtures', () => {
+    const payload = buildInboundMediaPayload({
+      ...customer,
+      kind: 'document',
+      messageId: 'wamid.DOC1',
+      mediaId: '2233445566778899',
+      mimeType: 'application/pdf',
+      sha256: 'b1ZcVf3u5o6fCkZr3pYgQ2wq8L9Tn0Xv4s7y1AaBcDe=',
+      caption: 'Mi reserva',
+      filename: 'reserva.pdf',
+    });
+    expect(JSON.stringify(payload)).toBe(JSON.stringify(fixtures.document));
+  });
+
+  it("gives each type only Meta's fields: voice false on an audio file, no caption on audio", () => {
+    const payload = buildInboundMediaPayload({
+      ...customer,
+      kind: 'audio',
+      messageId: 'wamid.AUD2',
+      mediaId: '1',
+      mimeType: 'audio/mpeg',
+      sha256: 'x',
+      caption: 'not on audio',
+      filename: 'song.mp3',
+      replyTo: 'wamid.OUTGOING1',
+    });
+    const message = (
+      payload.entry as Array<{ changes: Array<{ value: { messages: Array<Record<string, unknown>> } }> }>
+    )[0]?.changes[0]?.value.messages[0];
+    expect(message?.audio).toEqual({ mime_type: 'audio/mpeg', sha256: 'x', id: '1', voice: false });
+    expect(Object.keys(message ?? {})).toEqual([
+      'from',
+      'from_user_id',
+      'id',
+      'timestamp',
+      'type',
+      'audio',
+      'context',
+    ]);
+    expect(message?.context).toEqual({ from: '34666777888', id: 'wamid.OUTGOING1' });
+    const image = buildInboundMediaPayload({
+      ...customer,
+      kind: 'image',
+      mediaId: '2',
+      mimeType: 'image/png',
+      sha256: 'y',
+      voice: true,
+      filename: 'x.png',
+    });
+    expect(JSON.stringify(image)).toContain('"image":{"mime_type":"image/png","sha256":"y","id":"2"}');
+  });
+
+  it('requires a phone or a user id', () => {
+    expect(() =>
+      buildInboundMediaPayload({
+        ...business,
+        kind: 'image',
+        mediaId: '1',
+        mimeType: 'image/png',
+        sha256: 'y',
+      }),
+    ).toThrow(/from/);
   });
 });

@@ -1,6 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as z from 'zod';
 import { presentsSimulatorToken, SIMULATOR_TOKEN_HEADER } from '../simulator-token.ts';
+import {
+  acceptsSameOriginJson,
+  customerNameSchema,
+  phoneNumberIdSchema,
+  userIdSchema,
+  waIdSchema,
+} from './chat-api-common.ts';
+import { getMedia, type MediaRouteOptions, postMedia } from './chat-api-media.ts';
 import { MAX_TEXT } from './graph-messages.ts';
 import { describeIssues, isUnder, messageOf, readJson, requestUrl, sendJson } from './http.ts';
 import { deriveUserId, type InboundMessageInput } from './inbound-payloads.ts';
@@ -9,26 +17,23 @@ import type { SimulatorBusiness, SimulatorPart } from './types.ts';
 
 /**
  * The chat page's API under `/simulator/api/`: the businesses to write to, a customer message to
- * deliver (signed with the App Secret), and one customer's conversation. It signs and shows tenants,
- * so it answers only a caller holding this run's token (the page embeds it, `npm run simulate` reads
- * it from DATA_DIR); the servers that mount it answer loopback Host names only (no DNS rebinding).
+ * deliver (signed with the App Secret), a customer's audio, image or document likewise
+ * (chat-api-media.ts), and one customer's conversation. It signs and shows tenants, so it answers
+ * only a caller holding this run's token (the page embeds it, `npm run simulate` reads it from
+ * DATA_DIR); the servers that mount it answer loopback Host names only (no DNS rebinding).
  */
+
+export { isSameOrigin } from './chat-api-common.ts';
 
 export const CHAT_API_PREFIX = '/simulator/api';
 const TYPING_MS = 25_000;
-
-const phoneNumberIdSchema = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be a phone_number_id');
-const waIdSchema = z
-  .string()
-  .regex(/^\d{6,20}$/, 'must be a phone number in international format, digits only');
-const userIdSchema = z.string().regex(/^[A-Z]{2}\.[A-Za-z0-9]{1,64}$/, 'must look like ES.1349120865530274');
 
 const postMessageSchema = z
   .object({
     phone_number_id: phoneNumberIdSchema,
     from: waIdSchema.optional(),
     user_id: userIdSchema.optional(),
-    name: z.string().trim().min(1).max(100).optional(),
+    name: customerNameSchema.optional(),
     text: z
       .string()
       .refine((value) => value.trim().length > 0, 'text must not be empty')
@@ -42,23 +47,13 @@ const conversationQuerySchema = z.object({
   contact: z.string().regex(/^[A-Za-z0-9_.-]{1,70}$/, 'must be a wa_id or a user id'),
 });
 
-export interface ChatApiOptions {
+export interface ChatApiOptions extends MediaRouteOptions {
   token: string;
   store: SimulatorStore;
   listBusinesses?: () => Promise<SimulatorBusiness[]>;
   /** Whether there is a webhook to deliver to now (it can be set after start). */
   hasWebhook: () => boolean;
   sendAsCustomer: (input: InboundMessageInput) => Promise<{ status: number; messageId: string }>;
-}
-
-/** No Origin (curl, `npm run simulate`) or one whose host is ours (the chat page). */
-export function isSameOrigin(origin: string | undefined, host: string | undefined): boolean {
-  if (!origin) return true;
-  try {
-    return new URL(origin).host === host;
-  } catch {
-    return false;
-  }
 }
 
 export function createChatApi(options: ChatApiOptions): SimulatorPart {
@@ -75,6 +70,8 @@ export function createChatApi(options: ChatApiOptions): SimulatorPart {
     const route = `${req.method ?? 'GET'} ${url.pathname.slice(CHAT_API_PREFIX.length)}`;
     if (route === 'GET /businesses') await listBusinesses(res, options);
     else if (route === 'POST /messages') await postMessage(req, res, options);
+    else if (route === 'POST /media') await postMedia(req, res, options);
+    else if (route === 'GET /media') getMedia(url, res, options.store);
     else if (route === 'GET /conversation') getConversation(url, res, options.store);
     else sendJson(res, 404, { error: 'not_found', message: 'not found' });
     return true;
@@ -97,13 +94,7 @@ async function postMessage(
   res: ServerResponse,
   options: ChatApiOptions,
 ): Promise<void> {
-  // The endpoint signs with the App Secret: only the chat page (same origin, JSON) may call it,
-  // not a form or script on another site the developer happens to open.
-  const sameOrigin = isSameOrigin(req.headers.origin, req.headers.host);
-  if (!sameOrigin || !(req.headers['content-type'] ?? '').startsWith('application/json')) {
-    sendJson(res, 403, { error: 'forbidden', message: 'same-origin JSON requests only' });
-    return;
-  }
+  if (!acceptsSameOriginJson(req, res)) return;
   let body: unknown;
   try {
     body = await readJson(req);

@@ -5,7 +5,8 @@ import type { SimulatorPart } from './types.ts';
 /**
  * The chat page at `/simulator`: the static files of chat-page/ served as they are, under a CSP
  * that allows only our own script and style (no inline code). The one dynamic part is this run's
- * chat API token, inserted into the page's `<meta name="simulator-token">` when it is served.
+ * chat API token, inserted into the page's `<meta name="simulator-token">` when it is served. The
+ * media the customer sent are shown from blob: URLs (the page fetches their bytes with the token).
  *
  * The files are found next to this module (import.meta.url), from the TypeScript sources as from a
  * bundle that copies `chat-page/` beside its output.
@@ -17,7 +18,7 @@ const TOKEN_PLACEHOLDER = '__SIMULATOR_TOKEN__';
 const SECURITY_HEADERS = {
   'cache-control': 'no-store',
   'content-security-policy':
-    "default-src 'none'; style-src 'self'; script-src 'self'; connect-src 'self'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+    "default-src 'none'; style-src 'self'; script-src 'self'; connect-src 'self'; img-src data: blob:; media-src blob:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
 };

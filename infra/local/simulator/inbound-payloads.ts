@@ -3,7 +3,7 @@ import { signWebhookBody } from '../../../lib/webhook/signature.ts';
 
 /**
  * What Meta POSTs to the webhook, built and signed like Meta does it: the `whatsapp_business_account`
- * envelope around a customer's message or a status of a message the business sent, serialized with
+ * envelope around a customer's message (text or media) or a status of a message the business sent, serialized with
  * non-ASCII characters escaped and signed over exactly those bytes. The shapes are those of
  * test/fixtures/meta-webhooks.json, key order included.
  */
@@ -19,18 +19,43 @@ export interface WebhookBusiness {
   wabaId?: string;
 }
 
-export interface InboundMessageInput extends WebhookBusiness {
+/** Who writes, and when: what every customer message carries besides its content. */
+export interface CustomerMessageInput extends WebhookBusiness {
   /** The customer's phone (wa_id); omit for a username-only customer. */
   from?: string;
   /** The business-scoped user id (BSUID). */
   userId?: string;
   name?: string;
-  text: string;
   messageId?: string;
   /** wamid of a message this one replies to (context). */
   replyTo?: string;
   /** Unix seconds; default now. */
   timestamp?: number;
+}
+
+export interface InboundMessageInput extends CustomerMessageInput {
+  text: string;
+}
+
+/** The media a customer can send from the chat page (video and stickers are not offered there). */
+export type CustomerMediaKind = 'audio' | 'image' | 'document';
+
+export interface InboundMediaInput extends CustomerMessageInput {
+  kind: CustomerMediaKind;
+  /** The media id the product looks up (`GET /{version}/{media-id}`). */
+  mediaId: string;
+  /** As Meta writes it: a voice note is `audio/ogg; codecs=opus`. */
+  mimeType: string;
+  /** The SHA-256 of the bytes, base64 (as in Meta's webhooks). */
+  sha256: string;
+  /** Audio only: recorded in WhatsApp (a voice note), not an audio file. */
+  voice?: boolean;
+  /** Image and document only. */
+  caption?: string;
+  /** Document only. */
+  filename?: string;
+  /** The short-lived download URL Meta adds to some media webhooks; the product looks it up anyway. */
+  url?: string;
 }
 
 export interface StatusInput extends WebhookBusiness {
@@ -124,16 +149,23 @@ function envelope(business: WebhookBusiness, fields: Record<string, unknown>): R
   };
 }
 
-/** A customer's text message (fixtures `text`, `text_username_no_phone`, `text_reply_in_context`). */
-export function buildInboundPayload(input: InboundMessageInput): Record<string, unknown> {
+/** The message's first fields, in Meta's order: `from`, `from_user_id`, `id`, `timestamp`, `type`. */
+function customerMessage(input: CustomerMessageInput, type: string): Record<string, unknown> {
   if (!input.from && !input.userId) throw new Error('an inbound message needs from (wa_id) or userId');
   const message: Record<string, unknown> = {};
   if (input.from) message.from = input.from;
   if (input.userId) message.from_user_id = input.userId;
   message.id = input.messageId ?? simulatedMessageId();
   message.timestamp = unixSeconds(input.timestamp);
-  message.type = 'text';
-  message.text = { body: input.text };
+  message.type = type;
+  return message;
+}
+
+/** The message with its context (after the content, as Meta sends it) in its envelope. */
+function customerEnvelope(
+  input: CustomerMessageInput,
+  message: Record<string, unknown>,
+): Record<string, unknown> {
   if (input.replyTo) {
     message.context = { from: input.displayPhoneNumber ?? DEFAULT_DISPLAY_PHONE_NUMBER, id: input.replyTo };
   }
@@ -141,6 +173,32 @@ export function buildInboundPayload(input: InboundMessageInput): Record<string, 
     contacts: [contactEntry(input.name ?? 'Cliente', input.from, input.userId)],
     messages: [message],
   });
+}
+
+/** A customer's text message (fixtures `text`, `text_username_no_phone`, `text_reply_in_context`). */
+export function buildInboundPayload(input: InboundMessageInput): Record<string, unknown> {
+  const message = customerMessage(input, 'text');
+  message.text = { body: input.text };
+  return customerEnvelope(input, message);
+}
+
+/**
+ * A customer's audio, image or document (fixtures `audio_voice_note`, `image`, `document`): each
+ * object has the fields Meta gives that type, in its order (`voice` on audio only, `caption` on
+ * images and documents, `filename` on documents).
+ */
+export function buildInboundMediaPayload(input: InboundMediaInput): Record<string, unknown> {
+  const message = customerMessage(input, input.kind);
+  const media: Record<string, unknown> = {};
+  if (input.kind !== 'audio' && input.caption !== undefined) media.caption = input.caption;
+  if (input.kind === 'document' && input.filename !== undefined) media.filename = input.filename;
+  media.mime_type = input.mimeType;
+  media.sha256 = input.sha256;
+  media.id = input.mediaId;
+  if (input.kind === 'audio') media.voice = input.voice === true;
+  if (input.url !== undefined) media.url = input.url;
+  message[input.kind] = media;
+  return customerEnvelope(input, message);
 }
 
 /** A status of a message the business sent (fixtures `status_sent` … `status_failed_outside_window`). */

@@ -9,12 +9,20 @@ import type {
 /**
  * What the simulator has seen, shared by its parts: the messages the product sent through the Graph
  * stand-in, its read receipts, the customer messages delivered to the webhook, every Graph call, and
- * the media it can serve. One timeline orders inbound and outbound messages for the chat page.
+ * the media it can serve with the short-lived URLs it gave out. One timeline orders inbound and
+ * outbound messages for the chat page.
  */
 
 export interface StoredMedia {
   mimeType: string;
   data: Buffer;
+}
+
+/** A short-lived media URL the lookup gave out (graph-media.ts), by its unguessable `hash`. */
+export interface IssuedMediaUrl {
+  mediaId: string;
+  /** Epoch milliseconds on the simulator's clock. */
+  expiresAt: number;
 }
 
 export interface SimulatorStore {
@@ -23,6 +31,7 @@ export interface SimulatorStore {
   readonly inbound: SimulatedInbound[];
   readonly graphCalls: GraphCall[];
   readonly media: Map<string, StoredMedia>;
+  readonly mediaUrls: Map<string, IssuedMediaUrl>;
   recordOutbound(message: SimulatedOutbound): void;
   /** Recorded before delivery: the reply may arrive before the webhook answers. */
   recordInbound(message: SimulatedInbound): void;
@@ -42,6 +51,7 @@ export function createSimulatorStore(): SimulatorStore {
   const inbound: SimulatedInbound[] = [];
   const graphCalls: GraphCall[] = [];
   const media = new Map<string, StoredMedia>();
+  const mediaUrls = new Map<string, IssuedMediaUrl>();
   const timeline: Array<{ seq: number; kind: 'in' | 'out'; index: number }> = [];
   const waiters = new Set<(message: SimulatedOutbound) => void>();
   let seq = 0;
@@ -65,6 +75,7 @@ export function createSimulatorStore(): SimulatorStore {
     inbound,
     graphCalls,
     media,
+    mediaUrls,
 
     recordOutbound(message) {
       sent.push(message);
@@ -112,6 +123,7 @@ export function createSimulatorStore(): SimulatorStore {
             at: message.at,
             read: reads.some((read) => read.messageId === message.id),
           };
+          if (message.media) item.media = message.media;
           if (message.webhookStatus !== undefined) item.webhookStatus = message.webhookStatus;
           items.push(item);
         } else {
@@ -148,6 +160,7 @@ export function createSimulatorStore(): SimulatorStore {
       graphCalls.length = 0;
       timeline.length = 0;
       media.clear();
+      mediaUrls.clear();
     },
   };
 }

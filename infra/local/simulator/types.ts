@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SimulatedTemplate } from './graph-templates.ts';
-import type { InboundMessageInput } from './inbound-payloads.ts';
+import type { CustomerMediaKind, CustomerMessageInput, InboundMessageInput } from './inbound-payloads.ts';
 
 /**
  * The shapes the simulator's parts share: what it records (messages both ways, Graph calls) and what
@@ -31,6 +31,11 @@ export interface SimulatorOptions {
    * The send endpoints take any bearer token.
    */
   platformAccessToken?: string;
+  /**
+   * The simulator's clock (epoch milliseconds; default `Date.now`): media URLs expire 5 minutes
+   * after the lookup on it, so a test can make one expire without waiting.
+   */
+  now?: () => number;
 }
 
 /** A message the product sent through the Graph stand-in. */
@@ -58,6 +63,29 @@ export interface SimulatedRead {
   at: string;
 }
 
+/** The media of a customer message: what the chat page shows of it (the bytes are in the store). */
+export interface InboundMediaSummary {
+  kind: CustomerMediaKind;
+  /** The media id (`GET /{version}/{id}`). */
+  id: string;
+  mimeType: string;
+  size: number;
+  voice?: boolean;
+  filename?: string;
+}
+
+/** A customer's media to deliver: the bytes, and what the customer's phone says about them. */
+export interface CustomerMediaInput extends CustomerMessageInput {
+  kind: CustomerMediaKind;
+  mimeType: string;
+  data: Buffer;
+  voice?: boolean;
+  caption?: string;
+  filename?: string;
+  /** The Host (and port) the webhook's `url` names (the chat API passes the page's); no `url` without. */
+  host?: string;
+}
+
 /** A customer message the simulator delivered to the webhook. */
 export interface SimulatedInbound {
   id: string;
@@ -65,7 +93,9 @@ export interface SimulatedInbound {
   from?: string;
   userId?: string;
   name?: string;
+  /** The text; for media, its caption ('' without one). */
   text: string;
+  media?: InboundMediaSummary;
   at: string;
   /** HTTP status the webhook answered; undefined while in flight, 0 when unreachable. */
   webhookStatus?: number;
@@ -104,6 +134,8 @@ export interface ConversationItem {
   direction: 'in' | 'out';
   id: string;
   text: string;
+  /** Inbound media (its caption is `text`). */
+  media?: InboundMediaSummary;
   at: string;
   /** Inbound: whether the business marked it read. */
   read?: boolean;
@@ -137,6 +169,13 @@ export interface WhatsAppSimulator {
   buildInboundPayload(input: InboundMessageInput): Record<string, unknown>;
   /** Delivers a customer message to the webhook like Meta does (escaped, signed). */
   sendAsCustomer(input: InboundMessageInput): Promise<{ status: number; messageId: string }>;
+  /**
+   * Delivers a customer's audio, image or document like Meta does: the bytes become media the Graph
+   * stand-in serves, the webhook gets its id, MIME type and base64 SHA-256.
+   */
+  sendMediaAsCustomer(
+    input: CustomerMediaInput,
+  ): Promise<{ status: number; messageId: string; mediaId: string }>;
   /** Inbound and outbound messages of one contact (wa_id or user id) with one business, in order. */
   conversation(phoneNumberId: string, contact: string): ConversationItem[];
 }

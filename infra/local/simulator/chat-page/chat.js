@@ -1,5 +1,7 @@
 // The chat page of the WhatsApp simulator (served as is; see ../chat-page.ts). Every piece of user
-// or bot text is set with textContent, never parsed as HTML.
+// or bot text is set with textContent, never parsed as HTML. A file attached is sent as the customer's
+// audio (a voice note when it is Ogg and the box is ticked), photo or document, with the text as its
+// caption; the timeline shows it from a blob: URL of its bytes (fetched with the token).
 
 const $ = (id) => document.getElementById(id);
 const business = $('business');
@@ -13,8 +15,19 @@ const errorBox = $('error');
 const text = $('text');
 const sendButton = $('send');
 const subtitle = $('subtitle');
+const attachInput = $('attach');
+const attachment = $('attachment');
+const attachmentName = $('attachment-name');
+const voiceWrap = $('voice-wrap');
+const voice = $('voice');
 const OTHER = '__other__';
 let lastSignature = '';
+let pendingFile = null;
+// What WhatsApp sends as audio or as a photo (Meta's types, lib/media/media-download.ts); any other
+// file goes as a document, as the WhatsApp app does.
+const AUDIO_TYPES = ['audio/aac', 'audio/amr', 'audio/mpeg', 'audio/mp4', 'audio/ogg'];
+const IMAGE_TYPES = ['image/jpeg', 'image/png'];
+const KIND_LABELS = { audio: 'Audio', image: 'Photo', document: 'Document' };
 
 // The chat API's per-run token, from the page's meta tag (the server inserts it; no inline script).
 const token = document.querySelector('meta[name="simulator-token"]').getAttribute('content');
@@ -50,6 +63,141 @@ function phoneNumberId() {
 
 function contact() {
   return phone.value.replace(/[^0-9]/g, '');
+}
+
+function customer() {
+  const payload = { phone_number_id: phoneNumberId(), from: contact() };
+  if (nameInput.value.trim()) payload.name = nameInput.value.trim();
+  return payload;
+}
+
+/** POSTs JSON to the chat API; a refusal's message (or its HTTP status) is thrown. */
+function postJson(path, payload) {
+  return api(path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(payload),
+  }).then((response) =>
+    response
+      .json()
+      .catch(() => ({}))
+      .then((data) => {
+        if (!response.ok) throw new Error(data?.message ? data.message : `HTTP ${response.status}`);
+        return data;
+      }),
+  );
+}
+
+const mimeOf = (file) => (file.type || 'application/octet-stream').split(';')[0].trim().toLowerCase();
+
+function kindOf(file) {
+  const type = mimeOf(file);
+  if (IMAGE_TYPES.includes(type)) return 'image';
+  return AUDIO_TYPES.includes(type) ? 'audio' : 'document';
+}
+
+function size(bytes) {
+  if (bytes < 1024) return `${bytes} B`;
+  return bytes < 1024 * 1024 ? `${Math.round(bytes / 1024)} KB` : `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
+/** Shows the file about to be sent (or none): an Ogg audio is a voice note unless unticked. */
+function choose(file) {
+  pendingFile = file || null;
+  attachment.classList.toggle('hidden', !pendingFile);
+  if (!pendingFile) {
+    attachInput.value = '';
+    voiceWrap.classList.add('hidden');
+    voice.checked = false;
+    return;
+  }
+  const kind = kindOf(pendingFile);
+  attachmentName.textContent = `${KIND_LABELS[kind]}: ${pendingFile.name} (${size(pendingFile.size)})`;
+  const ogg = kind === 'audio' && mimeOf(pendingFile) === 'audio/ogg';
+  voiceWrap.classList.toggle('hidden', !ogg);
+  voice.checked = ogg;
+}
+
+function base64Of(file) {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => {
+      const url = String(reader.result);
+      resolve(url.slice(url.indexOf(',') + 1));
+    };
+    reader.onerror = () => reject(new Error(`Could not read ${file.name}`));
+    reader.readAsDataURL(file);
+  });
+}
+
+/** Sends the file as the customer; the text is its caption (audio has none: it follows as a text). */
+async function sendFile(file, caption) {
+  const kind = kindOf(file);
+  const payload = { ...customer(), kind, mime_type: mimeOf(file), data: await base64Of(file) };
+  if (kind === 'audio') payload.voice = voice.checked && !voiceWrap.classList.contains('hidden');
+  if (kind !== 'audio' && caption.trim()) payload.caption = caption;
+  if (kind === 'document') payload.filename = file.name;
+  const sent = await postJson('/simulator/api/media', payload);
+  if (kind === 'audio' && caption.trim()) return sendText(caption);
+  return sent;
+}
+
+function sendText(message) {
+  return postJson('/simulator/api/messages', { ...customer(), text: message });
+}
+
+// Each media's bytes are fetched once (with the token) and shown from a blob: URL.
+const mediaUrls = new Map();
+function mediaUrl(id) {
+  if (!mediaUrls.has(id)) {
+    const loading = api(`/simulator/api/media?id=${encodeURIComponent(id)}`)
+      .then((response) => {
+        if (!response.ok) throw new Error(`HTTP ${response.status}`);
+        return response.blob();
+      })
+      .then((blob) => URL.createObjectURL(blob));
+    mediaUrls.set(id, loading);
+    loading.catch(() => mediaUrls.delete(id));
+  }
+  return mediaUrls.get(id);
+}
+
+/** A photo, an audio player or a file chip; its source arrives when the bytes have. */
+function mediaElement(media) {
+  const show = (element, property) => {
+    mediaUrl(String(media.id))
+      .then((url) => {
+        element[property] = url;
+      })
+      .catch(() => undefined);
+    return element;
+  };
+  const details = `${media.mimeType} · ${size(Number(media.size) || 0)}`;
+  if (media.kind === 'image') {
+    const image = document.createElement('img');
+    image.className = 'media';
+    image.alt = `Photo (${details})`;
+    return show(image, 'src');
+  }
+  if (media.kind === 'audio') {
+    const wrap = document.createElement('span');
+    wrap.className = 'media';
+    const label = document.createElement('span');
+    label.className = 'media-label';
+    label.textContent = `${media.voice ? 'Voice note' : 'Audio'} · ${details}`;
+    const audio = document.createElement('audio');
+    audio.className = 'media';
+    audio.controls = true;
+    audio.preload = 'metadata';
+    audio.setAttribute('aria-label', media.voice ? 'Voice note' : 'Audio');
+    wrap.append(label, show(audio, 'src'));
+    return wrap;
+  }
+  const link = document.createElement('a');
+  link.className = 'chip media';
+  link.textContent = `Document: ${String(media.filename || 'document')} · ${details}`;
+  link.download = String(media.filename || 'document');
+  return show(link, 'href');
 }
 
 function addOption(value, label) {
@@ -130,9 +278,12 @@ function render(messages, isTyping) {
     const fromCustomer = m.direction === 'in';
     const bubble = document.createElement('div');
     bubble.className = `msg ${fromCustomer ? 'customer' : 'bot'}`;
-    const body = document.createElement('span');
-    body.textContent = String(m.text);
-    bubble.appendChild(body);
+    if (m.media) bubble.appendChild(mediaElement(m.media));
+    if (!m.media || m.text) {
+      const body = document.createElement('span');
+      body.textContent = String(m.text);
+      bubble.appendChild(body);
+    }
     const meta = document.createElement('span');
     meta.className = 'meta';
     meta.appendChild(document.createTextNode(`${time(m.at)} `));
@@ -170,29 +321,30 @@ function poll() {
 $('composer').addEventListener('submit', (event) => {
   event.preventDefault();
   const message = text.value;
-  if (!message.trim()) return;
-  const payload = { phone_number_id: phoneNumberId(), from: contact(), text: message };
-  if (nameInput.value.trim()) payload.name = nameInput.value.trim();
+  const file = pendingFile;
+  if (!file && !message.trim()) return;
   sendButton.disabled = true;
-  api('/simulator/api/messages', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(payload),
-  })
-    .then((response) =>
-      response.json().then((data) => {
-        if (!response.ok) throw new Error(data?.message ? data.message : `HTTP ${response.status}`);
-        showError(data.webhook_status === 200 ? '' : `The webhook answered HTTP ${data.webhook_status}`);
-        text.value = '';
-        lastSignature = '';
-        poll();
-      }),
-    )
+  (file ? sendFile(file, message) : sendText(message))
+    .then((data) => {
+      showError(data.webhook_status === 200 ? '' : `The webhook answered HTTP ${data.webhook_status}`);
+      text.value = '';
+      if (file) choose(null);
+      lastSignature = '';
+      poll();
+    })
     .catch((error) => showError(error.message))
     .then(() => {
       sendButton.disabled = false;
       text.focus();
     });
+});
+attachInput.addEventListener('change', () => {
+  choose(attachInput.files?.[0]);
+  if (pendingFile) text.focus();
+});
+$('attachment-remove').addEventListener('click', () => {
+  choose(null);
+  attachInput.focus();
 });
 text.addEventListener('keydown', (event) => {
   if (event.key === 'Enter' && !event.shiftKey) {
