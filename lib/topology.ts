@@ -60,8 +60,11 @@ export interface FunctionSpec {
   tenantSecrets?: 'encrypt-decrypt' | 'decrypt';
   /** An EventBridge Scheduler schedule that invokes it (the local stack plays it with a timer). */
   schedule?: { expression: string; description: string };
-  /** What it does with the media bucket (S3, `MEDIA_BUCKET_NAME`), if anything. */
-  media?: 'read' | 'read-write';
+  /**
+   * What it does with the media bucket (S3, `MEDIA_BUCKET_NAME`), if anything: `read-add` reads and
+   * writes objects but deletes none (the purge does).
+   */
+  media?: 'read' | 'read-add' | 'read-write';
   /**
    * QR mode (when the deployment has QR shards): `available` only learns that it is on
    * (`QR_COMMAND_QUEUE_URLS`, no grant); `send` puts commands on every shard's command queue;
@@ -119,7 +122,7 @@ const answersCustomers = {
   // A QR tenant's replies are `send` commands on its shard's command queue.
   qr: 'send',
   // Customers' media: downloaded from the Graph API and kept, or read where a QR runner kept it.
-  media: 'read-write',
+  media: 'read-add',
   // OpenAI worst case ~50 s (3 attempts of 15 s plus backoff), then Graph sends with retries.
   timeoutSeconds: 90,
   memoryMb: 1024,

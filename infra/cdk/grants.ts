@@ -58,6 +58,7 @@ export function grantTableAccess(
 
 const MEDIA_OBJECT_ACTIONS: Record<NonNullable<FunctionSpec['media']>, string[]> = {
   read: ['s3:GetObject'],
+  'read-add': ['s3:GetObject', 's3:PutObject'],
   'read-write': ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
 };
 
@@ -76,6 +77,7 @@ export function grantMediaAccess(
   role.addToPrincipalPolicy(
     new PolicyStatement({ actions: MEDIA_OBJECT_ACTIONS[access], resources: [objectsArn] }),
   );
+  // Listing also makes a missing object a 404 (NoSuchKey) instead of a 403: "not there yet" is an answer.
   role.addToPrincipalPolicy(new PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucketArn] }));
   return objectsArn;
 }

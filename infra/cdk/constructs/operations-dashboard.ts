@@ -9,7 +9,7 @@ import {
   TextWidget,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
-import { RESPONDERS } from '../../../lib/observability/metric-catalog.ts';
+import { MEDIA_REFUSAL_KINDS, RESPONDERS } from '../../../lib/observability/metric-catalog.ts';
 import type { AppFunction } from './app-function.ts';
 import {
   answeredByResponder,
@@ -171,6 +171,12 @@ function productRows(): IWidget[][] {
         title: 'Debounce: messages collected into bursts, bursts answered, stale wake-ups',
         left: [productMetric('MessagesCollected'), productMetric('BurstsAnswered')],
         right: [productMetric('StaleWakeupsDropped')],
+        width: 8,
+      }),
+      new GraphWidget({
+        title: 'Media: transcription seconds, images to the model; media refused by kind',
+        left: [productMetric('TranscriptionSeconds'), productMetric('ImageInputs')],
+        right: MEDIA_REFUSAL_KINDS.map((kind) => productMetric('MediaRefused', { dimension: kind })),
         width: 8,
       }),
     ],
