@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { buildInboundMediaPayload } from '../../infra/local/simulator/inbound-payloads.ts';
 import { demoClient, type LocalStack, startLocalStack } from '../../infra/local/stack.ts';
 import { type StandaloneSimulator, startStandaloneSimulator } from '../../infra/local/whatsapp-simulator.ts';
 import { allRoutes } from '../../lib/topology.ts';
@@ -6,6 +8,7 @@ import { signWebhookBody } from '../../lib/webhook/signature.ts';
 import { type FakeOpenAi, startFakeOpenAi } from '../fakes/openai-server.ts';
 import { uniqueName } from '../support/emulators.ts';
 import { laPlazaFaqs, metaJson } from '../support/fixtures.ts';
+import { jpegImage, oggVoiceNote } from '../support/media-samples.ts';
 
 /**
  * The whole product through the local stack, over HTTP: the operator creates a tenant, Meta delivers
@@ -88,6 +91,40 @@ async function customerWrites(phoneNumberId: string, text: string, from = String
     body,
   });
   return { status: res.status, from, messageId };
+}
+
+/** A customer's media as Meta delivers it: registered on the Graph stand-in, announced by a signed webhook. */
+async function customerSends(
+  phoneNumberId: string,
+  from: string,
+  media: {
+    kind: 'audio' | 'image' | 'document';
+    mimeType: string;
+    data: Buffer;
+    voice?: boolean;
+    caption?: string;
+  },
+) {
+  const messageId = `wamid.E2E${Date.now()}${Math.floor(Math.random() * 1e6)}`;
+  const { data, ...fields } = media;
+  const mediaId = graph.simulator.addMedia({ mimeType: media.mimeType.split(';')[0]!, data });
+  const body = metaJson(
+    buildInboundMediaPayload({
+      ...fields,
+      phoneNumberId,
+      from,
+      messageId,
+      name: 'Ana',
+      mediaId,
+      sha256: createHash('sha256').update(data).digest('base64'),
+    }),
+  );
+  const res = await fetch(`${stack.url}/webhook`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-hub-signature-256': signWebhookBody(body, APP_SECRET) },
+    body,
+  });
+  return { status: res.status, messageId };
 }
 
 const repliesTo = (from: string) => graph.simulator.sent.filter((m) => m.to === from || m.recipient === from);
@@ -180,6 +217,54 @@ describe('a tenant on OpenAI', () => {
       'inbound',
       'outbound',
       'inbound',
+    ]);
+  });
+
+  it('given a voice note, then it is fetched from the Graph API, kept, transcribed and answered; a photo goes to the model', async () => {
+    const tenant = await createTenant({ reply_delay_seconds: 0 });
+    const from = String(customerSeq++);
+    const note = oggVoiceNote('¿Abrís el domingo?', 3);
+    const voice = await customerSends(tenant.phone_number_id, from, {
+      kind: 'audio',
+      mimeType: 'audio/ogg; codecs=opus',
+      voice: true,
+      data: note,
+    });
+    expect(voice.status).toBe(200);
+    const reply = await eventually(() => repliesTo(from)[0]);
+    expect(reply.text).toBe('[fake-openai] ¿Abrís el domingo?');
+    expect(openai.transcriptions.at(-1)).toMatchObject({
+      filename: 'voice.ogg',
+      model: 'gpt-4o-mini-transcribe',
+    });
+
+    const photo = jpegImage();
+    await customerSends(tenant.phone_number_id, from, {
+      kind: 'image',
+      mimeType: 'image/jpeg',
+      caption: '¿tenéis esto en talla M?',
+      data: photo,
+    });
+    await eventually(() => repliesTo(from)[1]);
+    const user = (openai.requestsTo('POST', '/v1/responses').at(-1)!.body as any).input.find(
+      (item: { role?: string }) => item.role === 'user',
+    );
+    expect(user.content[1]).toMatchObject({ type: 'input_image', detail: 'low' });
+
+    // The operator sees the transcript, marked as one, and what was kept.
+    const messages = await api(
+      'GET',
+      `/clients/${tenant.id}/conversations/${encodeURIComponent(from)}/messages`,
+    );
+    const inbound = messages.body.messages.filter((m: { direction: string }) => m.direction === 'inbound');
+    expect(inbound).toEqual([
+      expect.objectContaining({ type: 'image', media: { mime_type: 'image/jpeg', bytes: photo.length } }),
+      expect.objectContaining({
+        type: 'audio',
+        text: '¿Abrís el domingo?',
+        transcript: expect.objectContaining({ model: 'gpt-4o-mini-transcribe', seconds: 3 }),
+        media: { mime_type: 'audio/ogg', bytes: note.length },
+      }),
     ]);
   });
 
