@@ -47,11 +47,12 @@ export function joinsBurst(attempt: Attempt, claim: Claimed, client: Client, con
   const { event, deps, now } = attempt;
   if (!deps.bursts || delayOf(client) <= 0 || claim.plan) return false;
   if (SILENT_TYPES.has(event.message.type) || parseBotCommand(event.message.text?.trim())) return false;
-  // A picture for the model, a polite reply about media, a location: answered on their own. A voice
-  // note's transcript is its text by now, and waits with the rest.
+  // A picture for the model, a reply about an audio too long or a file not opened, a location:
+  // answered on their own. A voice note's transcript is its text by now and waits with the rest, as
+  // do pictures nobody looks at (the burst then says "text only" once, not once per photo).
   const { understanding } = attempt;
-  if (understanding && (understanding.kind === 'decline' || understanding.attachments.length > 0))
-    return false;
+  if (understanding?.kind === 'read' && understanding.attachments.length > 0) return false;
+  if (understanding?.kind === 'decline' && understanding.reply !== 'textOnly') return false;
   if (ACKNOWLEDGED_TYPES.has(event.message.type)) return false;
   return botAnswers(client, contact, now());
 }

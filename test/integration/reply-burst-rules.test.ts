@@ -3,7 +3,11 @@ import { createAssistantHandler } from '../../functions/assistant.ts';
 import { createReplyBurstHandler } from '../../functions/reply-burst.ts';
 import type { BurstWakeup } from '../../lib/conversation/burst-ports.ts';
 import type { InboundMessageEvent } from '../../lib/conversation/inbound-event.ts';
+import type { MediaDeps } from '../../lib/conversation/media-understanding.ts';
 import { REPLY_BURST_CAP_SECONDS } from '../../lib/conversation/reply-burst.ts';
+import { createOpenAiTranscriber } from '../../lib/openai/transcriber.ts';
+import { FAKE_OPENAI_KEY, type FakeOpenAi, startFakeOpenAi } from '../fakes/openai-server.ts';
+import { oggVoiceNote } from '../support/media-samples.ts';
 import {
   asked,
   conversations,
@@ -155,5 +159,59 @@ describe('the cap on a busy customer', () => {
     expect(asked).toEqual([burst(0, 9), burst(10, 12)]);
     expect(answeredAt[0]).toBe(start + REPLY_BURST_CAP_SECONDS * 1000);
     expect(answeredAt[1]).toBe(start + 24_000 + 3000);
+  });
+});
+
+describe('media in a burst', () => {
+  /** The bytes of each media id, as the media fetcher would keep them (S3 itself: media-answers.test.ts). */
+  const kept = new Map<string, Buffer>();
+  const mediaDeps = (openai: FakeOpenAi): MediaDeps => ({
+    fetcher: {
+      fetch: async ({ media }) => ({ bytes: kept.get(media.id!)!, mimeType: 'audio/ogg', key: 'unused' }),
+    },
+    transcriber: createOpenAiTranscriber({
+      platformApiKey: FAKE_OPENAI_KEY,
+      baseURL: openai.url,
+      timeoutMs: 5000,
+    }),
+  });
+  const voiceEvent = (from: string, id: string, spoken: string): InboundMessageEvent => {
+    kept.set(`media-${id}`, oggVoiceNote(spoken, 2));
+    const event = messageEvent(plaza, from, '', id);
+    event.message = {
+      id,
+      type: 'audio',
+      timestamp: event.message.timestamp,
+      media: { id: `media-${id}`, mime_type: 'audio/ogg; codecs=opus', voice: true },
+    };
+    return event;
+  };
+
+  it('given "hola" then a voice note, then the transcript joins the burst and one answer covers both', async () => {
+    const openai = await startFakeOpenAi();
+    try {
+      const from = nextContact();
+      await conversations.touchInbound(plaza.id, { key: from, wa_id: from }, new Date(), 24);
+      await conversations.updateContact(plaza.id, from, { welcomed_at: new Date().toISOString() });
+      const scheduled: BurstWakeup[] = [];
+      const deps = depsWith({
+        wakeups: { schedule: async (wakeup) => void scheduled.push(wakeup) },
+        media: mediaDeps(openai),
+      });
+      const assistant = createAssistantHandler(async () => deps);
+      await assistant(recordOf(messageEvent(plaza, from, 'hola', `wamid.voice.${from}.0`), inbound.arn));
+      await assistant(
+        recordOf(voiceEvent(from, `wamid.voice.${from}.1`, '¿tenéis menú del día?'), inbound.arn),
+      );
+      expect(repliesTo(plaza.phone_number_id, from)).toHaveLength(0);
+
+      await createReplyBurstHandler(async () => deps)(recordOf(scheduled.at(-1), wakeQueue.arn));
+      expect(asked).toEqual(['hola\n¿tenéis menú del día?']);
+      expect(repliesTo(plaza.phone_number_id, from).map((r) => r.text)).toEqual([
+        expect.stringContaining('menú del día cuesta 12€'),
+      ]);
+    } finally {
+      await openai.stop();
+    }
   });
 });
