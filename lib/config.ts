@@ -43,7 +43,7 @@ const envSchema = z.object({
   OPENAI_RETRIES: z._default(integer(0, 5), 2),
   OPENAI_BACKOFF_MS: z._default(integer(0, 10_000), 500),
   /** The model that transcribes customers' voice notes (OpenAI's transcription API). */
-  OPENAI_TRANSCRIPTION_MODEL: z._default(nonEmpty, 'gpt-4o-mini-transcribe'),
+  OPENAI_TRANSCRIPTION_MODEL: z._default(nonEmpty, 'gpt-transcribe'),
   /** How closely the model looks at customers' pictures: `low` is cheapest (a fixed 85 tokens). */
   OPENAI_IMAGE_DETAIL: z._default(z.enum(['low', 'high', 'auto']), 'low'),
   /** Hours messages and conversation records are kept (the purge enforces it). */

@@ -121,8 +121,6 @@ const answersCustomers = {
   tenantSecrets: 'decrypt',
   // A QR tenant's replies are `send` commands on its shard's command queue.
   qr: 'send',
-  // Customers' media: downloaded from the Graph API and kept, or read where a QR runner kept it.
-  media: 'read-add',
   // OpenAI worst case ~50 s (3 attempts of 15 s plus backoff), then Graph sends with retries.
   timeoutSeconds: 90,
   memoryMb: 1024,
@@ -247,6 +245,9 @@ export const functions = {
     // A message that joins its contact's reply burst schedules the burst's wake-up.
     sendsTo: ['replyBurst'],
     ...answersCustomers,
+    // Customers' media, taken in before a message joins a burst: downloaded from the Graph API and
+    // kept, or read where a QR runner kept it (the burst consumer answers text only).
+    media: 'read-add',
   },
   replyBurst: {
     entry: 'reply-burst',

@@ -4,7 +4,13 @@ import type { ConversationStats } from '../stats/conversation-stats.ts';
 import type { ReplyBursts } from './burst-ports.ts';
 import type { InboundMessageEvent } from './inbound-event.ts';
 import type { MediaDeps, MediaRecord, Understanding } from './media-understanding.ts';
-import { type AnsweredOutcome, outcomeSinks, type ReportedOutcome, reportOutcome } from './outcomes.ts';
+import {
+  type AnsweredOutcome,
+  type MediaProcessedOutcome,
+  outcomeSinks,
+  type ReportedOutcome,
+  reportOutcome,
+} from './outcomes.ts';
 import type {
   ClaimResult,
   ClaimStore,
@@ -89,6 +95,10 @@ export interface Attempt {
   understanding?: Understanding;
   /** What the stored message gains from its media (kept, transcribed), once taken in. */
   mediaRecord?: MediaRecord;
+  /** Media processed for the answer: reported once the plan is stored (or the message collected). */
+  mediaProcessed?: MediaProcessedOutcome;
+  /** Time taking in the media took: the responder's budget is that much shorter. */
+  mediaMs?: number;
   /** Set when this attempt's responder composed the answer (for the per-tenant statistics). */
   answered?: AnsweredOutcome;
   finish(outcome: AnswerOutcome): Promise<AnswerOutcome>;

@@ -135,7 +135,8 @@ async function answerClaimed(attempt: Attempt, claim: Claimed): Promise<AnswerOu
     retentionHours,
   );
   if (ref !== event.contact) attempt.event = { ...event, contact: ref };
-  const contact = await recordInbound(attempt, retentionHours);
+  // A resumed plan's message is stored already, with what its media gave (a transcript): kept.
+  const contact = await recordInbound(attempt, retentionHours, { store: !claim.plan });
   return replyToContact(attempt, claim, client, contact, async (accessToken) => {
     // Media is taken in only for an answer planned now (not a resumed plan, not a chat the bot
     // leaves alone), before the burst: a voice note's transcript waits with the rest as text.
@@ -165,7 +166,11 @@ async function rerouteOrDrop(attempt: Attempt): Promise<AnswerOutcome> {
 }
 
 /** Records the customer's activity and stores their message (for the operator), answered or not. */
-async function recordInbound(attempt: Attempt, retentionHours: number): Promise<Contact> {
+async function recordInbound(
+  attempt: Attempt,
+  retentionHours: number,
+  { store }: { store: boolean },
+): Promise<Contact> {
   const { event, deps, now } = attempt;
   const wroteAt = new Date(event.message.timestamp * 1000);
   const contact = await deps.conversations.touchInbound(
@@ -175,7 +180,7 @@ async function recordInbound(attempt: Attempt, retentionHours: number): Promise<
     retentionHours,
     wroteAt,
   );
-  await storeInbound(attempt, retentionHours);
+  if (store) await storeInbound(attempt, retentionHours);
   return contact;
 }
 

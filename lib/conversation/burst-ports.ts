@@ -20,6 +20,10 @@ export interface PendingMessage {
   seq: number;
   /** When it joined the burst, epoch ms of the assistant's clock (the cap counts from the first). */
   at: number;
+  /** Media of it that was not taken in (the burst's answer says so first). */
+  unread?: boolean;
+  /** Its text is a transcript the model was unsure of (the answer repeats it first). */
+  uncertain?: boolean;
 }
 
 /** A contact's reply burst: the messages collected and not yet answered. */

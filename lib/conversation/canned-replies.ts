@@ -55,6 +55,17 @@ export const cannedReplies = {
     en: "I couldn't open the file you sent. Could you type your question?",
     pt: 'Não consegui abrir o arquivo que você enviou. Pode escrever a sua pergunta?',
   },
+  /** Before the answer to a caption or to the rest of a burst: media that was not taken in. */
+  mediaUnreadNote: {
+    es: 'Por ahora solo puedo leer texto: no he podido ver ni escuchar lo que enviaste.',
+    en: "For now I can only read text: I couldn't see or hear what you sent.",
+    pt: 'Por enquanto só consigo ler texto: não consegui ver nem ouvir o que você enviou.',
+  },
+  fileNotOpenedNote: {
+    es: 'No he podido abrir el archivo que enviaste.',
+    en: "I couldn't open the file you sent.",
+    pt: 'Não consegui abrir o arquivo que você enviou.',
+  },
   locationReceived: {
     es: 'Gracias, he recibido la ubicación. ¿En qué puedo ayudarte?',
     en: 'Thanks, I got the location. How can I help you?',

@@ -1,3 +1,4 @@
+import type { MediaKind } from '../media/media-download.ts';
 import type { MessageMedia } from './inbound-event.ts';
 
 /**
@@ -7,8 +8,7 @@ import type { MessageMedia } from './inbound-event.ts';
  * emulators, the Graph stand-in and the fake OpenAI server.
  */
 
-/** The media kinds a customer can send that carry bytes to fetch. */
-export type MediaKind = 'audio' | 'image' | 'video' | 'document' | 'sticker';
+export type { MediaKind } from '../media/media-download.ts';
 
 export interface MediaFetchRequest {
   tenantId: string;

@@ -5,7 +5,7 @@ import { splitText } from '../text/split.ts';
 import { type AnswerDeps, type Attempt, type Claimed, clockOf, report } from './answer-attempt.ts';
 import { cannedReplies, heardAs, parseBotCommand, replyLanguage } from './canned-replies.ts';
 import type { InboundMessageEvent } from './inbound-event.ts';
-import { LOW_TRANSCRIPT_CONFIDENCE } from './media-understanding.ts';
+import { isUncertain } from './media-understanding.ts';
 import { type AnsweredOutcome, responderKindOf } from './outcomes.ts';
 import { parsePersonRequest, personRequestPlan } from './person-request.ts';
 import {
@@ -27,6 +27,9 @@ export const SILENT_TYPES = new Set([
   'request_welcome',
   'errors',
 ]);
+
+/** The least the responder is given, whatever the media took (one OpenAI attempt, or the fallback). */
+const MIN_RESPONDER_MS = 15_000;
 
 /** Message types answered with a fixed acknowledgement (what they carry is no question). */
 export const ACKNOWLEDGED_TYPES: ReadonlyMap<string, 'locationReceived' | 'contactsReceived'> = new Map([
@@ -57,6 +60,7 @@ export async function planOnce(
     }
     // Only once the plan is on the claim: a takeover resumes it without asking the responder
     // again, so an answer is never counted twice.
+    if (attempt.mediaProcessed) await report(deps, attempt.mediaProcessed);
     if (planned.answered) {
       attempt.answered = planned.answered;
       await report(deps, planned.answered);
@@ -123,17 +127,19 @@ async function planReplies(
     event.contact.key,
     { text: text ?? '', attachments },
     deps,
+    attempt.mediaMs ?? 0,
   );
   if (reply.conversationId && reply.conversationId !== contact.openai_conversation_id) {
     contactUpdates.openai_conversation_id = reply.conversationId;
   }
   // An uncertain transcript: the customer sees what was understood, and can correct it.
-  const transcript = understanding?.kind === 'read' ? understanding.transcript : undefined;
-  const heard =
-    transcript?.confidence !== undefined && transcript.confidence < LOW_TRANSCRIPT_CONFIDENCE
-      ? `${heardAs[language](transcript.text)}\n\n`
-      : '';
-  plan.push(...splitText(`${heard}${reply.text}`, MAX_TEXT_LENGTH));
+  // Media that was not taken in is said first, so the caption's answer does not hide it.
+  const read = understanding?.kind === 'read' ? understanding : undefined;
+  const lead = [
+    read?.note ? cannedReplies[read.note][language] : undefined,
+    read?.transcript && isUncertain(read.transcript) ? heardAs[language](read.transcript.text) : undefined,
+  ].filter(Boolean);
+  plan.push(...splitText([...lead, reply.text].join('\n\n'), MAX_TEXT_LENGTH));
   const answered: AnsweredOutcome = {
     type: 'answered',
     tenantId: client.id,
@@ -176,6 +182,7 @@ async function askResponder(
   contactKey: string,
   { text, attachments }: { text: string; attachments: ResponderAttachment[] },
   deps: AnswerDeps,
+  spentMs: number,
 ): Promise<{ reply: ResponderReply; latencyMs: number }> {
   const now = clockOf(deps);
   const openaiApiKey = client.openai_api_key_enc
@@ -198,7 +205,8 @@ async function askResponder(
     },
     text,
     ...(attachments.length > 0 ? { attachments } : {}),
-    deadline: startedAt + (deps.responderBudgetMs ?? 50_000),
+    // What taking in the media took comes off the budget: the sends still fit in the invocation.
+    deadline: startedAt + Math.max(MIN_RESPONDER_MS, (deps.responderBudgetMs ?? 50_000) - spentMs),
   });
   const latencyMs = now().getTime() - startedAt;
   if (reply.fallbackReason) {

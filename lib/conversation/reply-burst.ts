@@ -13,6 +13,7 @@ import type { BurstWakeup, PendingMessage, ReplyBurst, ReplyBursts } from './bur
 import { parseBotCommand } from './canned-replies.ts';
 import { botAnswers } from './handoff.ts';
 import type { InboundMessageEvent } from './inbound-event.ts';
+import { isUncertain, type Understanding } from './media-understanding.ts';
 import { ACKNOWLEDGED_TYPES, markReadWhileTyping, SILENT_TYPES } from './plan-replies.ts';
 import { type ClaimStore, type Contact, LostClaimError } from './ports.ts';
 import { replyToContact } from './reply-to-contact.ts';
@@ -89,6 +90,10 @@ export async function collectIntoBurst(
         timestamp: event.message.timestamp,
         received_at: event.received_at,
         at,
+        ...(attempt.understanding?.kind === 'decline' ? { unread: true } : {}),
+        ...(attempt.understanding?.kind === 'read' && isUncertain(attempt.understanding.transcript)
+          ? { uncertain: true }
+          : {}),
       },
       claimOwner: owner,
       retentionHours: client.retention_hours ?? deps.retentionHours,
@@ -102,6 +107,7 @@ export async function collectIntoBurst(
     wakeupDelaySeconds(delayOf(client), position.firstAt, at),
   );
   await report(deps, { type: 'message_collected', tenantId: event.tenant_id });
+  if (attempt.mediaProcessed) await report(deps, attempt.mediaProcessed);
   await markReadWhileTyping(event, deps, accessToken);
   return attempt.finish('collected');
 }
@@ -134,6 +140,7 @@ export async function answerBurst(wakeup: BurstWakeup, deps: AnswerDeps): Promis
   }
   const attempt: Attempt = {
     event: burstEvent(tenantId, burst, messages),
+    understanding: burstUnderstanding(messages),
     deps: { ...deps, claims },
     owner,
     now,
@@ -248,6 +255,24 @@ function burstEvent(tenantId: string, burst: ReplyBurst, messages: PendingMessag
     },
     ...(burst.channel ? { channel: burst.channel } : {}),
     received_at: first.received_at,
+  };
+}
+
+/**
+ * What the burst's answer must say besides answering its texts: that some media was not taken in
+ * (or, with no text at all, the plain "text only" reply), and the transcripts it was unsure of.
+ */
+function burstUnderstanding(messages: PendingMessage[]): Understanding | undefined {
+  const texts = messages.filter((m) => m.text?.trim());
+  const unsure = texts.filter((m) => m.uncertain).map((m) => m.text!.trim());
+  const unread = messages.some((m) => m.unread);
+  if (texts.length === 0) return unread ? { kind: 'decline', reply: 'textOnly' } : undefined;
+  if (!unread && unsure.length === 0) return undefined;
+  return {
+    kind: 'read',
+    attachments: [],
+    ...(unread ? { note: 'mediaUnreadNote' as const } : {}),
+    ...(unsure.length > 0 ? { transcript: { text: unsure.join(' '), confidence: 0, model: 'burst' } } : {}),
   };
 }
 

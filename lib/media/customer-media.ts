@@ -14,6 +14,8 @@ export interface CustomerMediaOptions {
   bucket: string;
   graphBaseUrl: string;
   graphVersion: string;
+  /** Time one request may take; default 8 s (a lookup and a download, twice when a URL expired). */
+  timeoutMs?: number;
 }
 
 export function createCustomerMedia(options: CustomerMediaOptions): MediaFetcher {
@@ -48,6 +50,7 @@ export function createCustomerMedia(options: CustomerMediaOptions): MediaFetcher
         mediaId: media.id,
         kind,
         declared: { mimeType: media.mime_type, sha256: media.sha256 },
+        timeoutMs: options.timeoutMs ?? 8_000,
       });
       await storeMedia(s3, bucket, {
         tenantId,

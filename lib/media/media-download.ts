@@ -35,8 +35,21 @@ export const MEDIA_LIMITS: Record<MediaKind, { maxBytes: number; mimeTypes: read
   sticker: { maxBytes: 500 * 1024, mimeTypes: ['image/webp'] },
 };
 
-/** Why media was not taken: the customer gets a polite answer, never a crash. */
-export type MediaRefusal = 'too_large' | 'mime_not_allowed' | 'sha256_mismatch' | 'not_found' | 'unavailable';
+/** The kinds of media a customer can send, as Meta names the message types. */
+export const MEDIA_KINDS = Object.keys(MEDIA_LIMITS) as readonly MediaKind[];
+export const isMediaKind = (type: string): type is MediaKind => Object.hasOwn(MEDIA_LIMITS, type);
+
+/**
+ * Why media was not taken: the customer gets a polite answer, never a crash. `token_invalid`: the
+ * Graph API refused the tenant's token (190), as a send would.
+ */
+export type MediaRefusal =
+  | 'too_large'
+  | 'mime_not_allowed'
+  | 'sha256_mismatch'
+  | 'not_found'
+  | 'token_invalid'
+  | 'unavailable';
 
 export class MediaRefusedError extends Error {
   constructor(
@@ -131,6 +144,14 @@ async function lookUp(request: MediaDownloadRequest): Promise<MediaLookup> {
   if (response.status === 400 || response.status === 404) {
     throw new MediaRefusedError('not_found', 'Meta does not know this media id (or it was deleted)');
   }
+  if (response.status === 401) {
+    throw new MediaRefusedError(
+      'token_invalid',
+      'the media lookup refused the access token (Graph API error 190)',
+    );
+  }
+  // Another business's media, or a permission the token lacks: asking again will not help.
+  if (response.status === 403) throw new MediaRefusedError('not_found', 'the token may not read this media');
   if (!response.ok || !body || typeof body.url !== 'string' || typeof body.mime_type !== 'string') {
     const error = isRecord(body?.error) ? body.error : undefined;
     throw new MediaRefusedError(
@@ -163,13 +184,19 @@ async function fetchBytes(
   }
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of response.body) {
-    size += chunk.byteLength;
-    if (size > maxBytes) {
-      await response.body.cancel().catch(() => undefined);
-      throw new MediaRefusedError('too_large', `${request.kind} is over ${maxBytes} bytes`);
+  try {
+    for await (const chunk of response.body) {
+      size += chunk.byteLength;
+      if (size > maxBytes) {
+        await response.body.cancel().catch(() => undefined);
+        throw new MediaRefusedError('too_large', `${request.kind} is over ${maxBytes} bytes`);
+      }
+      chunks.push(Buffer.from(chunk));
     }
-    chunks.push(Buffer.from(chunk));
+  } catch (error) {
+    if (error instanceof MediaRefusedError) throw error;
+    // The connection dropped or the time ran out halfway: a later attempt may get it all.
+    throw new MediaRefusedError('unavailable', 'the media download broke off before its end');
   }
   return Buffer.concat(chunks);
 }

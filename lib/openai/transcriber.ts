@@ -1,6 +1,7 @@
 import { toFile } from 'openai';
 import type { Transcriber, Transcript, TranscriptionRequest } from '../conversation/media-ports.ts';
 import { logger } from '../logger.ts';
+import { bareMimeType } from '../media/media-download.ts';
 import { createOpenAiClient } from './openai-client.ts';
 import { OpenAiUnavailableError, type RetryPolicy, withOpenAiRetry } from './retry.ts';
 
@@ -16,7 +17,7 @@ export interface OpenAiTranscriberOptions {
   baseURL?: string;
   /** Default {@link DEFAULT_TRANSCRIPTION_MODEL}. */
   model?: string;
-  /** Timeout of one HTTP attempt. Default 30 s (a 16 MB note takes a while to upload). */
+  /** Timeout of one HTTP attempt. Default 15 s: within the 20 s a transcription is given. */
   timeoutMs?: number;
   /** Retries after the first attempt. Default 2. */
   retries?: number;
@@ -26,8 +27,9 @@ export interface OpenAiTranscriberOptions {
   maxBackoffMs?: number;
 }
 
-export const DEFAULT_TRANSCRIPTION_MODEL = 'gpt-4o-mini-transcribe';
-const DEFAULT_TIMEOUT_MS = 30_000;
+/** OpenAI's current transcription model (gpt-4o(-mini)-transcribe and whisper-1 are retired on 2027-02-26). */
+export const DEFAULT_TRANSCRIPTION_MODEL = 'gpt-transcribe';
+const DEFAULT_TIMEOUT_MS = 15_000;
 
 /**
  * The file name the API is given per MIME type. It tells formats apart by the name's extension and
@@ -55,6 +57,9 @@ const FILE_NAMES: Readonly<Record<string, string>> = {
 export function transcriptionFileName(mimeType: string): string | undefined {
   return FILE_NAMES[bareMimeType(mimeType)];
 }
+
+/** Models that take the language hint as `languages[]`. */
+const takesLanguages = (model: string) => /^gpt-transcribe(-\d{4}-\d{2}-\d{2})?$/.test(model);
 
 /** Models that return token log-probabilities (`include[]=logprobs`); whisper-1 and others refuse it. */
 const givesLogprobs = (model: string) => /^gpt-4o(-mini)?-transcribe(-\d{4}-\d{2}-\d{2})?$/.test(model);
@@ -110,7 +115,8 @@ export function createOpenAiTranscriber(options: OpenAiTranscriberOptions = {}):
             file: await toFile(request.audio, filename, { type: mimeType }),
             model,
             response_format: 'json',
-            ...(language ? { language } : {}),
+            // gpt-transcribe takes possible languages; the others one language.
+            ...(language ? (takesLanguages(model) ? { languages: [language] } : { language }) : {}),
             ...(givesLogprobs(model) ? { include: ['logprobs' as const] } : {}),
           }),
         policy,
@@ -151,10 +157,6 @@ export function confidenceOf(logprobs: ReadonlyArray<{ logprob?: number }> | und
   if (values.length === 0) return undefined;
   const mean = values.reduce((sum, value) => sum + value, 0) / values.length;
   return Math.min(1, Math.max(0, Math.exp(mean)));
-}
-
-function bareMimeType(mimeType: string): string {
-  return (mimeType.split(';')[0] ?? '').trim().toLowerCase();
 }
 
 /**

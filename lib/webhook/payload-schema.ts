@@ -137,8 +137,9 @@ export const inboundMessageSchema = z.looseObject({
   image: z.optional(captioned),
   video: z.optional(captioned),
   document: z.optional(captioned),
-  audio: z.optional(captioned),
-  sticker: z.optional(captioned),
+  // Newer to the product than the three above: one we cannot read costs its media, not the message.
+  audio: droppedIfInvalid(captioned),
+  sticker: droppedIfInvalid(captioned),
   location: z.optional(
     z.looseObject({
       name: z.optional(freeText(LIMITS.label)),

@@ -6,6 +6,7 @@ import {
   messageGroupId,
   type QueueEvent,
 } from '../conversation/inbound-event.ts';
+import { isMediaKind } from '../media/media-download.ts';
 import type { FifoMessage } from '../queue/sqs-publisher.ts';
 import type { InboundMessage, statusSchema } from './payload-schema.ts';
 
@@ -62,14 +63,7 @@ function contactCardsText(cards: InboundMessage['contacts']): string | undefined
 
 /** The media fields the consumer fetches, for the message types that carry media. */
 export function mediaOf(message: InboundMessage): MessageMedia | undefined {
-  const fields =
-    message.type === 'audio' ||
-    message.type === 'image' ||
-    message.type === 'video' ||
-    message.type === 'document' ||
-    message.type === 'sticker'
-      ? message[message.type]
-      : undefined;
+  const fields = isMediaKind(message.type) ? message[message.type] : undefined;
   if (!fields?.id) return undefined;
   return {
     id: fields.id,

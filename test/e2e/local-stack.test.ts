@@ -235,7 +235,7 @@ describe('a tenant on OpenAI', () => {
     expect(reply.text).toBe('[fake-openai] ¿Abrís el domingo?');
     expect(openai.transcriptions.at(-1)).toMatchObject({
       filename: 'voice.ogg',
-      model: 'gpt-4o-mini-transcribe',
+      model: 'gpt-transcribe',
     });
 
     const photo = jpegImage();
@@ -262,7 +262,7 @@ describe('a tenant on OpenAI', () => {
       expect.objectContaining({
         type: 'audio',
         text: '¿Abrís el domingo?',
-        transcript: expect.objectContaining({ model: 'gpt-4o-mini-transcribe', seconds: 3 }),
+        transcript: expect.objectContaining({ model: 'gpt-transcribe', seconds: 3 }),
         media: { mime_type: 'audio/ogg', bytes: note.length },
       }),
     ]);

@@ -210,6 +210,10 @@ function metaOf(form: TranscriptionForm): Partial<TranscriptionMeta> & { include
     ...(typeof form.model === 'string' ? { model: form.model } : {}),
     ...(form.file ? { filename: form.file.filename, contentType: form.file.type } : {}),
     ...(typeof form.language === 'string' ? { language: form.language } : {}),
+    // gpt-transcribe takes the hint as `languages[]` (possible languages): recorded as the first.
+    ...(typeof form.language !== 'string' && typeof [form['languages[]']].flat()[0] === 'string'
+      ? { language: [form['languages[]']].flat()[0] as string }
+      : {}),
     include,
   };
 }

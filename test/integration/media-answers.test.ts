@@ -100,6 +100,14 @@ function createTenant(
   });
 }
 
+/** A tenant with its own OpenAI key (the fake's): its model sees pictures. */
+async function seeingTenant(name: string, extra: Parameters<typeof createTenant>[1] = {}) {
+  const created = await createTenant(name, extra);
+  const openai_api_key_enc = await secrets.encrypt(FAKE_OPENAI_KEY, { tenantId: created.id });
+  await clients.patch(created.id, { openai_api_key_enc });
+  return { ...created, openai_api_key_enc };
+}
+
 /** The media side of the assistant: S3 and the Graph stand-in, OpenAI transcription, the daily cap. */
 function mediaDeps(overrides: Partial<MediaDeps> = {}): MediaDeps {
   return {
@@ -216,7 +224,7 @@ describe('a voice note', () => {
     // The upload the real SDK made: multipart, named .ogg (the API refuses .opus), the configured model.
     expect(openai.transcriptions).toHaveLength(1);
     expect(openai.transcriptions[0]).toMatchObject({
-      model: 'gpt-4o-mini-transcribe',
+      model: 'gpt-transcribe',
       filename: 'voice.ogg',
       language: 'es',
       status: 200,
@@ -230,7 +238,7 @@ describe('a voice note', () => {
     expect(await storedInbound(plaza, from, id)).toMatchObject({
       type: 'audio',
       text: '¿Tenéis menú del día?',
-      transcript: { model: 'gpt-4o-mini-transcribe', seconds: 4 },
+      transcript: { model: 'gpt-transcribe', seconds: 4 },
       media: { mime_type: 'audio/ogg' },
     });
     expect(telemetry.total('TranscriptionSeconds')).toBe(4);
@@ -254,7 +262,13 @@ describe('a voice note', () => {
         { token: ' menú', logprob: -0.9 },
       ],
     }));
-    await deliver(plaza, from, voiceNote('(ruido)'));
+    // A model that gives log-probabilities (gpt-transcribe, the default, does not).
+    const transcriber = createOpenAiTranscriber({
+      platformApiKey: FAKE_OPENAI_KEY,
+      baseURL: openai.url,
+      model: 'gpt-4o-mini-transcribe',
+    });
+    await deliver(plaza, from, voiceNote('(ruido)'), depsWith({ media: mediaDeps({ transcriber }) }));
 
     const [reply] = repliesTo(from);
     expect(reply).toMatch(/^Entendí tu audio así: «¿Tenéis menú del día\?»\./);
@@ -270,17 +284,21 @@ describe('a voice note', () => {
     expect(openai.transcriptions).toHaveLength(0);
   });
 
-  it('without OpenAI (the offline default) gets the polite "text only" reply, never silence', async () => {
+  it('without OpenAI (the offline default: no key anywhere) gets the polite "text only" reply, never silence', async () => {
     const from = String(contactSeq++);
+    const offline = createOpenAiTranscriber({ platformApiKey: async () => undefined, baseURL: openai.url });
     await deliver(
       plaza,
       from,
       voiceNote('¿Tenéis menú del día?'),
-      depsWith({ media: mediaDeps({ transcriber: undefined }) }),
+      depsWith({ media: mediaDeps({ transcriber: offline }) }),
     );
 
     expect(repliesTo(from)).toEqual([expect.stringContaining('solo puedo leer mensajes de texto')]);
     expect(repliesTo(from)[0]).toContain('una persona del equipo');
+    expect(openai.transcriptions).toHaveLength(0);
+    // How the offline default runs, not a failure: nothing counted as refused.
+    expect(telemetry.total('MediaRefused', 'transcription')).toBe(0);
   });
 
   it('when the transcription fails after its retries gets the polite reply too', async () => {
@@ -310,25 +328,29 @@ describe('media Meta would not have sent', () => {
   it('given a picture over 5 MB, then refused politely before it is downloaded', async () => {
     const from = String(contactSeq++);
     const big = Buffer.alloc(5 * 1024 * 1024 + 1, 7);
-    await deliver(plaza, from, mediaMessage('image', big, 'image/jpeg'));
+    await deliver(await seeingTenant('Tienda Moda'), from, mediaMessage('image', big, 'image/jpeg'));
 
     expect(repliesTo(from)).toEqual([expect.stringContaining('No he podido abrir el archivo')]);
     expect(graph.simulator.graphCalls.filter((c) => c.operation === 'media_download')).toHaveLength(0);
+    expect(telemetry.total('MediaRefused', 'too_large')).toBe(1);
   });
 
-  it('given a type other than the one declared, then refused politely; its caption is still answered', async () => {
+  it('given a type other than the one declared, then refused and not kept; the caption is answered after saying so', async () => {
     const from = String(contactSeq++);
+    const shop = await seeingTenant('Tienda Moda');
     // The Graph API says it is something else than the webhook declared.
-    const message = mediaMessage(
-      'image',
-      jpegImage(),
-      'image/jpeg',
-      { caption: '¿Tenéis menú del día?' },
-      'image/png',
+    const caption = { caption: '¿Tenéis menú del día?' };
+    const id = await deliver(
+      shop,
+      from,
+      mediaMessage('image', jpegImage(), 'image/jpeg', caption, 'image/png'),
     );
-    await deliver(plaza, from, message);
 
-    expect(repliesTo(from)).toEqual([expect.stringContaining('menú del día cuesta 12€')]);
+    const [reply] = repliesTo(from);
+    expect(reply).toMatch(/^No he podido abrir el archivo que enviaste\.\n\n/);
+    expect(reply).toContain('menú del día cuesta 12€');
+    expect(telemetry.total('MediaRefused', 'mime_not_allowed')).toBe(1);
+    expect(await readMedia(aws.s3, bucket, shop.id, id)).toBeUndefined();
   });
 });
 
@@ -337,7 +359,7 @@ describe('a photo', () => {
     const from = String(contactSeq++);
     const photo = jpegImage();
     await deliver(
-      plaza,
+      await seeingTenant('Tienda Moda'),
       from,
       mediaMessage('image', photo, 'image/jpeg', { caption: '¿tenéis esto en talla M?' }),
       depsWith({ responder: openAiResponder() }),
@@ -354,14 +376,15 @@ describe('a photo', () => {
     expect(telemetry.total('ImageInputs')).toBe(1);
   });
 
-  it('with a caption, offline, gets the caption answered by the FAQ responder', async () => {
+  it('with a caption, offline, gets the caption answered by the FAQ responder, and is not even fetched', async () => {
     const from = String(contactSeq++);
-    await deliver(
-      plaza,
-      from,
-      mediaMessage('image', jpegImage(), 'image/jpeg', { caption: '¿Hacéis reservas?' }),
-    );
-    expect(repliesTo(from)).toEqual([expect.stringContaining('puedes reservar')]);
+    const caption = { caption: '¿Hacéis reservas?' };
+    await deliver(plaza, from, mediaMessage('image', jpegImage(), 'image/jpeg', caption));
+    const [reply] = repliesTo(from);
+    expect(reply).toMatch(/^Por ahora solo puedo leer texto: no he podido ver ni escuchar lo que enviaste\./);
+    expect(reply).toContain('puedes reservar');
+    expect(graph.simulator.graphCalls.filter((c) => c.operation === 'media')).toHaveLength(0);
+    expect(telemetry.total('ImageInputs')).toBe(0);
   });
 
   it('without a caption, offline, gets the polite "text only" reply', async () => {
@@ -370,8 +393,20 @@ describe('a photo', () => {
     expect(repliesTo(from)).toEqual([expect.stringContaining('solo puedo leer mensajes de texto')]);
   });
 
+  it('without a caption, when OpenAI fails, gets the polite reply from the FAQ responder', async () => {
+    const from = String(contactSeq++);
+    openai.failNext(5, { status: 500 });
+    await deliver(
+      await seeingTenant('Tienda Moda'),
+      from,
+      mediaMessage('image', jpegImage(), 'image/jpeg'),
+      depsWith({ responder: openAiResponder() }),
+    );
+    expect(repliesTo(from)).toEqual([expect.stringContaining('solo puedo leer mensajes de texto')]);
+  });
+
   it('past the tenant daily cap gets the polite reply; its caption alone is answered', async () => {
-    const capped = await createTenant('Zapatería Paso', { media_daily_limit: 1 });
+    const capped = await seeingTenant('Zapatería Paso', { media_daily_limit: 1 });
     const from = String(contactSeq++);
     await deliver(capped, from, mediaMessage('image', jpegImage(), 'image/jpeg'));
     await deliver(capped, from, mediaMessage('image', jpegImage(), 'image/jpeg'));
@@ -384,7 +419,7 @@ describe('a photo', () => {
     expect(repliesTo(from)).toEqual([
       expect.stringContaining('solo puedo leer'),
       expect.stringContaining('solo puedo leer'),
-      expect.stringContaining('puedes reservar'),
+      expect.stringMatching(/^Por ahora solo puedo leer texto[\s\S]*puedes reservar/),
     ]);
     // Only the first was fetched: the cap stops the download too.
     expect(graph.simulator.graphCalls.filter((c) => c.operation === 'media_download')).toHaveLength(1);
@@ -397,7 +432,7 @@ describe('a document', () => {
     const from = String(contactSeq++);
     const pdf = pdfDocument('Pedido 1234');
     await deliver(
-      plaza,
+      await seeingTenant('Tienda Moda'),
       from,
       mediaMessage('document', pdf, 'application/pdf', { filename: 'pedido.pdf', caption: '¿Está listo?' }),
       depsWith({ responder: openAiResponder() }),
@@ -488,5 +523,50 @@ describe('tenants and retention', () => {
       deleted: 1,
     });
     expect(await readMedia(aws.s3, bucket, plaza.id, id)).toBeUndefined();
+  });
+});
+
+describe('a retry of the same message', () => {
+  it('reads the kept copy instead of downloading again, and takes no second unit of the daily cap', async () => {
+    const bytes = oggVoiceNote('¿Hacéis reservas?', 2);
+    const mediaId = graph.simulator.addMedia({ mimeType: 'audio/ogg', data: bytes });
+    const request = {
+      tenantId: plaza.id,
+      messageId: `wamid.retry.${++messageSeq}`,
+      kind: 'audio' as const,
+      media: { id: mediaId, mime_type: 'audio/ogg; codecs=opus', sha256: sha256Base64(bytes) },
+      accessToken: TENANT_TOKEN,
+    };
+    const { fetcher, quota } = mediaDeps();
+
+    const first = await fetcher.fetch(request);
+    const again = await fetcher.fetch(request);
+
+    expect(again.bytes.equals(first.bytes)).toBe(true);
+    expect(graph.simulator.graphCalls.filter((c) => c.operation === 'media_download')).toHaveLength(1);
+    const day = new Date().toISOString().slice(0, 10);
+    expect(await quota!.take(plaza.id, request.messageId, day, 2)).toBe(true);
+    expect(await quota!.take(plaza.id, request.messageId, day, 2)).toBe(true); // the same message
+    expect(await quota!.take(plaza.id, 'wamid.other.1', day, 2)).toBe(true);
+    expect(await quota!.take(plaza.id, 'wamid.other.2', day, 2)).toBe(false); // two units used
+    // Another tenant's allowance is its own.
+    expect(await quota!.take('cl_someone_else', 'wamid.other.2', day, 2)).toBe(true);
+  });
+});
+
+describe('a voice note delivered again', () => {
+  it('after its answer failed to send, is answered once from the stored plan: transcribed once, counted once, its transcript kept', async () => {
+    const from = String(contactSeq++);
+    // Both tries of the sender's first send are throttled: the message goes back to the queue.
+    graph.simulator.failNext(2, { httpStatus: 429, code: 130429, operation: 'send' });
+    const id = await deliver(plaza, from, voiceNote('¿Tenéis menú del día?', 6));
+
+    expect(repliesTo(from)).toEqual([expect.stringContaining('menú del día cuesta 12€')]);
+    expect(openai.transcriptions).toHaveLength(1);
+    expect(telemetry.total('TranscriptionSeconds')).toBe(6);
+    expect(await storedInbound(plaza, from, id)).toMatchObject({
+      text: '¿Tenéis menú del día?',
+      transcript: { seconds: 6 },
+    });
   });
 });

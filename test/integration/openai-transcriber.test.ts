@@ -59,13 +59,13 @@ describe('OpenAI transcriber (audio/transcriptions against the fake)', () => {
 
     expect(transcript.text).toBe('¿Abrís el domingo?');
     expect(transcript.model).toBe(DEFAULT_TRANSCRIPTION_MODEL);
-    expect(DEFAULT_TRANSCRIPTION_MODEL).toBe('gpt-4o-mini-transcribe');
     expect(fake.transcriptions).toHaveLength(1);
     expect(fake.transcriptions[0]).toMatchObject({
-      model: 'gpt-4o-mini-transcribe',
+      model: 'gpt-transcribe',
       filename: 'voice.ogg',
       contentType: 'audio/ogg',
-      include: ['logprobs'],
+      // gpt-transcribe gives no log-probabilities: none are asked for.
+      include: [],
       bytes: note.audio.length,
       keySuffix: PLATFORM_KEY.slice(-6),
       status: 200,
@@ -142,7 +142,8 @@ describe('OpenAI transcriber (audio/transcriptions against the fake)', () => {
       ],
     }));
 
-    const transcript = await transcriber().transcribe(voiceNote());
+    // The gpt-4o models give log-probabilities (gpt-transcribe, the default, does not).
+    const transcript = await transcriber({ model: 'gpt-4o-mini-transcribe' }).transcribe(voiceNote());
 
     expect(transcript.confidence).toBeCloseTo(Math.exp(-0.2), 10);
     // The gpt-4o models bill tokens, not seconds: the caller measures the note itself.

@@ -195,6 +195,7 @@ describe('PATCH /tenant', () => {
         phone_number_id: '999999',
         email: 'x@example.com',
         max_retention_hours: 8760,
+        media_daily_limit: 5000,
       };
       const before = await repository.get(tenant.id);
       const res = await call('PATCH', '/tenant', {
