@@ -187,6 +187,34 @@ describe('media in a burst', () => {
     return event;
   };
 
+  it('given a question then a voice note that cannot be transcribed, then the one answer first says the note was not heard', async () => {
+    const openai = await startFakeOpenAi();
+    openai.setTranscriptionRule(() => ({ status: 400, error: { message: 'Audio file might be corrupted' } }));
+    try {
+      const from = nextContact();
+      await conversations.touchInbound(plaza.id, { key: from, wa_id: from }, new Date(), 24);
+      await conversations.updateContact(plaza.id, from, { welcomed_at: new Date().toISOString() });
+      const scheduled: BurstWakeup[] = [];
+      const deps = depsWith({
+        wakeups: { schedule: async (wakeup) => void scheduled.push(wakeup) },
+        media: mediaDeps(openai),
+      });
+      const assistant = createAssistantHandler(async () => deps);
+      await assistant(
+        recordOf(messageEvent(plaza, from, '¿tenéis menú del día?', `wamid.deaf.${from}.0`), inbound.arn),
+      );
+      await assistant(recordOf(voiceEvent(from, `wamid.deaf.${from}.1`, 'ruido'), inbound.arn));
+
+      await createReplyBurstHandler(async () => deps)(recordOf(scheduled.at(-1), wakeQueue.arn));
+      const replies = repliesTo(plaza.phone_number_id, from).map((r) => r.text);
+      expect(replies).toHaveLength(1);
+      expect(replies[0]).toMatch(/^Por ahora solo puedo leer texto: no he podido ver ni escuchar/);
+      expect(replies[0]).toContain('menú del día cuesta 12€');
+    } finally {
+      await openai.stop();
+    }
+  });
+
   it('given "hola" then a voice note, then the transcript joins the burst and one answer covers both', async () => {
     const openai = await startFakeOpenAi();
     try {
