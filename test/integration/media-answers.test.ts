@@ -570,3 +570,16 @@ describe('a voice note delivered again', () => {
     });
   });
 });
+
+describe('a media lookup that refuses the token', () => {
+  it('flags the tenant credentials as invalid, as a refused send does, instead of retrying forever', async () => {
+    const from = String(contactSeq++);
+    const tenant = await createTenant('Floristería Rosa');
+    graph.simulator.failNext(1, { httpStatus: 401, code: 190, operation: 'media' });
+    await deliver(tenant, from, voiceNote('¿Tenéis menú del día?'));
+
+    expect(repliesTo(from)).toEqual([]);
+    expect(await clients.get(tenant.id)).toMatchObject({ credentials_status: 'invalid' });
+    expect(openai.transcriptions).toHaveLength(0);
+  });
+});
