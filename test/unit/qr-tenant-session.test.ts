@@ -61,6 +61,7 @@ function message(partial: Partial<EngineMessage>): EngineMessage {
     id: 'm1',
     chat: '34699000001',
     from: '34699000001',
+    type: 'text',
     text: 'hola',
     chatKind: 'direct',
     fromMe: false,
