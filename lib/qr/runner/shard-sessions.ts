@@ -165,9 +165,12 @@ export class ShardSessions {
       });
       return;
     }
+    // Known before the settings read: a `start` command handled meanwhile (the admin API sends one
+    // as it writes the membership) must find this session, not open a second engine, whose
+    // attach would end the first with `conflict`.
     const session = this.newSession(tenantId);
-    session.answerGroups = (await this.settings(tenantId)).answerGroups;
     this.sessions.set(tenantId, session);
+    session.answerGroups = (await this.settings(tenantId)).answerGroups;
     await session.start();
   }
 
