@@ -35,9 +35,10 @@ async function main() {
   const inboundQueueUrl = config.INBOUND_QUEUE_URL;
   const commandQueueUrls = config.QR_COMMAND_QUEUE_URLS ?? [];
   const bucket = config.QR_SESSION_BUCKET;
-  if (!tableName || !inboundQueueUrl || commandQueueUrls.length === 0 || !bucket) {
+  const mediaBucket = config.MEDIA_BUCKET_NAME;
+  if (!tableName || !inboundQueueUrl || commandQueueUrls.length === 0 || !bucket || !mediaBucket) {
     throw new Error(
-      'TABLE_NAME, INBOUND_QUEUE_URL, QR_COMMAND_QUEUE_URLS and QR_SESSION_BUCKET are required',
+      'TABLE_NAME, INBOUND_QUEUE_URL, QR_COMMAND_QUEUE_URLS, QR_SESSION_BUCKET and MEDIA_BUCKET_NAME are required',
     );
   }
   if (config.QR_ENGINE !== 'wwebjs') {
@@ -57,6 +58,7 @@ async function main() {
     aws,
     tableName,
     inboundQueueUrl,
+    mediaBucket,
     commandQueueUrls,
     owner,
     engineFor,

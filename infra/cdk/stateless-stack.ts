@@ -132,6 +132,7 @@ export class StatelessStack extends Stack {
           inboundQueueUrlEnv: this.inboundQueue(stateful).spec.urlEnv,
           commandQueues: stateful.qr.commandQueues,
           sessionBucketName: qrSessionBucketName(this, settings.stage),
+          mediaBucketName: mediaBucketName(this, settings.stage),
           logRetention: settings.logRetention,
           retainLogs: settings.isProduction,
         })

@@ -37,6 +37,8 @@ export interface LocalQrModeOptions {
   prefix: string;
   tableName: string;
   inboundQueueUrl: () => string;
+  /** The media bucket, where the runner keeps customers' media (as the Cloud API path does). */
+  mediaBucket: string;
   engine: 'simulated' | 'wwebjs';
   shards: number;
   chromiumPath: string;
@@ -90,6 +92,7 @@ export async function prepareLocalQrMode(options: LocalQrModeOptions): Promise<L
         aws,
         tableName: options.tableName,
         inboundQueueUrl: options.inboundQueueUrl(),
+        mediaBucket: options.mediaBucket,
         commandQueueUrls,
         owner: `local-${process.pid}`,
         engineFor: await engineFactory(),

@@ -534,6 +534,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       prefix,
       tableName,
       inboundQueueUrl: () => env.INBOUND_QUEUE_URL!,
+      mediaBucket: env.MEDIA_BUCKET_NAME,
       engine: pick('QR_ENGINE') === 'wwebjs' ? 'wwebjs' : 'simulated',
       shards: Number(pick('LOCAL_QR_SHARDS') ?? 1),
       chromiumPath: pick('CHROMIUM_PATH') ?? '/usr/bin/chromium',

@@ -25,6 +25,37 @@ export type EngineState = 'stopped' | 'starting' | 'qr' | 'linking' | 'connected
 /** Which kind of chat a message belongs to (only direct chats are answered by default). */
 export type ChatKind = 'direct' | 'group' | 'status';
 
+/**
+ * What a message is, in the Cloud API's words (the inbound queue's `message.type`): the media kinds,
+ * a shared location, shared contact cards, plain text; `other` for what the assistant does not read
+ * (polls, orders, payments...). An engine does not deliver what nobody wrote (notifications, call
+ * logs, encryption notices).
+ */
+export type EngineMessageType =
+  | 'text'
+  | 'audio'
+  | 'image'
+  | 'video'
+  | 'document'
+  | 'sticker'
+  | 'location'
+  | 'contacts'
+  | 'other';
+
+/** The media of a message: described at once, its bytes fetched only when asked for. */
+export interface EngineMedia {
+  /** As the engine declares it, parameters included (`audio/ogg; codecs=opus`). */
+  mimeType: string;
+  /** A voice note recorded in WhatsApp (not a forwarded audio file). */
+  voice?: boolean;
+  /** A document's file name. */
+  filename?: string;
+  /** The size the engine announces before the download, when it knows it. */
+  size?: number;
+  /** The bytes; rejects with {@link EngineMediaUnavailableError} when WhatsApp no longer has them. */
+  download(): Promise<Buffer>;
+}
+
 /** A message seen by the linked account. */
 export interface EngineMessage {
   /** The engine's message id (with the tenant, the deduplication key). */
@@ -33,7 +64,11 @@ export interface EngineMessage {
   chat: string;
   /** Who wrote it (in a group, the member; for an own message, the linked number). */
   from: string;
+  type: EngineMessageType;
+  /** The readable text: the body, a media's caption, a location's name or a contact's name and number. */
   text: string;
+  /** The media of an audio, image, video, document or sticker message. */
+  media?: EngineMedia;
   chatKind: ChatKind;
   /** Typed by the account itself (on the phone or sent by us), not by a customer. */
   fromMe: boolean;
@@ -86,5 +121,13 @@ export class EngineNotReadyError extends Error {
   constructor(state: EngineState) {
     super(`the session is ${state}, not connected`);
     this.name = 'EngineNotReadyError';
+  }
+}
+
+/** A media's bytes are gone from WhatsApp (expired, deleted, or never fully received). */
+export class EngineMediaUnavailableError extends Error {
+  constructor(detail: string) {
+    super(`the media cannot be downloaded: ${detail}`);
+    this.name = 'EngineMediaUnavailableError';
   }
 }

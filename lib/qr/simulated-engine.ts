@@ -5,6 +5,7 @@ import {
   type DisconnectReason,
   type EngineEventName,
   type EngineListener,
+  EngineMediaUnavailableError,
   type EngineMessage,
   EngineNotReadyError,
   type EngineState,
@@ -19,6 +20,21 @@ export interface SimulatedSentMessage {
   to: string;
   text: string;
   at: Date;
+}
+
+/** A customer's media, as a simulated customer sends it (a voice note, a photo, a PDF...). */
+export interface SimulatedMedia {
+  type: 'audio' | 'image' | 'video' | 'document' | 'sticker';
+  bytes: Buffer;
+  /** As WhatsApp declares it (`audio/ogg; codecs=opus` for a voice note). */
+  mimeType: string;
+  voice?: boolean;
+  filename?: string;
+  caption?: string;
+  /** The size announced before the download (default: the bytes'). */
+  size?: number;
+  /** WhatsApp no longer has the bytes: the download fails, as whatsapp-web.js's gives nothing. */
+  gone?: boolean;
 }
 
 /** The outcome of scanning a QR with the simulated phone. */
@@ -101,7 +117,38 @@ export class SimulatedWhatsApp {
       id: options.id ?? `sim_${randomToken()}`,
       chat: options.chat ?? from,
       from,
+      type: 'text',
       text,
+      chatKind: options.chatKind ?? 'direct',
+      fromMe: false,
+      at: this.now(),
+    });
+  }
+
+  /** A customer `from` sends media to the linked number `phoneNumber` (its bytes downloaded on demand). */
+  receiveMedia(
+    phoneNumber: string,
+    from: string,
+    media: SimulatedMedia,
+    options: { id?: string; chatKind?: ChatKind; chat?: string } = {},
+  ): EngineMessage {
+    const bytes = Buffer.from(media.bytes);
+    return this.deliver(phoneNumber, {
+      id: options.id ?? `sim_${randomToken()}`,
+      chat: options.chat ?? from,
+      from,
+      type: media.type,
+      text: media.caption ?? '',
+      media: {
+        mimeType: media.mimeType,
+        ...(media.voice ? { voice: true } : {}),
+        ...(media.filename ? { filename: media.filename } : {}),
+        size: media.size ?? bytes.length,
+        download: async () => {
+          if (media.gone) throw new EngineMediaUnavailableError('the simulated media is gone');
+          return Buffer.from(bytes);
+        },
+      },
       chatKind: options.chatKind ?? 'direct',
       fromMe: false,
       at: this.now(),
@@ -114,6 +161,7 @@ export class SimulatedWhatsApp {
       id: `sim_${randomToken()}`,
       chat: to,
       from: phoneNumber,
+      type: 'text',
       text,
       chatKind: 'direct',
       fromMe: true,

@@ -220,7 +220,8 @@ export class WwebjsEngine implements WhatsAppSessionEngine {
     });
     client.on('message_create', (message) => {
       if (!live() || this.current !== 'connected') return;
-      this.events.emit('message', engineMessageOf(message as WwebjsMessageLike, this.phoneNumber));
+      const mapped = engineMessageOf(message as WwebjsMessageLike, this.phoneNumber);
+      if (mapped) this.events.emit('message', mapped); // notices are no one's message
     });
     client.on('disconnected', (reason: unknown) => {
       if (live()) void this.end(client, disconnectReasonOf(reason), String(reason));

@@ -161,6 +161,7 @@ describe('QR mode on AWS, production stage, default settings (1 shard, 4 session
         'INBOUND_QUEUE_URL',
         'QR_COMMAND_QUEUE_URLS',
         'QR_SESSION_BUCKET',
+        'MEDIA_BUCKET_NAME',
         'QR_ENGINE',
         'QR_SESSIONS_PER_TASK',
         'CHROMIUM_PATH',
@@ -176,6 +177,7 @@ describe('QR mode on AWS, production stage, default settings (1 shard, 4 session
     });
     expect(env.QR_RUNNER_ID).toBeUndefined();
     expect(JSON.stringify(env.QR_SESSION_BUCKET)).toContain('wa-assistant-prod-qr-sessions-');
+    expect(JSON.stringify(env.MEDIA_BUCKET_NAME)).toContain('wa-assistant-prod-media-');
   });
 
   describe('the task role: least privilege', () => {
@@ -235,7 +237,15 @@ describe('QR mode on AWS, production stage, default settings (1 shard, 4 session
       const list = s3.find((s) => actionsOf(s).includes('s3:ListBucket'))!;
       expect(JSON.stringify(list.Resource)).toContain('wa-assistant-prod-qr-sessions-');
       expect(JSON.stringify(list.Resource)).not.toContain('/');
-      expect(s3).toHaveLength(2);
+      expect(s3).toHaveLength(3);
+    });
+
+    it('only puts objects under <tenant>/media/ of the media bucket: no read, list or delete there', () => {
+      const s3 = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('s3:')));
+      const media = s3.filter((s) => JSON.stringify(s.Resource).includes('wa-assistant-prod-media-'));
+      expect(media).toHaveLength(1);
+      expect(actionsOf(media[0]!)).toEqual(['s3:PutObject']);
+      expect(JSON.stringify(media[0]!.Resource)).toMatch(/\/\*\/media\/\*"\]\]\}$/);
     });
   });
 

@@ -1,120 +1,26 @@
-import { CreateQueueCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { AwsClients } from '../../lib/aws-clients.ts';
-import { InMemoryTelemetry } from '../../lib/observability/telemetry.ts';
-import type { QrCommand } from '../../lib/qr/commands.ts';
-import { QrStatusStore } from '../../lib/qr/qr-status-store.ts';
-import { composeQrRunner } from '../../lib/qr/runner/compose-runner.ts';
-import type { QrRunner } from '../../lib/qr/runner/qr-runner.ts';
 import { shardLeaseKeys } from '../../lib/qr/shard-lease.ts';
-import { shardMembershipKeys } from '../../lib/qr/shards.ts';
 import { SimulatedWhatsApp } from '../../lib/qr/simulated-engine.ts';
 import { clientKeys } from '../../lib/tenants/client.ts';
-import { freshFifoQueue, freshTable, uniqueName } from '../support/emulators.ts';
+import {
+  aws,
+  command,
+  commandUrl,
+  eventually,
+  freshQueues,
+  inboundEvents,
+  linkedTenant,
+  running,
+  startRunner,
+  statuses,
+  stopRunners,
+  tableName,
+} from '../support/qr-runner-harness.ts';
 
-/**
- * The QR runner's own code on the emulators: leases, statuses, membership and the command ledger in
- * DynamoDB Local, the command queue and the inbound FIFO queue on fauxqs, sessions on the simulated
- * WhatsApp. Timings are short so a lease expires in well under a second.
- */
-let aws: AwsClients;
-let tableName: string;
-let inboundUrl: string;
-let commandUrl: string;
-let statuses: QrStatusStore;
-const running: QrRunner[] = [];
-const silent = { info() {}, warn() {}, error() {} };
-
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((runner) => runner.shutdown()));
-});
-
-/** Each test has its own table (its own shard "0") and queues. */
-async function freshQueues() {
-  ({ aws, tableName } = await freshTable());
-  statuses = new QrStatusStore(aws.dynamo, tableName);
-  inboundUrl = (await freshFifoQueue(aws)).url;
-  const { QueueUrl } = await aws.sqs.send(new CreateQueueCommand({ QueueName: uniqueName('qrcmd') }));
-  commandUrl = QueueUrl!;
-}
-
-function startRunner(whatsapp: SimulatedWhatsApp, owner: string, telemetry = new InMemoryTelemetry()) {
-  const runner = composeQrRunner({
-    aws,
-    tableName,
-    inboundQueueUrl: inboundUrl,
-    commandQueueUrls: [commandUrl],
-    owner,
-    engineFor: whatsapp.engineFor,
-    telemetry,
-    logger: silent,
-    sessionsLimit: 4,
-    leaseMs: 3_000,
-    receiveWaitSeconds: 1,
-    timing: { acquireRetryMs: 100, reconcileMs: 150, watchdogMs: 60_000, retrySendAfterS: 1 },
-  });
-  runner.start();
-  running.push(runner);
-  return { runner, telemetry };
-}
-
-async function addMember(tenantId: string) {
-  await aws.dynamo.send(
-    new PutCommand({
-      TableName: tableName,
-      Item: { ...shardMembershipKeys.member('0', tenantId), client_id: tenantId },
-    }),
-  );
-}
-
-async function eventually<T>(read: () => Promise<T | undefined> | T | undefined, what: string): Promise<T> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const value = await read();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-const statusIs = (tenantId: string, state: string) => async () => {
-  const status = await statuses.readStatus(tenantId);
-  return status?.state === state ? status : undefined;
-};
-
-async function inboundEvents(): Promise<Array<Record<string, unknown>>> {
-  const events = [];
-  for (let i = 0; i < 5; i++) {
-    const { Messages } = await aws.sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: inboundUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
-    );
-    if (!Messages?.length) break;
-    events.push(...Messages.map((message) => JSON.parse(message.Body!)));
-  }
-  return events;
-}
-
-async function command(body: Partial<QrCommand> & Pick<QrCommand, 'kind' | 'tenant_id'>) {
-  const full = {
-    v: 1,
-    id: uniqueName('cmd'),
-    expires_at: new Date(Date.now() + 60_000).toISOString(),
-    ...body,
-  };
-  await aws.sqs.send(new SendMessageCommand({ QueueUrl: commandUrl, MessageBody: JSON.stringify(full) }));
-  return full;
-}
-
-async function linkedTenant(whatsapp: SimulatedWhatsApp, phone: string) {
-  const tenantId = uniqueName('tenant');
-  await addMember(tenantId);
-  const shown = await eventually(statusIs(tenantId, 'qr'), 'a QR');
-  expect(shown.qr).toBe(whatsapp.currentQr(tenantId)?.qr);
-  expect(whatsapp.scan(shown.qr!, phone)).toBe('linked');
-  await eventually(statusIs(tenantId, 'connected'), 'connected');
-  return tenantId;
-}
+/** The QR runner's own code on the emulators (test/support/qr-runner-harness.ts). */
+afterEach(stopRunners);
 
 describe('a QR runner holding its shard', () => {
   it('shows the QR, links on scan, and puts a customer message on the inbound queue as channel qr', async () => {

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
   type EngineEvents,
+  EngineMediaUnavailableError,
+  type EngineMessage,
   EngineNotReadyError,
   type WhatsAppSessionEngine,
 } from '../../lib/qr/session-engine.ts';
@@ -227,5 +229,36 @@ describe('given a session stopped and started again (a task restart)', () => {
 
     await expect(engine.send('34699999999', 'x')).rejects.toBeInstanceOf(EngineNotReadyError);
     expect(sim.sent('34600000001')).toEqual([]);
+  });
+});
+
+describe('media from a simulated customer', () => {
+  it('arrives typed with its caption, and its bytes download on demand (or fail once gone)', async () => {
+    const { sim } = network();
+    const { events } = await linkedSession(sim, 't1', '34600000001');
+    const photo = Buffer.from('jpeg bytes');
+    sim.receiveMedia('34600000001', '34699000001', {
+      type: 'image',
+      bytes: photo,
+      mimeType: 'image/jpeg',
+      caption: '¿Este?',
+    });
+    sim.receiveMedia('34600000001', '34699000001', {
+      type: 'audio',
+      bytes: Buffer.from('opus'),
+      mimeType: 'audio/ogg; codecs=opus',
+      voice: true,
+      gone: true,
+    });
+    const [image, voice] = events.filter(([name]) => name === 'message').map(([, p]) => p as EngineMessage);
+    expect(image).toMatchObject({
+      type: 'image',
+      text: '¿Este?',
+      media: { mimeType: 'image/jpeg', size: 10 },
+    });
+    photo.fill(0); // the message kept its own copy
+    expect((await image!.media!.download()).toString()).toBe('jpeg bytes');
+    expect(voice).toMatchObject({ type: 'audio', text: '', media: { voice: true } });
+    await expect(voice!.media!.download()).rejects.toBeInstanceOf(EngineMediaUnavailableError);
   });
 });

@@ -61,6 +61,7 @@ function message(partial: Partial<EngineMessage>): EngineMessage {
     id: 'm1',
     chat: '34699000001',
     from: '34699000001',
+    type: 'text',
     text: 'hola',
     chatKind: 'direct',
     fromMe: false,
@@ -243,5 +244,44 @@ describe('the memory watchdog', () => {
     expect(sessions.session('big')!.snapshot).toMatchObject({ state: 'reconnecting', restarts: 1 });
     expect(sessions.session('big')!.snapshot.last_error).toMatch(/memory 1200 MiB over 900 MiB/);
     expect(telemetry.total('QrSessionRestarts')).toBe(1);
+  });
+});
+
+describe('a shard opening a session', () => {
+  it('opens one engine when a start command comes while the membership read opens the session', async () => {
+    const settingsReads: Array<() => void> = [];
+    const sessions = new ShardSessions({
+      engineFor: () => {
+        const engine = new HandEngine();
+        engines.push(engine);
+        return engine;
+      },
+      writeStatus: async (_tenant, status) => {
+        statuses.push(status);
+      },
+      publish: async () => undefined,
+      // The first settings read is slow: the command is handled meanwhile.
+      settingsOf: () => new Promise((resolve) => settingsReads.push(() => resolve({ answerGroups: false }))),
+      isMember: async () => true,
+      ledger: { claim: async () => true, release: async () => undefined },
+      telemetry,
+      sessionsLimit: 4,
+      onError: (error) => {
+        throw error;
+      },
+    });
+    const reconciled = sessions.reconcile(['t1']);
+    const started = sessions.handle({
+      v: 1,
+      id: 'cmd-start',
+      kind: 'start',
+      tenant_id: 't1',
+      expires_at: new Date(Date.now() + 60_000).toISOString(),
+    });
+    await vi.advanceTimersByTimeAsync(0); // the command is handled while the settings are read
+    for (const read of settingsReads) read();
+    await Promise.all([reconciled, started]);
+    expect(engines).toHaveLength(1);
+    expect(sessions.tenantIds).toEqual(['t1']);
   });
 });

@@ -2,12 +2,12 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { type EngineEvents, EngineNotReadyError } from '../../lib/qr/session-engine.ts';
+import { type EngineEvents, type EngineMessage, EngineNotReadyError } from '../../lib/qr/session-engine.ts';
 import { WwebjsEngine, type WwebjsEngineOptions } from '../../lib/qr/wwebjs-engine.ts';
 import { chatIdFor, chatKindOf, disconnectReasonOf, engineMessageOf } from '../../lib/qr/wwebjs-mapping.ts';
 import { profileDirFor, restoreProfile, zipProfile } from '../../lib/qr/wwebjs-profile-snapshot.ts';
 import { MemorySnapshotStore } from '../fakes/memory-snapshot-store.ts';
-import { FakeClient } from '../fakes/wwebjs-fake-client.ts';
+import { FakeClient, FakeMessage } from '../fakes/wwebjs-fake-client.ts';
 
 let dataDir: string;
 beforeAll(async () => {
@@ -78,6 +78,7 @@ describe('whatsapp-web.js mapping', () => {
       id: 'false_1@c.us_A',
       chat: '1',
       from: '1',
+      type: 'text',
       text: 'hola',
       chatKind: 'direct',
       fromMe: false,
@@ -177,6 +178,27 @@ describe('WwebjsEngine with a fake client', () => {
     expect(h.seen[2]?.payload).toMatchObject({ chat: '1', from: '34600111222', fromMe: true });
     expect(await h.engine.send('1', 'hi')).toEqual({ messageId: 'true_1@c.us_SENT1' });
     expect(h.calls).toContain('send 1@c.us hi');
+  });
+
+  it('hears a voice note with its media (downloaded on demand) and no notice at all', async () => {
+    const h = harness();
+    await connected(h);
+    h.client().emit('message_create', new FakeMessage({ type: 'e2e_notification', body: '' }));
+    const voice = new FakeMessage({
+      type: 'ptt',
+      hasMedia: true,
+      data: { mimetype: 'audio/ogg; codecs=opus', size: 4 },
+      download: { mimetype: 'audio/ogg; codecs=opus', data: Buffer.from('opus').toString('base64') },
+    });
+    h.client().emit('message_create', voice);
+    const heard = h.seen.filter((e) => e.event === 'message').map((e) => e.payload as EngineMessage);
+    expect(heard).toHaveLength(1);
+    expect(heard[0]).toMatchObject({
+      type: 'audio',
+      media: { voice: true, mimeType: 'audio/ogg; codecs=opus' },
+    });
+    expect(voice.downloads).toBe(0);
+    expect((await heard[0]!.media!.download()).toString()).toBe('opus');
   });
 
   it('given a conflict, it ends with conflict and keeps the saved session', async () => {

@@ -106,6 +106,8 @@ export interface QrRunnerServiceProps {
   commandQueues: QrCommandQueues;
   /** The session bucket's name (QrSessionBucket: computable, no cross-stack reference). */
   sessionBucketName: string;
+  /** The media bucket's name (MediaBucket: computable too), where customers' media is kept. */
+  mediaBucketName: string;
   logRetention: RetentionDays;
   retainLogs: boolean;
   /** Plain configuration (no secret values). */
@@ -171,7 +173,7 @@ export class QrRunnerService extends Construct {
     this.taskRole = new Role(this, 'TaskRole', {
       assumedBy: new ServicePrincipal('ecs-tasks.amazonaws.com'),
       description:
-        'Runs the QR browser-runner: its command queues, its lease and status items, its bucket prefix',
+        'Runs the QR browser-runner: its command queues, its lease and status items, its bucket prefix, media writes',
     });
     this.grantRunner(props);
 
@@ -201,6 +203,7 @@ export class QrRunnerService extends Construct {
         [props.inboundQueueUrlEnv]: props.inboundQueue.queueUrl,
         QR_COMMAND_QUEUE_URLS: props.commandQueues.urlsEnv,
         QR_SESSION_BUCKET: props.sessionBucketName,
+        MEDIA_BUCKET_NAME: props.mediaBucketName,
         QR_ENGINE: 'wwebjs',
         QR_SESSIONS_PER_TASK: String(props.sessionsPerTask),
         CHROMIUM_PATH: '/usr/bin/chromium',
@@ -262,7 +265,8 @@ export class QrRunnerService extends Construct {
 
   /**
    * The task role: consume its command queues, send to the inbound queue, its DynamoDB items only
-   * (lease, membership and status: partition keys `QRSHARD#*` and `CLIENT#*`), its bucket prefix.
+   * (lease, membership and status: partition keys `QRSHARD#*` and `CLIENT#*`), its bucket prefix,
+   * and writing customers' media into the media bucket (nothing read, listed or deleted there).
    */
   private grantRunner(props: QrRunnerServiceProps): void {
     const stack = Stack.of(this);
@@ -305,6 +309,25 @@ export class QrRunnerService extends Construct {
       id: `AwsSolutions-IAM5[Resource::${nagResourceName(stack, objectsArn)}]`,
       reason:
         'Snapshot objects of the QR session bucket only (qr-sessions/<tenant id>/session.zip): tenant ids are unknown in advance',
+    });
+    this.grantMediaWrites(props.mediaBucketName);
+  }
+
+  /**
+   * PutObject only, on media keys only (`<tenant id>/media/<message id>`, media-objects.ts): the
+   * runner stores what a session downloaded and never reads it back; the assistant reads it.
+   */
+  private grantMediaWrites(bucketName: string): void {
+    const stack = Stack.of(this);
+    const bucketArn = stack.formatArn({ service: 's3', region: '', account: '', resource: bucketName });
+    const mediaArn = `${bucketArn}/*/media/*`;
+    this.taskRole.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['s3:PutObject'], resources: [mediaArn] }),
+    );
+    Validations.of(this.taskRole).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${nagResourceName(stack, mediaArn)}]`,
+      reason:
+        'Writes of media objects only (<tenant id>/media/<message id> in the media bucket): tenant and message ids are unknown in advance',
     });
   }
 

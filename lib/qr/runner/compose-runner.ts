@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AwsClients } from '../../aws-clients.ts';
 import { TransientError } from '../../errors.ts';
+import { storeMedia } from '../../media/media-objects.ts';
 import type { Telemetry } from '../../observability/telemetry.ts';
 import { type FifoMessage, publishFifoMessages } from '../../queue/sqs-publisher.ts';
 import { ClientRepository } from '../../tenants/client-repository.ts';
@@ -13,9 +14,11 @@ import { SqsCommandSource } from './command-source.ts';
 import { QrRunner, type RunnerLogger, type RunnerTiming } from './qr-runner.ts';
 
 export interface QrRunnerSetup {
-  aws: Pick<AwsClients, 'dynamo' | 'sqs'>;
+  aws: Pick<AwsClients, 'dynamo' | 'sqs' | 's3'>;
   tableName: string;
   inboundQueueUrl: string;
+  /** The media bucket: customers' media goes under each tenant's prefix (media-objects.ts). */
+  mediaBucket: string;
   /** One command queue per shard: shard `i` is `commandQueueUrls[i]`. */
   commandQueueUrls: readonly string[];
   /** This task, unique per process lifetime. */
@@ -34,7 +37,10 @@ export interface QrRunnerSetup {
 
 const PUBLISH_ATTEMPTS = 5;
 
-/** A QR runner on the real adapters: leases, statuses and membership in DynamoDB, queues in SQS. */
+/**
+ * A QR runner on the real adapters: leases, statuses and membership in DynamoDB, queues in SQS,
+ * customers' media in the media bucket.
+ */
 export function composeQrRunner(setup: QrRunnerSetup): QrRunner {
   const leaseMs = setup.leaseMs ?? 30_000;
   const statuses = new QrStatusStore(setup.aws.dynamo, setup.tableName);
@@ -53,6 +59,7 @@ export function composeQrRunner(setup: QrRunnerSetup): QrRunner {
     }),
     writeStatus: (tenantId, status, lease) => statuses.writeStatus(tenantId, status, lease),
     publish: (messages) => publishWithRetries(setup, messages),
+    media: { store: async (media) => void (await storeMedia(setup.aws.s3, setup.mediaBucket, media)) },
     ledger: new CommandLedger(setup.aws.dynamo, setup.tableName),
     engineFor: setup.engineFor,
     telemetry: setup.telemetry,

@@ -1,5 +1,6 @@
 import {
   encodeQueueEvent,
+  type MessageMedia,
   messageGroupId,
   type OwnerMessageEvent,
   ownerMessageGroupId,
@@ -8,6 +9,7 @@ import {
 import type { FifoMessage } from '../../queue/sqs-publisher.ts';
 import type { EngineMessage } from '../session-engine.ts';
 import { qrPhoneNumberId } from '../shards.ts';
+import type { KeptMedia } from './inbound-media.ts';
 
 /**
  * What a QR session puts on the inbound FIFO queue: the same envelopes as the webhook's (channel
@@ -33,24 +35,44 @@ function envelope(tenantId: string, message: EngineMessage, receivedAt: Date) {
   };
 }
 
-/** A customer's message (in a group chat, the group is the contact: the answer goes there). */
+/**
+ * A customer's message (in a group chat, the group is the contact: the answer goes there). Its
+ * media is described as declared, and `stored` (with the bytes' sha256) only once the runner kept
+ * it (inbound-media.ts); the text is the caption.
+ */
 export function customerMessageEvent(
   tenantId: string,
   message: EngineMessage,
   receivedAt: Date,
+  kept?: KeptMedia,
 ): FifoMessage {
   const { fields, groupId, deduplicationId } = envelope(tenantId, message, receivedAt);
+  const media = message.media ? describedMedia(message.media, kept) : undefined;
   const event: QueueEvent = {
     ...fields,
     kind: 'message',
     message: {
       id: message.id,
-      type: 'text',
+      // What the assistant does not read is what Meta calls `unsupported` (not answered either).
+      type: message.type === 'other' ? 'unsupported' : message.type,
       timestamp: epochSeconds(message.at),
       ...(message.text ? { text: message.text } : {}),
+      ...(media ? { media } : {}),
     },
   };
   return { body: encodeQueueEvent(event), groupId, deduplicationId };
+}
+
+function describedMedia(
+  media: NonNullable<EngineMessage['media']>,
+  kept: KeptMedia | undefined,
+): MessageMedia {
+  return {
+    ...(kept?.stored ? { stored: true, sha256: kept.sha256 } : {}),
+    mime_type: media.mimeType,
+    ...(media.voice ? { voice: true } : {}),
+    ...(media.filename ? { filename: media.filename } : {}),
+  };
 }
 
 /** A message the owner typed on the phone to a customer: the bot steps back in that chat. */

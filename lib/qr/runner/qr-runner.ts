@@ -7,6 +7,7 @@ import { LeaseLostError, type ShardLease, type ShardLeases } from '../shard-leas
 import type { BackoffPolicy } from './backoff.ts';
 import type { CommandLedger } from './command-ledger.ts';
 import type { CommandSource, ReceivedCommand } from './command-source.ts';
+import type { MediaSink } from './inbound-media.ts';
 import { ShardSessions } from './shard-sessions.ts';
 
 export interface RunnerLogger {
@@ -27,6 +28,8 @@ export interface QrRunnerDeps {
   settingsOf?(tenantId: string): Promise<{ answerGroups: boolean }>;
   writeStatus(tenantId: string, status: QrStatus, lease: ShardLease): Promise<void>;
   publish(messages: FifoMessage[]): Promise<void>;
+  /** Where customers' media is kept (the media bucket, under each tenant's prefix). */
+  media?: MediaSink;
   ledger: Pick<CommandLedger, 'claim' | 'release'>;
   engineFor: SessionEngineFactory;
   telemetry: Telemetry;
@@ -50,6 +53,8 @@ export interface RunnerTiming {
   memoryLimitBytes: number;
   /** How long a send waits in the queue before it is looked at again while its session is not connected. */
   retrySendAfterS: number;
+  /** How long a customer's media may take to download before its message is queued without it. */
+  mediaDownloadMs: number;
 }
 
 const DEFAULT_TIMING: RunnerTiming = {
@@ -59,6 +64,7 @@ const DEFAULT_TIMING: RunnerTiming = {
   watchdogMs: 60_000,
   memoryLimitBytes: 900 * 2 ** 20,
   retrySendAfterS: 10,
+  mediaDownloadMs: 60_000,
 };
 
 /** What `/health` reports: the process is alive, and whether it holds its lease. */
@@ -150,6 +156,9 @@ export class QrRunner {
       engineFor: this.deps.engineFor,
       writeStatus: (tenantId, status) => this.writeStatus(tenantId, status),
       publish: this.deps.publish,
+      ...(this.deps.media ? { media: this.deps.media } : {}),
+      mediaTimeoutMs: this.timing.mediaDownloadMs,
+      logger: this.deps.logger,
       ...(this.deps.settingsOf ? { settingsOf: this.deps.settingsOf } : {}),
       isMember: (tenantId) => this.deps.isMember(lease.shard, tenantId),
       ledger: this.deps.ledger,

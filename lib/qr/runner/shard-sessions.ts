@@ -6,6 +6,7 @@ import { type EngineMessage, EngineNotReadyError, type SessionEngineFactory } fr
 import type { BackoffPolicy } from './backoff.ts';
 import type { CommandLedger } from './command-ledger.ts';
 import { customerMessageEvent, ownerMessageEvent, sendOutcomeEvent } from './inbound-events.ts';
+import { type KeptMedia, keepMedia, type MediaSink, mediaKindOf } from './inbound-media.ts';
 import { TenantSession } from './tenant-session.ts';
 
 /** What becomes of a command: done (acknowledge it) or retry (it comes back later). */
@@ -22,7 +23,12 @@ export interface ShardSessionsDeps {
   /** Whether a tenant is (still) a member of the shard. */
   isMember(tenantId: string): Promise<boolean>;
   ledger: Pick<CommandLedger, 'claim' | 'release'>;
+  /** Where customers' media is kept (the media bucket); without it, media is queued unkept. */
+  media?: MediaSink;
+  /** How long a media download may take before the message is queued without it (default 60 s). */
+  mediaTimeoutMs?: number;
   telemetry: Telemetry;
+  logger?: { warn(message: string, extra: Record<string, unknown>): void };
   /** At most this many sessions; members beyond it are reported `failed` (capacity). */
   sessionsLimit: number;
   backoff?: BackoffPolicy;
@@ -37,6 +43,8 @@ export interface ShardSessionsDeps {
  */
 export class ShardSessions {
   private readonly sessions = new Map<string, TenantSession>();
+  /** Per tenant and chat, the message being put on the queue: the next waits for it (media take time). */
+  private readonly heard = new Map<string, Promise<void>>();
 
   constructor(private readonly deps: ShardSessionsDeps) {}
 
@@ -157,9 +165,12 @@ export class ShardSessions {
       });
       return;
     }
+    // Known before the settings read: a `start` command handled meanwhile (the admin API sends one
+    // as it writes the membership) must find this session, not open a second engine, whose
+    // attach would end the first with `conflict`.
     const session = this.newSession(tenantId);
-    session.answerGroups = (await this.settings(tenantId)).answerGroups;
     this.sessions.set(tenantId, session);
+    session.answerGroups = (await this.settings(tenantId)).answerGroups;
     await session.start();
   }
 
@@ -179,14 +190,57 @@ export class ShardSessions {
     });
   }
 
-  private async hear(tenantId: string, message: EngineMessage, author: 'customer' | 'owner'): Promise<void> {
+  /**
+   * Puts what a session heard on the inbound queue, in the order it was heard within each chat: a
+   * voice note being downloaded is not overtaken by the text that follows it.
+   */
+  private hear(tenantId: string, message: EngineMessage, author: 'customer' | 'owner'): Promise<void> {
+    const key = `${tenantId}\n${message.chat}`;
     const at = this.now();
+    const turn = (this.heard.get(key) ?? Promise.resolve()).then(() =>
+      this.pass(tenantId, message, author, at),
+    );
+    const done = turn.catch(() => undefined); // the caller hears of a failure; the next still goes
+    this.heard.set(key, done);
+    void done.then(() => {
+      if (this.heard.get(key) === done) this.heard.delete(key);
+    });
+    return turn;
+  }
+
+  private async pass(
+    tenantId: string,
+    message: EngineMessage,
+    author: 'customer' | 'owner',
+    at: Date,
+  ): Promise<void> {
+    const kept = author === 'customer' ? await this.keep(tenantId, message) : undefined;
     const event =
       author === 'owner'
         ? ownerMessageEvent(tenantId, message, at)
-        : customerMessageEvent(tenantId, message, at);
+        : customerMessageEvent(tenantId, message, at, kept);
     await this.deps.publish([event]);
     if (author === 'customer') this.deps.telemetry.count('QrMessagesReceived');
+  }
+
+  /** A customer's media, kept in the media bucket when it can be (else the message goes without). */
+  private async keep(tenantId: string, message: EngineMessage): Promise<KeptMedia | undefined> {
+    const kind = mediaKindOf(message);
+    if (!kind) return undefined;
+    const kept = this.deps.media
+      ? await keepMedia(tenantId, message, this.deps.media, this.deps.mediaTimeoutMs)
+      : ({ stored: false, reason: 'store_failed', detail: 'no media bucket is configured' } as const);
+    if (!kept.stored) {
+      this.deps.logger?.warn('a QR customer media was not stored; the message is queued without it', {
+        tenantId,
+        messageKey: messageKeyOf(message.id),
+        kind,
+        mimeType: message.media?.mimeType,
+        reason: kept.reason,
+        detail: kept.detail,
+      });
+    }
+    return kept;
   }
 
   private async settings(tenantId: string): Promise<{ answerGroups: boolean }> {
@@ -196,4 +250,13 @@ export class ShardSessions {
   private now(): Date {
     return this.deps.now?.() ?? new Date();
   }
+}
+
+/**
+ * A message id fit for the logs: whatsapp-web.js ids (`false_<chat>_<key>[_<author>]`) carry the
+ * customer's number; the key alone names the message without it.
+ */
+export function messageKeyOf(id: string): string {
+  const parts = id.split('_');
+  return (parts[0] === 'true' || parts[0] === 'false') && parts[2] ? parts[2] : id;
 }
