@@ -12,6 +12,7 @@ import { logger } from '../logger.ts';
 import { turnMark } from './conversation-retention.ts';
 import { createOpenAiClient } from './openai-client.ts';
 import { OpenAiUnavailableError, type RetryPolicy, withOpenAiRetry } from './retry.ts';
+import { clientForTenant } from './tenant-client.ts';
 
 export { type OpenAiFailureReason, OpenAiUnavailableError } from './retry.ts';
 
@@ -70,25 +71,7 @@ export function createOpenAiResponder(options: OpenAiResponderOptions = {}): Res
       const policy: RetryPolicy = request.deadline
         ? { ...basePolicy, deadline: request.deadline, attemptMs: timeoutMs }
         : basePolicy;
-      const tenantKey = tenant.openaiApiKey || undefined;
-      const platformKey =
-        typeof options.platformApiKey === 'function'
-          ? await options.platformApiKey()
-          : options.platformApiKey;
-      const apiKey = tenantKey ?? (platformKey || undefined);
-      if (!apiKey) {
-        throw new OpenAiUnavailableError(
-          'no_api_key',
-          'no OpenAI API key: the tenant has none and no platform key is set',
-        );
-      }
-      const client = createOpenAiClient({
-        apiKey,
-        ...(options.baseURL ? { baseURL: options.baseURL } : {}),
-        timeoutMs,
-        maxRetries: 0,
-        keyOwner: tenantKey ? 'tenant' : 'platform',
-      });
+      const client = await clientForTenant(tenant.openaiApiKey, options, timeoutMs);
       const contactRef = contactReference(tenant.id, contact.key);
       const turnAt = options.now?.() ?? new Date();
 

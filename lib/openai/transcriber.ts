@@ -2,8 +2,8 @@ import { toFile } from 'openai';
 import type { Transcriber, Transcript, TranscriptionRequest } from '../conversation/media-ports.ts';
 import { logger } from '../logger.ts';
 import { bareMimeType } from '../media/media-download.ts';
-import { createOpenAiClient } from './openai-client.ts';
 import { OpenAiUnavailableError, type RetryPolicy, withOpenAiRetry } from './retry.ts';
+import { clientForTenant } from './tenant-client.ts';
 
 /**
  * Speech to text with OpenAI's transcription API (`POST /v1/audio/transcriptions`, multipart), for
@@ -83,25 +83,7 @@ export function createOpenAiTranscriber(options: OpenAiTranscriberOptions = {}):
           `OpenAI cannot transcribe ${mimeType || 'untyped'} audio`,
         );
       }
-      const tenantKey = request.tenantApiKey || undefined;
-      const platformKey =
-        typeof options.platformApiKey === 'function'
-          ? await options.platformApiKey()
-          : options.platformApiKey;
-      const apiKey = tenantKey ?? (platformKey || undefined);
-      if (!apiKey) {
-        throw new OpenAiUnavailableError(
-          'no_api_key',
-          'no OpenAI API key: the tenant has none and no platform key is set',
-        );
-      }
-      const client = createOpenAiClient({
-        apiKey,
-        ...(options.baseURL ? { baseURL: options.baseURL } : {}),
-        timeoutMs,
-        maxRetries: 0,
-        keyOwner: tenantKey ? 'tenant' : 'platform',
-      });
+      const client = await clientForTenant(request.tenantApiKey, options, timeoutMs);
       const policy: RetryPolicy = request.deadline
         ? { ...basePolicy, deadline: request.deadline, attemptMs: timeoutMs }
         : basePolicy;
