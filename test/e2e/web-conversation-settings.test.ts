@@ -186,6 +186,10 @@ describe("the conversation settings on the business's landing page", () => {
     expect((await tenant('PATCH', '/tenant', { waba_id: null })).status).toBe(200);
     await openLanding();
     await page.locator('#template-name').waitFor({ state: 'visible' });
+    // The reason comes with the templates' answer, which may land after the field shows.
+    await page
+      .locator('#template-unavailable', { hasText: /no waba_id is set/ })
+      .waitFor({ timeout: 10_000 });
     expect(await page.textContent('#template-unavailable')).toMatch(/no waba_id is set/);
     expect((await tenant('PATCH', '/tenant', { waba_id: simulatedWabaIdOf('771000401') })).status).toBe(200);
   });
