@@ -1,4 +1,4 @@
-import type { MediaKind } from '../media/media-download.ts';
+import type { MediaKind } from '../media/media-kinds.ts';
 import type { MessageMedia } from './inbound-event.ts';
 
 /**
@@ -8,7 +8,7 @@ import type { MessageMedia } from './inbound-event.ts';
  * emulators, the Graph stand-in and the fake OpenAI server.
  */
 
-export type { MediaKind } from '../media/media-download.ts';
+export type { MediaKind } from '../media/media-kinds.ts';
 
 export interface MediaFetchRequest {
   tenantId: string;

@@ -1,7 +1,8 @@
 import { TransientError } from '../errors.ts';
 import { logger } from '../logger.ts';
 import { oggOpusDurationSeconds } from '../media/audio-duration.ts';
-import { isMediaKind, MediaRefusedError } from '../media/media-download.ts';
+import { MediaRefusedError } from '../media/media-download.ts';
+import { isMediaKind } from '../media/media-kinds.ts';
 import type { MediaRefusalKind } from '../observability/metric-catalog.ts';
 import { type Client, DEFAULT_AUDIO_MAX_SECONDS, DEFAULT_MEDIA_DAILY_LIMIT } from '../tenants/client.ts';
 import { type AnswerDeps, type Attempt, report } from './answer-attempt.ts';

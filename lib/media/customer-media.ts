@@ -1,6 +1,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { FetchedMedia, MediaFetcher, MediaFetchRequest } from '../conversation/media-ports.ts';
-import { bareMimeType, downloadMedia, MEDIA_LIMITS, MediaRefusedError } from './media-download.ts';
+import { downloadMedia, MediaRefusedError } from './media-download.ts';
+import { bareMimeType, limitBreach } from './media-kinds.ts';
 import { mediaObjectKey, readMedia, storeMedia } from './media-objects.ts';
 
 /**
@@ -28,16 +29,8 @@ export function createCustomerMedia(options: CustomerMediaOptions): MediaFetcher
       if (kept) {
         const mimeType = bareMimeType(kept.mimeType);
         // Stored by a runner that checked Meta's limits; checked again, as nothing else guards the bucket.
-        const limits = MEDIA_LIMITS[kind];
-        if (!limits.mimeTypes.includes(mimeType)) {
-          throw new MediaRefusedError('mime_not_allowed', `${kind} of type ${mimeType} is not accepted`);
-        }
-        if (kept.bytes.length > limits.maxBytes) {
-          throw new MediaRefusedError(
-            'too_large',
-            `${kind} of ${kept.bytes.length} bytes is over ${limits.maxBytes}`,
-          );
-        }
+        const breach = limitBreach(kind, mimeType, kept.bytes.length);
+        if (breach) throw new MediaRefusedError(breach.reason, breach.detail);
         return { bytes: kept.bytes, mimeType, key };
       }
       if (media.stored || !media.id) {

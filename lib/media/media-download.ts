@@ -1,5 +1,8 @@
 import { createHash } from 'node:crypto';
 import { isRecord, parseJsonObject } from '../whatsapp/graph-json.ts';
+import { bareMimeType, limitBreach, MEDIA_LIMITS, type MediaKind } from './media-kinds.ts';
+
+export { bareMimeType, isMediaKind, MEDIA_KINDS, MEDIA_LIMITS, type MediaKind } from './media-kinds.ts';
 
 /**
  * Fetching a customer's media from the WhatsApp Cloud API, behind the queue (never in the webhook):
@@ -8,36 +11,6 @@ import { isRecord, parseJsonObject } from '../whatsapp/graph-json.ts';
  * asked for. Meta's limits per type and its MIME types are enforced before and while the bytes
  * come (the download stops at the limit), and the SHA-256 Meta declared must match what arrived.
  */
-
-export type MediaKind = 'audio' | 'image' | 'video' | 'document' | 'sticker';
-
-const MB = 1024 * 1024;
-
-/** What Meta accepts per type (its "supported media types"), so what a customer can send us. */
-export const MEDIA_LIMITS: Record<MediaKind, { maxBytes: number; mimeTypes: readonly string[] }> = {
-  audio: { maxBytes: 16 * MB, mimeTypes: ['audio/aac', 'audio/amr', 'audio/mpeg', 'audio/mp4', 'audio/ogg'] },
-  image: { maxBytes: 5 * MB, mimeTypes: ['image/jpeg', 'image/png'] },
-  video: { maxBytes: 16 * MB, mimeTypes: ['video/mp4', 'video/3gpp'] },
-  document: {
-    maxBytes: 100 * MB,
-    mimeTypes: [
-      'text/plain',
-      'application/pdf',
-      'application/msword',
-      'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
-      'application/vnd.ms-excel',
-      'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
-      'application/vnd.ms-powerpoint',
-      'application/vnd.openxmlformats-officedocument.presentationml.presentation',
-    ],
-  },
-  // Animated stickers may take 500 KB, static ones 100 KB: the larger bound holds for both.
-  sticker: { maxBytes: 500 * 1024, mimeTypes: ['image/webp'] },
-};
-
-/** The kinds of media a customer can send, as Meta names the message types. */
-export const MEDIA_KINDS = Object.keys(MEDIA_LIMITS) as readonly MediaKind[];
-export const isMediaKind = (type: string): type is MediaKind => Object.hasOwn(MEDIA_LIMITS, type);
 
 /**
  * Why media was not taken: the customer gets a polite answer, never a crash. `token_invalid`: the
@@ -89,9 +62,6 @@ export interface DownloadedMedia {
   sha256: string;
 }
 
-/** The bare type of a MIME type with parameters, lowercased. */
-export const bareMimeType = (mimeType: string) => mimeType.split(';')[0]!.trim().toLowerCase();
-
 export async function downloadMedia(request: MediaDownloadRequest): Promise<DownloadedMedia> {
   const limits = MEDIA_LIMITS[request.kind];
   const attempts = Math.max(1, request.urlAttempts ?? 2);
@@ -99,15 +69,14 @@ export async function downloadMedia(request: MediaDownloadRequest): Promise<Down
     const lookup = await lookUp(request);
     const declaredMimeType = request.declared.mimeType ?? lookup.mimeType;
     const mimeType = bareMimeType(declaredMimeType);
-    if (!limits.mimeTypes.includes(mimeType) || mimeType !== bareMimeType(lookup.mimeType)) {
-      throw new MediaRefusedError('mime_not_allowed', `${request.kind} of type ${mimeType} is not accepted`);
-    }
-    if (lookup.fileSize !== undefined && lookup.fileSize > limits.maxBytes) {
-      throw new MediaRefusedError(
-        'too_large',
-        `${request.kind} of ${lookup.fileSize} bytes is over ${limits.maxBytes}`,
-      );
-    }
+    const breach =
+      mimeType !== bareMimeType(lookup.mimeType)
+        ? {
+            reason: 'mime_not_allowed' as const,
+            detail: `${request.kind} of type ${mimeType} is not accepted`,
+          }
+        : limitBreach(request.kind, mimeType, lookup.fileSize);
+    if (breach) throw new MediaRefusedError(breach.reason, breach.detail);
     const bytes = await fetchBytes(request, lookup.url, limits.maxBytes);
     if (bytes === 'expired') {
       if (attempt >= attempts) throw new MediaRefusedError('unavailable', 'the media URL kept expiring');

@@ -1,7 +1,7 @@
 import { toFile } from 'openai';
 import type { Transcriber, Transcript, TranscriptionRequest } from '../conversation/media-ports.ts';
 import { logger } from '../logger.ts';
-import { bareMimeType } from '../media/media-download.ts';
+import { bareMimeType } from '../media/media-kinds.ts';
 import { OpenAiUnavailableError, type RetryPolicy, withOpenAiRetry } from './retry.ts';
 import { clientForTenant } from './tenant-client.ts';
 

@@ -6,7 +6,7 @@ import {
   messageGroupId,
   type QueueEvent,
 } from '../conversation/inbound-event.ts';
-import { isMediaKind } from '../media/media-download.ts';
+import { isMediaKind } from '../media/media-kinds.ts';
 import type { FifoMessage } from '../queue/sqs-publisher.ts';
 import type { InboundMessage, statusSchema } from './payload-schema.ts';
 

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as z from 'zod';
-import { bareMimeType, MEDIA_LIMITS } from '../../../lib/media/media-download.ts';
+import { bareMimeType, MEDIA_LIMITS } from '../../../lib/media/media-kinds.ts';
 import {
   acceptsSameOriginJson,
   customerNameSchema,

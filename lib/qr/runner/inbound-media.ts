@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { bareMimeType, MEDIA_LIMITS, type MediaKind } from '../../media/media-download.ts';
+import { bareMimeType, isMediaKind, limitBreach, type MediaKind } from '../../media/media-kinds.ts';
 import { EngineMediaUnavailableError, type EngineMessage } from '../session-engine.ts';
 
 /**
@@ -34,12 +34,11 @@ export type KeptMedia =
       detail: string;
     };
 
-const MEDIA_KINDS = new Set<string>(Object.keys(MEDIA_LIMITS));
 export const DEFAULT_MEDIA_DOWNLOAD_TIMEOUT_MS = 60_000;
 
 /** The Cloud API kind of a message's media, when its type carries media. */
 export function mediaKindOf(message: EngineMessage): MediaKind | undefined {
-  return message.media && MEDIA_KINDS.has(message.type) ? (message.type as MediaKind) : undefined;
+  return message.media && isMediaKind(message.type) ? message.type : undefined;
 }
 
 /** Downloads a message's media through its engine and stores it; never throws. */
@@ -52,23 +51,10 @@ export async function keepMedia(
   const kind = mediaKindOf(message);
   const media = message.media;
   if (!kind || !media) return { stored: false, reason: 'unavailable', detail: 'the message has no media' };
-  const limits = MEDIA_LIMITS[kind];
   const mimeType = bareMimeType(media.mimeType);
-  if (!limits.mimeTypes.includes(mimeType)) {
-    return {
-      stored: false,
-      reason: 'mime_not_allowed',
-      detail: `${kind} of type ${mimeType} is not accepted`,
-    };
-  }
   // The announced size spares downloading what would be refused; the bytes are checked again.
-  if (media.size !== undefined && media.size > limits.maxBytes) {
-    return {
-      stored: false,
-      reason: 'too_large',
-      detail: `${kind} of ${media.size} bytes is over ${limits.maxBytes}`,
-    };
-  }
+  const announced = limitBreach(kind, mimeType, media.size);
+  if (announced) return { stored: false, ...announced };
   let bytes: Buffer;
   try {
     bytes = await withTimeout(media.download(), timeoutMs);
@@ -79,13 +65,8 @@ export async function keepMedia(
         : `the download failed: ${errorName(error)}`;
     return { stored: false, reason: 'unavailable', detail };
   }
-  if (bytes.length > limits.maxBytes) {
-    return {
-      stored: false,
-      reason: 'too_large',
-      detail: `${kind} of ${bytes.length} bytes is over ${limits.maxBytes}`,
-    };
-  }
+  const received = limitBreach(kind, mimeType, bytes.length);
+  if (received) return { stored: false, ...received };
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   try {
     await sink.store({ tenantId, messageId: message.id, bytes, mimeType, sha256 });
