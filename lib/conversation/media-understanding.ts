@@ -62,7 +62,13 @@ export type PoliteNote = keyof Pick<typeof cannedReplies, 'mediaUnreadNote' | 'f
  * at, after `note` when some media was not taken in; or `decline` with a fixed polite reply.
  */
 export type Understanding =
-  | { kind: 'read'; attachments: ResponderAttachment[]; transcript?: Transcript; note?: PoliteNote }
+  | {
+      kind: 'read';
+      attachments: ResponderAttachment[];
+      /** A transcript the model was unsure of: the answer repeats it first. */
+      unsure?: string;
+      note?: PoliteNote;
+    }
   | { kind: 'decline'; reply: PoliteReply };
 
 /** What the stored inbound message gains once its media was taken in (its transcript is its text). */
@@ -246,11 +252,11 @@ async function transcribed(
       seconds,
     },
   };
-  return { kind: 'read', attachments: [], transcript: { ...transcript, text } };
+  return { kind: 'read', attachments: [], ...(isUncertain(transcript) ? { unsure: text } : {}) };
 }
 
 /** Whether a transcript is unsure enough to be repeated to the customer before the answer. */
-export const isUncertain = (transcript: Pick<Transcript, 'confidence'> | undefined) =>
+const isUncertain = (transcript: Pick<Transcript, 'confidence'> | undefined) =>
   transcript?.confidence !== undefined && transcript.confidence < LOW_TRANSCRIPT_CONFIDENCE;
 
 /** The outcome to report once the answer's plan is stored (or the message joined its burst). */

@@ -5,7 +5,6 @@ import { splitText } from '../text/split.ts';
 import { type AnswerDeps, type Attempt, type Claimed, clockOf, report } from './answer-attempt.ts';
 import { cannedReplies, heardAs, parseBotCommand, replyLanguage } from './canned-replies.ts';
 import type { InboundMessageEvent } from './inbound-event.ts';
-import { isUncertain } from './media-understanding.ts';
 import { type AnsweredOutcome, responderKindOf } from './outcomes.ts';
 import { parsePersonRequest, personRequestPlan } from './person-request.ts';
 import {
@@ -137,7 +136,7 @@ async function planReplies(
   const read = understanding?.kind === 'read' ? understanding : undefined;
   const lead = [
     read?.note ? cannedReplies[read.note][language] : undefined,
-    read?.transcript && isUncertain(read.transcript) ? heardAs[language](read.transcript.text) : undefined,
+    read?.unsure ? heardAs[language](read.unsure) : undefined,
   ].filter(Boolean);
   plan.push(...splitText([...lead, reply.text].join('\n\n'), MAX_TEXT_LENGTH));
   const answered: AnsweredOutcome = {

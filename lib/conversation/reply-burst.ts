@@ -13,7 +13,7 @@ import type { BurstWakeup, PendingMessage, ReplyBurst, ReplyBursts } from './bur
 import { parseBotCommand } from './canned-replies.ts';
 import { botAnswers } from './handoff.ts';
 import type { InboundMessageEvent } from './inbound-event.ts';
-import { isUncertain, type Understanding } from './media-understanding.ts';
+import type { Understanding } from './media-understanding.ts';
 import { ACKNOWLEDGED_TYPES, markReadWhileTyping, SILENT_TYPES } from './plan-replies.ts';
 import { type ClaimStore, type Contact, LostClaimError } from './ports.ts';
 import { replyToContact } from './reply-to-contact.ts';
@@ -91,7 +91,7 @@ export async function collectIntoBurst(
         received_at: event.received_at,
         at,
         ...(attempt.understanding?.kind === 'decline' ? { unread: true } : {}),
-        ...(attempt.understanding?.kind === 'read' && isUncertain(attempt.understanding.transcript)
+        ...(attempt.understanding?.kind === 'read' && attempt.understanding.unsure
           ? { uncertain: true }
           : {}),
       },
@@ -272,7 +272,7 @@ function burstUnderstanding(messages: PendingMessage[]): Understanding | undefin
     kind: 'read',
     attachments: [],
     ...(unread ? { note: 'mediaUnreadNote' as const } : {}),
-    ...(unsure.length > 0 ? { transcript: { text: unsure.join(' '), confidence: 0, model: 'burst' } } : {}),
+    ...(unsure.length > 0 ? { unsure: unsure.join(' ') } : {}),
   };
 }
 
