@@ -187,19 +187,24 @@ describe('media in a burst', () => {
     return event;
   };
 
+  /** A customer already welcomed, and the consumers with media deps whose wake-ups are recorded. */
+  async function welcomedWithMedia(openai: FakeOpenAi) {
+    const from = nextContact();
+    await conversations.touchInbound(plaza.id, { key: from, wa_id: from }, new Date(), 24);
+    await conversations.updateContact(plaza.id, from, { welcomed_at: new Date().toISOString() });
+    const scheduled: BurstWakeup[] = [];
+    const deps = depsWith({
+      wakeups: { schedule: async (wakeup) => void scheduled.push(wakeup) },
+      media: mediaDeps(openai),
+    });
+    return { from, scheduled, deps, assistant: createAssistantHandler(async () => deps) };
+  }
+
   it('given a question then a voice note that cannot be transcribed, then the one answer first says the note was not heard', async () => {
     const openai = await startFakeOpenAi();
     openai.setTranscriptionRule(() => ({ status: 400, error: { message: 'Audio file might be corrupted' } }));
     try {
-      const from = nextContact();
-      await conversations.touchInbound(plaza.id, { key: from, wa_id: from }, new Date(), 24);
-      await conversations.updateContact(plaza.id, from, { welcomed_at: new Date().toISOString() });
-      const scheduled: BurstWakeup[] = [];
-      const deps = depsWith({
-        wakeups: { schedule: async (wakeup) => void scheduled.push(wakeup) },
-        media: mediaDeps(openai),
-      });
-      const assistant = createAssistantHandler(async () => deps);
+      const { from, scheduled, deps, assistant } = await welcomedWithMedia(openai);
       await assistant(
         recordOf(messageEvent(plaza, from, '¿tenéis menú del día?', `wamid.deaf.${from}.0`), inbound.arn),
       );
@@ -218,15 +223,7 @@ describe('media in a burst', () => {
   it('given "hola" then a voice note, then the transcript joins the burst and one answer covers both', async () => {
     const openai = await startFakeOpenAi();
     try {
-      const from = nextContact();
-      await conversations.touchInbound(plaza.id, { key: from, wa_id: from }, new Date(), 24);
-      await conversations.updateContact(plaza.id, from, { welcomed_at: new Date().toISOString() });
-      const scheduled: BurstWakeup[] = [];
-      const deps = depsWith({
-        wakeups: { schedule: async (wakeup) => void scheduled.push(wakeup) },
-        media: mediaDeps(openai),
-      });
-      const assistant = createAssistantHandler(async () => deps);
+      const { from, scheduled, deps, assistant } = await welcomedWithMedia(openai);
       await assistant(recordOf(messageEvent(plaza, from, 'hola', `wamid.voice.${from}.0`), inbound.arn));
       await assistant(
         recordOf(voiceEvent(from, `wamid.voice.${from}.1`, '¿tenéis menú del día?'), inbound.arn),
